@@ -1,0 +1,41 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB_URL ?= sqlite:///newswatch.db
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_LOGGING_LEVEL ?= WARNING
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/newswatch db upgrade --db $(DB_URL)
+	$(BIN)/newswatch ingest --replay fixtures/http --db $(DB_URL)
+	@echo
+	@echo '$$ newswatch search --entity "Ant Group"'
+	@$(BIN)/newswatch search --entity "Ant Group" --limit 5 --db $(DB_URL)
+	@echo '$$ newswatch search stablecoin --source hkma-press'
+	@$(BIN)/newswatch search stablecoin --source hkma-press --limit 5 --db $(DB_URL)
+	@echo '$$ newswatch search --topic tokenisation --since 2025-11-01'
+	@$(BIN)/newswatch search --topic tokenisation --since 2025-11-01 --limit 5 --db $(DB_URL)
+
+test: $(BIN)/.installed-dev
+	$(BIN)/ruff check pipeline flows db tests bench
+	$(BIN)/pytest -q -rs $(PYTEST_ARGS)
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) .prefect newswatch.db newswatch.db-wal newswatch.db-shm alerts.jsonl

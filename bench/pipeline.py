@@ -1,0 +1,207 @@
+"""End-to-end pipeline benchmark: N articles across 20 sources, replayed, into a fresh SQLite file.
+
+Prints articles/s for the whole run and the seconds spent per stage (discover, fetch, extract,
+tag, dedupe, store). Usage: ``python bench/pipeline.py [--articles 5000] [--sources 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from pipeline.tag import Tagger
+
+from pipeline.config import AlertsConfig, load_alerts
+from pipeline.fetch import Fetcher, ReplayTransport, build_client, write_exchange
+from pipeline.ingest import (
+    StageClock,
+    Stages,
+    discover_source,
+    fetch_items,
+    process_batch,
+    run_ingest,
+)
+from pipeline.models import Selectors, Source
+from pipeline.store import db
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO.parent / "shared" / "seeds"
+# Fixed so two runs of the benchmark time the same corpus.
+RANDOM_SEED = 20251103
+DISCOVER = "discover (summed over concurrent sources)"
+FETCH = "fetch (summed over concurrent sources)"
+STORE = "store (process - extract - tag - dedupe)"
+
+
+def _seed_sentences() -> list[str]:
+    sentences: list[str] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if len(line) > 60 and not line.startswith(("Featured image", "Comentarios")):
+                sentences.append(line)
+    if not sentences:
+        raise SystemExit(f"no seed articles found under {SEEDS}")
+    return sentences
+
+
+def _article_html(title: str, paragraphs: Sequence[str], published: datetime, url: str) -> str:
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{escape(title)}</title><link rel="canonical" href="{url}">
+<meta property="article:published_time" content="{published.isoformat()}">
+</head><body><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About</a></nav>
+<main><article><h1 class="headline">{escape(title)}</h1>
+<time class="published" datetime="{published.isoformat()}">{published:%d %b %Y}</time>
+<div class="story">{body}
+<div class="share">Share this article: Facebook Twitter LinkedIn</div></div></article>
+<aside class="related"><h3>Related articles</h3>
+<ul><li><a href="/x">Other story</a></li></ul></aside></main>
+<footer>© Bench News. All rights reserved. <a href="/privacy">Privacy</a></footer>
+</body></html>"""
+
+
+def _feed_xml(host: str, items: Sequence[tuple[str, str, datetime]]) -> str:
+    entries = "\n".join(
+        f"<item><title>{escape(t)}</title><link>{u}</link><guid>{u}</guid>"
+        f"<pubDate>{format_datetime(d)}</pubDate></item>"
+        for t, u, d in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{host}</title><link>https://{host}/</link><description>bench</description>"
+        f"{entries}</channel></rss>"
+    )
+
+
+def build_corpus(root: Path, articles: int, source_count: int) -> list[Source]:
+    """Write a replay corpus of ``articles`` pages across ``source_count`` RSS sources."""
+    rng = random.Random(RANDOM_SEED)
+    sentences = _seed_sentences()
+    start = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
+    sources: list[Source] = []
+    per_source = [
+        articles // source_count + (1 if i < articles % source_count else 0)
+        for i in range(source_count)
+    ]
+    serial = 0
+    for index, count in enumerate(per_source):
+        host = f"news{index:02d}.bench.example"
+        feed_url = f"https://{host}/feed.xml"
+        items: list[tuple[str, str, datetime]] = []
+        for _ in range(count):
+            serial += 1
+            url = f"https://{host}/2025/11/story-{serial}"
+            title = f"Story {serial}: " + rng.choice(sentences)[:70]
+            published = start - timedelta(minutes=7 * serial)
+            paragraphs = rng.sample(sentences, k=min(12, len(sentences)))
+            paragraphs.append(f"Reference number {serial} closes this bench article.")
+            write_exchange(
+                root, url, _article_html(title, paragraphs, published, url), note="bench"
+            )
+            items.append((title, url, published))
+        write_exchange(
+            root,
+            feed_url,
+            _feed_xml(host, items),
+            headers={"content-type": "application/rss+xml; charset=utf-8"},
+            note="bench",
+        )
+        sources.append(
+            Source(
+                id=f"bench-{index:02d}",
+                name=f"Bench source {index}",
+                kind="rss",
+                urls=(feed_url,),
+                selectors=Selectors(
+                    title="h1.headline",
+                    body="div.story",
+                    published="time.published",
+                    remove=(".share",),
+                ),
+            )
+        )
+    return sources
+
+
+def timed_stages(clock: StageClock) -> Stages:
+    """The plain stages, timed; concurrent discover/fetch calls add up their own wall times."""
+
+    async def discover(*args: Any) -> Any:
+        with clock.stage(DISCOVER):
+            return await discover_source(*args)
+
+    async def fetch(*args: Any) -> Any:
+        with clock.stage(FETCH):
+            return await fetch_items(*args)
+
+    def process(*args: Any, **kwargs: Any) -> Any:
+        with clock.stage("process"):
+            return process_batch(*args, **kwargs)
+
+    return Stages(discover=discover, fetch=fetch, process=process)
+
+
+async def run(articles: int, source_count: int) -> None:
+    """Build the corpus, run one ingestion, print the figures."""
+    with tempfile.TemporaryDirectory(prefix="newswatch-bench-") as tmp:
+        tmpdir = Path(tmp)
+        t0 = time.perf_counter()
+        sources = build_corpus(tmpdir / "http", articles, source_count)
+        print(
+            f"corpus: {articles} articles across {source_count} sources "
+            f"({time.perf_counter() - t0:.1f} s to write)"
+        )
+        url = f"sqlite:///{tmpdir / 'bench.db'}"
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        tagger = Tagger.from_path(REPO / "taxonomy.toml")
+        alerts: AlertsConfig = load_alerts(REPO / "alerts.toml")
+        clock = StageClock()
+        transport = ReplayTransport(tmpdir / "http")
+        started = time.perf_counter()
+        async with build_client(transport) as client:
+            result = await run_ingest(
+                engine=engine,
+                sources=sources,
+                fetcher=Fetcher(client, polite=False),
+                tagger=tagger,
+                alerts=alerts,
+                stages=timed_stages(clock),
+                clock=clock,
+            )
+        elapsed = time.perf_counter() - started
+        engine.dispose()
+        stored = sum(r.new for r in result.reports.values())
+        errors = sum(r.errors for r in result.reports.values())
+        seconds = dict(clock.seconds)
+        inner = sum(seconds.get(k, 0.0) for k in ("extract", "tag", "dedupe"))
+        seconds[STORE] = seconds.get("process", 0.0) - inner
+        print(f"run: {stored} new articles, {errors} errors, status {result.status}")
+        print(f"end-to-end: {elapsed:.2f} s, {stored / elapsed:,.0f} articles/s")
+        print("seconds per stage:")
+        for name in (DISCOVER, FETCH, "extract", "tag", "dedupe", STORE):
+            value = seconds.get(name, 0.0)
+            print(f"  {name:<44} {value:8.2f}  ({value / elapsed:5.1%} of wall)")
+
+
+def main() -> None:
+    """Parse arguments and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--sources", type=int, default=20)
+    args = parser.parse_args()
+    asyncio.run(run(args.articles, args.sources))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Every deployment newswatch runs, declared in one place; ``newswatch serve`` serves them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.daily_ingest import daily_ingest
+
+# 07:00 Hong Kong time: after the regulators' evening releases, before the compliance desk's day.
+DAILY_CRON = "0 7 * * *"
+TIMEZONE = "Asia/Hong_Kong"
+
+
+def build_deployments(
+    db_url: str, *, replay: str | None = None, cron: str = DAILY_CRON
+) -> list[Any]:
+    """The deployments to serve, bound to ``db_url`` (and a replay directory, for demos)."""
+    return [
+        daily_ingest.to_deployment(
+            name="daily",
+            cron=cron,
+            parameters={"db_url": db_url, "replay": replay},
+            description="One ingestion run of every enabled source, then its alerts.",
+            tags=["newswatch", "ingest"],
+        )
+    ]

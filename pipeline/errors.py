@@ -1,0 +1,56 @@
+"""Exceptions newswatch raises, one hierarchy so callers can catch at the depth they need.
+
+    NewswatchError
+    ├── ConfigError            a config file is wrong; names file, entry and field
+    ├── SourceError            a source could not be read; names the source
+    │   ├── FetchError         network, HTTP status, limits, replay miss
+    │   ├── FeedError          a body that is not a feed at all
+    │   ├── ApiError           an API answered but said it failed (HKMA header.success=false)
+    │   └── PayloadError       an answer whose shape does not fit what the adapter expects
+    ├── ExtractError           a page that yields no article
+    └── StoreError             the database refused or is not migrated
+
+Every message says what went wrong and where, so a run record can show it as it is.
+"""
+
+from __future__ import annotations
+
+
+class NewswatchError(Exception):
+    """Base of every error newswatch raises on purpose."""
+
+
+class ConfigError(NewswatchError):
+    """A configuration file is malformed; ``problems`` lists every finding at once."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class SourceError(NewswatchError):
+    """A source could not be read."""
+
+
+class FetchError(SourceError):
+    """A request failed: network error, bad status, a limit exceeded, or no recorded answer."""
+
+
+class FeedError(SourceError):
+    """A body that is not a feed at all."""
+
+
+class ApiError(SourceError):
+    """An API answered but reported failure (e.g. HKMA ``header.success`` false)."""
+
+
+class PayloadError(SourceError):
+    """An answer whose shape does not fit what the adapter expects."""
+
+
+class ExtractError(NewswatchError):
+    """A page from which no article can be extracted."""
+
+
+class StoreError(NewswatchError):
+    """The database refused a write or is not at the expected schema."""

@@ -1,0 +1,175 @@
+"""Records that pass between the pipeline's stages, one type per hop.
+
+``Source`` → ``Lead`` (an item found in a feed, API or listing) → ``Page`` (a fetched response)
+→ ``Article`` (clean text and metadata) → ``TaggedArticle`` → stored row → ``Alert``.
+
+All are frozen: a stage returns a new record instead of changing the one it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SourceKind = Literal["rss", "hkma_api", "sfc_api", "html_index", "sitemap"]
+SOURCE_KINDS: tuple[str, ...] = ("rss", "hkma_api", "sfc_api", "html_index", "sitemap")
+
+VerdictKind = Literal["new", "same_item", "duplicate", "near_duplicate", "same_story"]
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS selectors for a source's pages (article) and listing (html_index)."""
+
+    title: str | None = None
+    body: str | None = None
+    published: str | None = None
+    author: str | None = None
+    remove: tuple[str, ...] = ()
+    # listing pages (html_index)
+    item: str | None = None
+    link: str | None = None
+    item_title: str | None = None
+    item_date: str | None = None
+    item_summary: str | None = None
+    next_page: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One configured source, as declared in ``sources.toml`` and validated on load."""
+
+    id: str
+    name: str
+    kind: SourceKind
+    urls: tuple[str, ...]
+    lang: str = "en"
+    regulator: bool = False
+    doc_type: str = "news"
+    enabled: bool = True
+    selectors: Selectors = field(default_factory=Selectors)
+    # Regex with one group that pulls a stable item id out of an item's link or guid.
+    id_pattern: str | None = None
+    # Sources sharing a namespace share item ids: the same HKMA release via API and RSS.
+    id_namespace: str | None = None
+    # Adapter-specific settings (e.g. the SFC endpoint family, API language).
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def namespace(self) -> str:
+        """Namespace for this source's stable item ids."""
+        return self.id_namespace or self.id
+
+
+@dataclass(frozen=True)
+class Lead:
+    """An item found in a feed, API answer or listing page; the body when the source gives it."""
+
+    source_id: str
+    url: str
+    title: str
+    published_at: datetime | None = None
+    guid: str | None = None
+    summary: str = ""
+    item_id: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    # Names the source itself attaches to the item (SFC targetCeList).
+    entities: tuple[str, ...] = ()
+    doc_type: str | None = None
+    # Set when the API already delivered the body (SFC content endpoints): no page fetch needed.
+    body_html: str | None = None
+    modified: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched HTTP response."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    fetched_at: datetime
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower case."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class Article:
+    """Clean text plus metadata; what extraction and cleaning produce."""
+
+    url: str
+    title: str
+    text: str
+    published_at: datetime | None = None
+    author: str | None = None
+    lang: str | None = None
+    canonical_url: str | None = None
+    description: str | None = None
+    modified_at: datetime | None = None
+    image_url: str | None = None
+    # Filled from the Lead and Source once the article is tied to where it was found.
+    source_id: str = ""
+    item_id: str | None = None
+    doc_type: str = "news"
+    regulator: bool = False
+    categories: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A taxonomy node found in an article, with the evidence for it."""
+
+    id: str
+    name: str
+    kind: Literal["entity", "topic"]
+    type: str
+    count: int
+    evidence: tuple[str, ...] = ()
+    in_title: bool = False
+    in_lead: bool = False
+
+
+@dataclass(frozen=True)
+class TaggedArticle:
+    """An article with its tags and the fingerprints deduplication keys on."""
+
+    article: Article
+    tags: tuple[Tag, ...]
+    content_hash: str
+    taxonomy_version: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What deduplication says of an article: new, or which earlier article it repeats."""
+
+    kind: VerdictKind
+    of: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A notification owed for a stored article, as kept in the outbox."""
+
+    id: int
+    article_id: int
+    source_id: str
+    rule: str
+    channel: str
+    title: str
+    url: str
+    published_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None = None
+    status: str = "pending"
+    snippet: str = ""

@@ -1,0 +1,94 @@
+"""Source adapters: one module per source kind turns a ``Source`` into the ``Lead``s it lists now.
+
+Each adapter module (``rss``, ``hkma_api``, ``sfc_api``, ``html_index``, …) has
+``async def discover(source, fetcher, *, since=None) -> list[Lead]``. ``discover`` here picks the
+adapter by ``source.kind`` and gives every lead what the ingest keys on: the source id, the
+stable item id, the document type and the language, once per item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from types import ModuleType
+from typing import cast
+
+from pipeline.errors import SourceError
+from pipeline.fetch.client import Fetcher
+from pipeline.models import SOURCE_KINDS, Lead, Source
+from pipeline.sources.ids import stable_item_id
+
+Adapter = Callable[..., Awaitable[list[Lead]]]
+
+__all__ = ["discover", "finish_leads", "stable_item_id"]
+
+
+async def discover(
+    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+) -> list[Lead]:
+    """The leads ``source`` lists now, in feed order, one per item; raises ``SourceError``."""
+    adapter = _adapter(source)
+    try:
+        leads = await adapter(source, fetcher, since=since)
+    except SourceError as exc:
+        named = _naming_source(exc, source)
+        if named is exc:
+            raise
+        raise named from exc
+    return finish_leads(source, leads)
+
+
+def finish_leads(source: Source, leads: Iterable[Lead]) -> list[Lead]:
+    """Fill source id, stable item id, doc type and language; drop repeats and unlinked items."""
+    seen: set[str] = set()
+    finished: list[Lead] = []
+    for lead in leads:
+        # An item without a link cannot be fetched or keyed; feeds do carry such entries.
+        if not lead.url:
+            continue
+        item_id = stable_item_id(source, lead.url, lead.guid, lead.item_id)
+        key = item_id or lead.url
+        if key in seen:
+            continue
+        seen.add(key)
+        finished.append(
+            dataclasses.replace(
+                lead,
+                source_id=source.id,
+                item_id=item_id,
+                doc_type=lead.doc_type or source.doc_type,
+                lang=source.lang,
+            )
+        )
+    return finished
+
+
+def _adapter(source: Source) -> Adapter:
+    kind = source.kind
+    if kind not in SOURCE_KINDS:
+        raise SourceError(f"{source.id}: unknown source kind {kind!r}")
+    module_name = f"{__name__}.{kind}"
+    try:
+        module: ModuleType = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only a missing adapter module means "no adapter"; a missing dependency is a real bug.
+        if exc.name != module_name:
+            raise
+        raise SourceError(f"{source.id}: no adapter for source kind {kind!r}") from exc
+    adapter = getattr(module, "discover", None)
+    if not callable(adapter):
+        raise SourceError(f"{source.id}: adapter for source kind {kind!r} has no discover()")
+    return cast(Adapter, adapter)
+
+
+def _naming_source(exc: SourceError, source: Source) -> SourceError:
+    """The same error with the source id in front, so a run record says which source failed."""
+    message = str(exc)
+    if message.startswith(f"{source.id}:"):
+        return exc
+    try:
+        return type(exc)(f"{source.id}: {message}")
+    except TypeError:
+        return exc

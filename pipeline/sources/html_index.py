@@ -1,0 +1,183 @@
+"""HTML listing pages (for sites with no feed) → ``Lead``s, by the source's CSS selectors.
+
+``selectors.item`` picks each listed item; inside it ``link`` (its href), ``item_title``,
+``item_date`` and ``item_summary`` give the lead's fields. ``next_page`` is followed up to
+``options.max_pages`` pages, never to a URL already read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from datetime import datetime
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from pipeline.dates import parse_date
+from pipeline.errors import SourceError
+from pipeline.fetch.client import Fetcher
+from pipeline.models import Lead, Page, Source
+from pipeline.sources.rss import shorten
+
+# One page is the daily need: a listing shows the newest items first and a run comes daily.
+DEFAULT_MAX_PAGES = 1
+# Attributes that hold a machine-readable date, in the order they are trusted.
+DATE_ATTRIBUTES = ("datetime", "content", "data-date", "title")
+# A <meta charset> shows within the first bytes of a page when it is there at all.
+CHARSET_SNIFF_BYTES = 4096
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+async def discover(
+    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+) -> list[Lead]:
+    """Items of each listing URL and its next pages, in page order."""
+    selectors = source.selectors
+    if not selectors.item:
+        raise SourceError(f"{source.id}: html_index needs selectors.item")
+    max_pages = _max_pages(source)
+    visited: set[str] = set()
+    leads: list[Lead] = []
+    for start in source.urls:
+        url: str | None = start
+        for number in range(max_pages):
+            if url is None or _key(url) in visited:
+                break
+            visited.add(_key(url))
+            page = await fetcher.get(url)
+            visited.add(_key(page.final_url))
+            tree = LexborHTMLParser(_decode(page))
+            found = _items(source, tree, _base_url(tree, page.final_url or url))
+            if not found:
+                if number == 0:
+                    raise SourceError(
+                        f"{source.id}: {url}: listing matched no items with selector "
+                        f"{selectors.item!r}"
+                    )
+                # A later page without items is the end of the listing, not a broken layout.
+                break
+            leads.extend(found)
+            url = _next_page(source, tree, page.final_url or url)
+    return leads
+
+
+def _items(source: Source, tree: LexborHTMLParser, base: str) -> list[Lead]:
+    selectors = source.selectors
+    leads: list[Lead] = []
+    for node in tree.css(selectors.item or ""):
+        anchor = _link_node(node, selectors.link)
+        href = (anchor.attributes.get("href") or "").strip() if anchor is not None else ""
+        url = _absolute(href, base)
+        if not url:
+            continue
+        title = _text(node, selectors.item_title) or _node_text(anchor)
+        leads.append(
+            Lead(
+                source_id=source.id,
+                url=url,
+                title=title,
+                published_at=_date(node, selectors.item_date),
+                summary=shorten(_text(node, selectors.item_summary)),
+                doc_type=source.doc_type,
+                lang=source.lang,
+            )
+        )
+    return leads
+
+
+def _link_node(item: LexborNode, selector: str | None) -> LexborNode | None:
+    if selector:
+        return item.css_first(selector)
+    # Without a link selector the item is the anchor, or holds the first one.
+    if item.tag == "a" and item.attributes.get("href"):
+        return item
+    return item.css_first("a[href]")
+
+
+def _text(item: LexborNode, selector: str | None) -> str:
+    if not selector:
+        return ""
+    return _node_text(item.css_first(selector))
+
+
+def _node_text(node: LexborNode | None) -> str:
+    if node is None:
+        return ""
+    return " ".join((node.text(separator=" ") or "").split())
+
+
+def _date(item: LexborNode, selector: str | None) -> datetime | None:
+    if not selector:
+        return None
+    node = item.css_first(selector)
+    if node is None:
+        return None
+    for attribute in DATE_ATTRIBUTES:
+        value = node.attributes.get(attribute)
+        if value and value.strip():
+            found = parse_date(value)
+            if found is not None:
+                return found
+    text = _node_text(node)
+    return parse_date(text) if text else None
+
+
+def _next_page(source: Source, tree: LexborHTMLParser, base: str) -> str | None:
+    selector = source.selectors.next_page
+    if not selector:
+        return None
+    node = tree.css_first(selector)
+    href = (node.attributes.get("href") or "").strip() if node is not None else ""
+    return _absolute(href, _base_url(tree, base)) or None
+
+
+def _base_url(tree: LexborHTMLParser, page_url: str) -> str:
+    # A <base href> changes what relative links mean; most pages have none.
+    base = tree.css_first("base[href]")
+    href = (base.attributes.get("href") or "").strip() if base is not None else ""
+    return urljoin(page_url, href) if href else page_url
+
+
+def _absolute(href: str, base: str) -> str:
+    if not href or href.startswith("#"):
+        return ""
+    try:
+        joined = urldefrag(urljoin(base, href)).url
+        parts = urlsplit(joined)
+    except ValueError:
+        return ""
+    return joined if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _key(url: str) -> str:
+    return urldefrag(url).url.rstrip("/")
+
+
+def _max_pages(source: Source) -> int:
+    value = source.options.get("max_pages", DEFAULT_MAX_PAGES)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SourceError(f"{source.id}: options.max_pages must be a positive integer ({value!r})")
+    return value
+
+
+def _decode(page: Page) -> str:
+    """The page as text: the header's charset, else the page's <meta>, else UTF-8."""
+    candidates: list[str] = []
+    header = _HEADER_CHARSET.search(page.headers.get("content-type", ""))
+    if header:
+        candidates.append(header.group(1))
+    meta = _META_CHARSET.search(page.body[:CHARSET_SNIFF_BYTES])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", errors="ignore"))
+    candidates.append("utf-8")
+    for name in candidates:
+        try:
+            codecs.lookup(name)
+            return page.body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    # Not valid in any declared charset: keep what reads, mark the rest.
+    return page.body.decode("utf-8", errors="replace")

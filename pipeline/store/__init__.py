@@ -1,0 +1,1 @@
+"""Storage: the schema (``schema``), engines and migrations (``db``), writes (``repo``), search."""

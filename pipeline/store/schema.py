@@ -1,0 +1,275 @@
+"""The database schema as typed SQLAlchemy models; the Alembic migrations in ``db/`` create it.
+
+The migration is the source of truth: these models describe the same tables and columns (a test
+compares them) so queries can be written against them, but they never create tables themselves.
+Search objects live only in the migration: the SQLite FTS5 table ``articles_fts`` with its
+triggers, and the Postgres ``articles.search_vector`` column with its GIN index.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Constraint and index names follow one pattern so the migration and the models agree on them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+VERDICTS = ("new", "same_item", "duplicate", "near_duplicate", "same_story")
+RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
+SOURCE_RESULT_STATUSES = ("ok", "failed", "skipped")
+ALERT_STATUSES = ("pending", "sent", "failed")
+TAG_KINDS = ("entity", "topic")
+
+# Objects the migration creates for full-text search that the models deliberately leave out.
+SEARCH_TABLE = "articles_fts"
+SEARCH_VECTOR_COLUMN = "search_vector"
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK that ``column`` holds one of ``values``."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned as an aware UTC datetime.
+
+    Postgres keeps ``timestamptz``; SQLite has no zone, so the value is stored as naive UTC and
+    the zone is put back on read. A naive value given to the database is taken to be UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """UTC for the database: naive UTC on SQLite, aware on Postgres."""
+        if value is None:
+            return None
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """An aware UTC datetime, whatever the dialect returned."""
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite computed expressions can come back untyped
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the shared metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class SourceRow(Base):
+    """A configured source, mirrored from ``sources.toml`` on every run."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    lang: Mapped[str] = mapped_column(String)
+    regulator: Mapped[bool] = mapped_column(Boolean, default=False)
+    doc_type: Mapped[str] = mapped_column(String)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Article(Base):
+    """One stored article, keyed on its natural key ``item_key``."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("item_key"),
+        Index(None, "canonical_url"),
+        Index(None, "content_hash"),
+        Index(None, "published_at"),
+        Index(None, "source_id"),
+        Index(None, "duplicate_of"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_key: Mapped[str] = mapped_column(String)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    item_id: Mapped[str | None] = mapped_column(String)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String)
+    lang: Mapped[str | None] = mapped_column(String)
+    doc_type: Mapped[str] = mapped_column(String)
+    regulator: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str] = mapped_column(String, default="")
+    taxonomy_version: Mapped[str] = mapped_column(String, default="")
+    # Set on a syndicated copy: the row is kept and points at the article it repeats.
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entities: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class TagRow(Base):
+    """A taxonomy node (entity or topic); the views ``entities`` and ``topics`` split them."""
+
+    __tablename__ = "tags"
+    __table_args__ = (CheckConstraint(one_of("kind", TAG_KINDS), name="kind"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    type: Mapped[str] = mapped_column(String)
+    parent_id: Mapped[str | None] = mapped_column(String)
+    regulator: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ArticleTag(Base):
+    """The link between an article and a tag, with the evidence for it."""
+
+    __tablename__ = "article_tags"
+    __table_args__ = (Index(None, "tag_id"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[str] = mapped_column(ForeignKey("tags.id"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    in_title: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    taxonomy_version: Mapped[str] = mapped_column(String, default="")
+
+
+class Run(Base):
+    """One ingestion run."""
+
+    __tablename__ = "runs"
+    __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Why the whole run failed (e.g. a configuration error); per-source faults are in run_sources.
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunSource(Base):
+    """What one source gave in one run: counts, and the error naming source and fault."""
+
+    __tablename__ = "run_sources"
+    __table_args__ = (CheckConstraint(one_of("status", SOURCE_RESULT_STATUSES), name="status"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String)
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Sighting(Base):
+    """Where an article was seen: once per source, with the dedupe verdict of that sighting."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (
+        UniqueConstraint("article_id", "source_id"),
+        CheckConstraint(one_of("verdict", VERDICTS), name="verdict"),
+        Index(None, "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)
+    guid: Mapped[str | None] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FetchState(Base):
+    """Validators of the last response per URL, for conditional GET."""
+
+    __tablename__ = "fetch_state"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertRow(Base):
+    """The outbox: one alert owed per (article, rule, channel)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("article_id", "rule", "channel"),
+        CheckConstraint(one_of("status", ALERT_STATUSES), name="status"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String)
+    channel: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String, default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def is_search_object(name: str | None, type_: str) -> bool:
+    """True for the full-text search objects the models leave to the migration."""
+    if name is None:
+        return False
+    if type_ == "table":
+        return name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_")
+    if type_ == "column":
+        return name == SEARCH_VECTOR_COLUMN
+    if type_ == "index":
+        return name == f"ix_articles_{SEARCH_VECTOR_COLUMN}"
+    return False

@@ -1,0 +1,248 @@
+"""Full-text and tag search over stored articles, on SQLite (FTS5) and Postgres (tsvector).
+
+User text never reaches the FTS5 parser as syntax: it is reduced to quoted words and phrases,
+joined with AND, OR (the word ``OR`` between terms) and NOT (a leading ``-``), the same reading
+Postgres gives it with ``websearch_to_tsquery``. So no input can raise a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, table, text
+from sqlalchemy.orm import Session
+
+from pipeline.store.schema import Article, ArticleTag, TagRow
+
+# Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
+TITLE_WEIGHT = 5.0
+TEXT_WEIGHT = 1.0
+# Characters of text shown around the first match; about two lines of a terminal table.
+SNIPPET_CHARS = 200
+# How much of the snippet comes before the first match, so the match has some context.
+SNIPPET_LEAD = 60
+
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"\w+")
+
+TagInfo = tuple[str, str, str, int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """One search result with its tags (id, name, kind, count, evidence), best first."""
+
+    id: int
+    title: str
+    url: str
+    canonical_url: str | None
+    source_id: str
+    published_at: datetime | None
+    doc_type: str
+    regulator: bool
+    text: str
+    tags: tuple[TagInfo, ...]
+    snippet: str
+    rank: float
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A user query as groups of alternatives (all groups must match) and excluded terms."""
+
+    groups: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...]
+
+    @property
+    def words(self) -> list[str]:
+        """The words to highlight: every word of every wanted term."""
+        return [word for group in self.groups for term in group for word in term.split()]
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Read ``query`` the way web search engines do: words, "phrases", OR, and -excluded."""
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    alternative = False
+    for match in _TERM.finditer(query):
+        phrase, bare = match.group(1), match.group(2)
+        negate = False
+        if bare is not None:
+            if bare == "OR":
+                alternative = bool(groups)
+                continue
+            if bare.startswith("-") and len(bare) > 1:
+                negate, bare = True, bare[1:]
+        words = _WORD.findall(bare if bare is not None else phrase)
+        if not words:
+            continue
+        term = " ".join(words)
+        if negate:
+            excluded.append(term)
+        elif alternative:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        alternative = False
+    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
+
+
+def fts5_query(query: str) -> str | None:
+    """An FTS5 MATCH expression for ``query`` (every term quoted), or None if it has no words."""
+    parsed = parse_query(query)
+    if not parsed.groups:
+        return None
+
+    def quoted(term: str) -> str:
+        return '"' + term + '"'  # terms hold only word characters and spaces
+
+    wanted = " AND ".join(
+        "(" + " OR ".join(quoted(term) for term in group) + ")" for group in parsed.groups
+    )
+    if not parsed.excluded:
+        return wanted
+    return f"({wanted}) NOT ({' OR '.join(quoted(term) for term in parsed.excluded)})"
+
+
+def make_snippet(body: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
+    """A piece of ``body`` around the first of ``words`` it contains (else its opening)."""
+    folded = body.casefold()
+    found = [p for p in (folded.find(w.casefold()) for w in words) if p >= 0]
+    start = max(0, min(found) - SNIPPET_LEAD) if found else 0
+    if start:
+        space = body.find(" ", start)
+        start = space + 1 if 0 <= space < start + SNIPPET_LEAD else start
+    piece = " ".join(body[start : start + width].split())
+    prefix = "…" if start else ""
+    suffix = "…" if start + width < len(body) else ""
+    return f"{prefix}{piece}{suffix}"
+
+
+def _tag_filter(kind: str, value: str) -> ColumnElement[bool]:
+    wanted = value.strip().lower()
+    tagged = (
+        select(ArticleTag.article_id)
+        .join(TagRow, TagRow.id == ArticleTag.tag_id)
+        .where(
+            TagRow.kind == kind,
+            or_(func.lower(TagRow.id) == wanted, func.lower(TagRow.name) == wanted),
+        )
+    )
+    return Article.id.in_(tagged)
+
+
+def search_articles(
+    session: Session,
+    query: str | None = None,
+    *,
+    entity: str | None = None,
+    topic: str | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
+    include_duplicates: bool = False,
+) -> list[ArticleHit]:
+    """Articles matching every filter given: best match first for text, else newest first.
+
+    ``entity``/``topic`` match a tag's id or name (any case); ``since``/``until`` apply to the
+    publication time, or the time first seen when the article has none; ``until`` is exclusive.
+    """
+    if limit <= 0:
+        return []
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    columns = (
+        Article.id,
+        Article.title,
+        Article.url,
+        Article.canonical_url,
+        Article.source_id,
+        Article.published_at,
+        Article.doc_type,
+        Article.regulator,
+        Article.text,
+    )
+    dialect = session.get_bind().dialect.name
+    words: list[str] = []
+    rank: ColumnElement[Any] | None = None
+    if query is not None and query.strip():
+        words = parse_query(query).words
+        if dialect == "postgresql":
+            vector = literal_column("articles.search_vector")
+            tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
+            rank = func.ts_rank(vector, tsquery)
+            stmt = select(*columns, rank.label("rank")).where(vector.op("@@")(tsquery))
+        else:
+            match = fts5_query(query)
+            if match is None:
+                return []
+            fts = table("articles_fts", literal_column("rowid"))
+            rank = -func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, TEXT_WEIGHT)
+            stmt = (
+                select(*columns, rank.label("rank"))
+                .select_from(fts)
+                .join(Article, Article.id == literal_column("articles_fts.rowid"))
+                .where(text("articles_fts MATCH :fts_query").bindparams(fts_query=match))
+            )
+    else:
+        stmt = select(*columns, literal_column("0.0").label("rank"))
+    if not include_duplicates:
+        stmt = stmt.where(Article.duplicate_of.is_(None))
+    if source:
+        stmt = stmt.where(Article.source_id == source)
+    if entity:
+        stmt = stmt.where(_tag_filter("entity", entity))
+    if topic:
+        stmt = stmt.where(_tag_filter("topic", topic))
+    if since is not None:
+        stmt = stmt.where(when >= since)
+    if until is not None:
+        stmt = stmt.where(when < until)
+    order = [when.desc(), Article.id.desc()]
+    stmt = stmt.order_by(*([rank.desc(), *order] if rank is not None else order)).limit(limit)
+    rows = session.execute(stmt).all()
+    tags = _tags_for(session, [row.id for row in rows])
+    return [
+        ArticleHit(
+            id=row.id,
+            title=row.title,
+            url=row.url,
+            canonical_url=row.canonical_url,
+            source_id=row.source_id,
+            published_at=row.published_at,
+            doc_type=row.doc_type,
+            regulator=row.regulator,
+            text=row.text,
+            tags=tuple(tags.get(row.id, ())),
+            snippet=make_snippet(row.text, words),
+            rank=float(row.rank or 0.0),
+        )
+        for row in rows
+    ]
+
+
+def _tags_for(session: Session, article_ids: list[int]) -> dict[int, list[TagInfo]]:
+    """The tags of each article, most frequent first."""
+    found: dict[int, list[TagInfo]] = defaultdict(list)
+    if not article_ids:
+        return found
+    stmt = (
+        select(
+            ArticleTag.article_id,
+            TagRow.id,
+            TagRow.name,
+            TagRow.kind,
+            ArticleTag.count,
+            ArticleTag.evidence,
+        )
+        .join(TagRow, TagRow.id == ArticleTag.tag_id)
+        .where(ArticleTag.article_id.in_(article_ids))
+        .order_by(ArticleTag.article_id, ArticleTag.count.desc(), TagRow.name)
+    )
+    for article_id, tag_id, name, kind, count, evidence in session.execute(stmt):
+        found[article_id].append((tag_id, name, kind, count, tuple(evidence or ())))
+    return found

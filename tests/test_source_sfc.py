@@ -1,0 +1,353 @@
+"""The SFC e-Distribution API adapter: exact search bodies, item mapping, bodies, paging, errors."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from pipeline.config import load_sources
+from pipeline.errors import FetchError, PayloadError, SourceError
+from pipeline.fetch import Fetcher, build_client
+from pipeline.models import Source
+from pipeline.sources import discover
+
+REPO = Path(__file__).resolve().parents[1]
+PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
+BASE = "https://apps.sfc.hk/edistributionWeb"
+GATEWAY = f"{BASE}/gateway/EN"
+
+NEWS_SEARCH = json.loads((PAYLOADS / "sfc_news_search.json").read_text())["response"]
+NEWS_CONTENT = json.loads((PAYLOADS / "sfc_news_content_and_notification.json").read_text())[
+    "content"
+]["response"]
+CIRCULARS = json.loads((PAYLOADS / "sfc_circular_search_and_content.json").read_text())
+CONSULTATIONS = json.loads((PAYLOADS / "sfc_consultation_search.json").read_text())["response"]
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., Fetcher]]:
+    """A fetcher whose answers come from a handler; impolite unless asked, to keep tests fast."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(handler: Handler, *, polite: bool = False) -> Fetcher:
+        client = build_client(transport=httpx.MockTransport(handler))
+        clients.append(client)
+        return Fetcher(client, polite=polite)
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+class FakeSfc:
+    """Answers search POSTs from pages of items and content GETs from a ref → html map."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        pages: list[list[dict[str, Any]]],
+        *,
+        total: int | None = None,
+        contents: dict[str, Any] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.pages = pages
+        self.total = sum(len(page) for page in pages) if total is None else total
+        self.contents = contents or {}
+        self.searches: list[dict[str, Any]] = []
+        self.content_requests: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith(f"/api/{self.endpoint}/search"):
+            body = json.loads(request.content)
+            self.searches.append(body)
+            number = body["pageNo"]
+            items = self.pages[number] if number < len(self.pages) else []
+            return httpx.Response(200, json={"items": items, "total": self.total})
+        if request.url.path.endswith(f"/api/{self.endpoint}/content"):
+            self.content_requests.append(str(request.url))
+            ref = request.url.params["refNo"]
+            answer = self.contents.get(ref, 404)
+            if isinstance(answer, int):
+                return httpx.Response(answer, text="Not Found")
+            return httpx.Response(200, json=answer)
+        return httpx.Response(418)
+
+
+def news_item(ref: str, issued: str, **fields: Any) -> dict[str, Any]:
+    item = copy.deepcopy(NEWS_SEARCH["items"][0])
+    item.update({"newsRefNo": ref, "title": f"Release {ref}", "issueDate": issued, **fields})
+    return item
+
+
+def content_for(ref: str, html: str | None) -> dict[str, Any]:
+    return {**NEWS_CONTENT, "newsRefNo": ref, "html": html}
+
+
+async def test_news_search_body_and_mapping(serve: Callable[..., Fetcher]) -> None:
+    item = copy.deepcopy(NEWS_SEARCH["items"][0])
+    item["targetCeList"].append({"ceName": "Hidden Person", "lang": "EN", "masked": True})
+    item["targetCeList"].append(
+        {"ceName": "  Sino Wealth  International ", "lang": "EN", "masked": False}
+    )
+    api = FakeSfc("news", [[item]], total=5205, contents={"26PR27": NEWS_CONTENT})
+
+    (lead,) = await discover(SOURCES["sfc-news"], serve(api))
+
+    assert api.searches == [
+        {
+            "lang": "EN",
+            "category": "all",
+            "year": "all",
+            "month": "all",
+            "pageNo": 0,
+            "pageSize": 20,
+            "sort": {"field": "issueDate", "order": "desc"},
+        }
+    ]
+    assert api.content_requests == [f"{BASE}/api/news/content?refNo=26PR27&lang=EN"]
+    assert lead.url == f"{GATEWAY}/news-and-announcements/news/doc?refNo=26PR27"
+    assert lead.item_id == lead.guid == "26PR27"
+    assert lead.title == "Settlement with Sino Wealth International Limited..."
+    # issueDate is Hong Kong time without a zone.
+    assert lead.published_at == datetime(2026, 2, 16, 16, 53, 29, 346000, tzinfo=HONG_KONG)
+    assert lead.published_at.utcoffset() == timedelta(hours=8)
+    assert lead.entities == ("Entity Name", "Sino Wealth International")
+    assert lead.modified == "2026-02-16T16:53:29"
+    assert lead.doc_type == "press_release"
+    assert lead.body_html == NEWS_CONTENT["html"]
+    assert (lead.source_id, lead.lang) == ("sfc-news", "en")
+
+
+async def test_enforcement_news_is_typed_enforcement(serve: Callable[..., Fetcher]) -> None:
+    items = [
+        news_item("26PR30", "2026-02-18T10:00:00", newsType="EF"),
+        news_item("26PR29", "2026-02-17T10:00:00", newsType="GN", targetCeList=None),
+    ]
+    contents = {ref: content_for(ref, f"<p>{ref}</p>") for ref in ("26PR30", "26PR29")}
+    leads = await discover(SOURCES["sfc-news"], serve(FakeSfc("news", [items], contents=contents)))
+    assert [(lead.item_id, lead.doc_type) for lead in leads] == [
+        ("26PR30", "enforcement"),
+        ("26PR29", "press_release"),
+    ]
+    assert leads[1].entities == ()
+
+
+async def test_circulars_body_mapping_and_vatp(serve: Callable[..., Fetcher]) -> None:
+    sample = CIRCULARS["search"]["response"]["items"][0]
+    items = [
+        {**sample, "refNo": "26EC6", "title": "To licensed VATPs", "postDocType": 200},
+        {**sample, "refNo": "26EC5", "postDocType": 110},
+    ]
+    content = CIRCULARS["content"]["response"]
+    contents = {
+        "26EC6": {**content, "html": "<ol><li>VATP duties</li></ol>"},
+        "26EC5": {**content, "refNo": "26EC5"},
+    }
+    api = FakeSfc("circular", [items], contents=contents)
+
+    leads = await discover(SOURCES["sfc-circulars"], serve(api))
+
+    assert api.searches == [
+        {
+            "lang": "EN",
+            "category": "all",
+            "year": "all",
+            "pageNo": 0,
+            "pageSize": 20,
+            "sort": {"field": "releasedDate", "order": "desc"},
+        }
+    ]
+    assert [lead.item_id for lead in leads] == ["26EC6", "26EC5"]
+    assert [lead.doc_type for lead in leads] == ["vatp_circular", "circular"]
+    assert leads[0].url == f"{GATEWAY}/circular/doc?refNo=26EC6"
+    assert leads[0].body_html == "<ol><li>VATP duties</li></ol>"
+    assert leads[1].published_at == datetime(2026, 2, 11, 16, 10, 41, 191000, tzinfo=HONG_KONG)
+    assert api.content_requests[0] == f"{BASE}/api/circular/content?refNo=26EC6&lang=EN"
+
+
+async def test_consultations_body_and_mapping(serve: Callable[..., Fetcher]) -> None:
+    api = FakeSfc(
+        "consultation",
+        [CONSULTATIONS["items"]],
+        total=217,
+        contents={"25CP11": {"cpRefNo": "25CP11", "html": "<p>Consultation paper</p>"}},
+    )
+    (lead,) = await discover(SOURCES["sfc-consultations"], serve(api))
+    assert api.searches == [
+        {
+            "lang": "EN",
+            "category": "",
+            "year": "all",
+            "pageNo": 0,
+            "pageSize": 20,
+            "sort": {"field": "cpIssueDate", "order": "desc"},
+        }
+    ]
+    assert lead.item_id == "25CP11"
+    assert lead.title == "Consultation title..."
+    assert lead.url == f"{GATEWAY}/consultation/doc?refNo=25CP11"
+    assert lead.published_at == datetime(2025, 11, 7, 16, 11, 40, 712000, tzinfo=HONG_KONG)
+    assert lead.doc_type == "consultation"
+    assert lead.body_html == "<p>Consultation paper</p>"
+
+
+async def test_content_failures_keep_the_item_and_the_others(serve: Callable[..., Fetcher]) -> None:
+    items = [
+        news_item("26PR3", "2026-02-18T10:00:00"),
+        news_item("26PR2", "2026-02-17T10:00:00"),
+        news_item("26PR1", "2026-02-16T10:00:00"),
+        news_item("26PR0", "2026-02-15T10:00:00"),
+    ]
+    contents = {
+        "26PR3": content_for("26PR3", "<p>three</p>"),
+        # 26PR2: no recording → 404
+        "26PR1": 500,
+        "26PR0": content_for("26PR0", None),  # old items: html is null, only a PDF
+    }
+    api = FakeSfc("news", [items], contents=contents)
+    leads = await discover(SOURCES["sfc-news"], serve(api))
+    assert [lead.item_id for lead in leads] == ["26PR3", "26PR2", "26PR1", "26PR0"]
+    assert leads[0].body_html == "<p>three</p>" and leads[0].summary == ""
+    for lead in leads[1:]:
+        assert lead.body_html is None
+        assert lead.summary == lead.title
+    assert len(api.content_requests) == 4
+
+
+async def test_without_since_only_the_first_page_is_read(serve: Callable[..., Fetcher]) -> None:
+    source = dataclasses.replace(
+        SOURCES["sfc-news"], options={**SOURCES["sfc-news"].options, "page_size": 2}
+    )
+    pages = [
+        [news_item("26PR9", "2026-02-18T10:00:00"), news_item("26PR8", "2026-02-17T10:00:00")],
+        [news_item("26PR7", "2026-02-16T10:00:00"), news_item("26PR6", "2026-02-15T10:00:00")],
+    ]
+    api = FakeSfc("news", pages, total=100)
+    leads = await discover(source, serve(api))
+    assert [search["pageNo"] for search in api.searches] == [0]
+    assert api.searches[0]["pageSize"] == 2
+    assert [lead.item_id for lead in leads] == ["26PR9", "26PR8"]
+
+
+async def test_since_pages_back_until_items_are_older(serve: Callable[..., Fetcher]) -> None:
+    source = dataclasses.replace(
+        SOURCES["sfc-news"], options={**SOURCES["sfc-news"].options, "page_size": 2}
+    )
+    pages = [
+        [news_item("26PR9", "2026-02-18T10:00:00"), news_item("26PR8", "2026-02-17T10:00:00")],
+        [news_item("26PR7", "2026-02-16T10:00:00"), news_item("26PR6", "2026-02-14T10:00:00")],
+        [news_item("26PR5", "2026-02-13T10:00:00"), news_item("26PR4", "2026-02-12T10:00:00")],
+    ]
+    api = FakeSfc("news", pages, total=100)
+    leads = await discover(source, serve(api), since=datetime(2026, 2, 15))
+    # Page 1 already reaches back past 15 February: page 2 is not asked for.
+    assert [search["pageNo"] for search in api.searches] == [0, 1]
+    assert [lead.item_id for lead in leads] == ["26PR9", "26PR8", "26PR7", "26PR6"]
+
+
+async def test_since_stops_when_total_is_read(serve: Callable[..., Fetcher]) -> None:
+    source = dataclasses.replace(
+        SOURCES["sfc-news"], options={**SOURCES["sfc-news"].options, "page_size": 2}
+    )
+    pages = [
+        [news_item("26PR9", "2026-02-18T10:00:00"), news_item("26PR8", "2026-02-17T10:00:00")],
+        [news_item("26PR7", "2026-02-16T10:00:00"), news_item("26PR6", "2026-02-15T10:00:00")],
+    ]
+    api = FakeSfc("news", pages, total=4)
+    leads = await discover(source, serve(api), since=datetime(2020, 1, 1, tzinfo=HONG_KONG))
+    assert [search["pageNo"] for search in api.searches] == [0, 1]
+    assert len(leads) == 4
+
+
+async def test_requests_are_spaced_by_min_delay(serve: Callable[..., Fetcher]) -> None:
+    delay = 0.05
+    source = dataclasses.replace(
+        SOURCES["sfc-news"], options={**SOURCES["sfc-news"].options, "min_delay": delay}
+    )
+    items = [news_item("26PR2", "2026-02-17T10:00:00"), news_item("26PR1", "2026-02-16T10:00:00")]
+    api = FakeSfc("news", [items])
+    start = time.monotonic()
+    await discover(source, serve(api, polite=True))
+    # One search and two content calls: at least two gaps between three requests.
+    assert time.monotonic() - start >= 2 * delay * 0.95
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        (httpx.Response(200, text="<html>maintenance</html>"), "not JSON"),
+        (httpx.Response(200, json=[]), "not an object"),
+        (httpx.Response(200, json={"total": 3}), "'items' missing"),
+        (httpx.Response(200, json={"items": [], "total": "many"}), "'total' is not an integer"),
+        (httpx.Response(200, json={"items": [{"title": "t"}], "total": 1}), "'newsRefNo' missing"),
+        (
+            httpx.Response(200, json={"items": [{"newsRefNo": "26PR1"}], "total": 1}),
+            "'title' missing",
+        ),
+        (
+            httpx.Response(
+                200,
+                json={"items": [{"newsRefNo": "1", "title": "t", "issueDate": 5}], "total": 1},
+            ),
+            "'issueDate' is not a string",
+        ),
+        (
+            httpx.Response(
+                200,
+                json={"items": [{"newsRefNo": "1", "title": "t", "targetCeList": "x"}], "total": 1},
+            ),
+            "'targetCeList' is not a list",
+        ),
+    ],
+)
+async def test_malformed_search_answers_are_payload_errors(
+    serve: Callable[..., Fetcher], answer: httpx.Response, named: str
+) -> None:
+    fetcher = serve(lambda request: answer)
+    with pytest.raises(PayloadError, match=rf"^sfc-news: POST {BASE}/api/news/search.*{named}"):
+        await discover(SOURCES["sfc-news"], fetcher)
+
+
+async def test_search_failure_is_a_fetch_error_naming_the_source(
+    serve: Callable[..., Fetcher],
+) -> None:
+    with pytest.raises(FetchError, match=r"^sfc-circulars: .*/api/circular/search: HTTP 500"):
+        await discover(SOURCES["sfc-circulars"], serve(lambda request: httpx.Response(500)))
+
+
+async def test_unknown_endpoint_is_a_source_error(serve: Callable[..., Fetcher]) -> None:
+    source: Source = dataclasses.replace(SOURCES["sfc-news"], options={"endpoint": "guidelines"})
+    with pytest.raises(SourceError, match=r"sfc-news: options\.endpoint .*'guidelines'"):
+        await discover(source, serve(lambda request: httpx.Response(200, json={})))
+
+
+async def test_an_item_repeated_on_the_next_page_is_read_once(
+    serve: Callable[..., Fetcher],
+) -> None:
+    source = dataclasses.replace(
+        SOURCES["sfc-news"], options={**SOURCES["sfc-news"].options, "page_size": 2}
+    )
+    pages = [
+        [news_item("26PR9", "2026-02-18T10:00:00"), news_item("26PR8", "2026-02-17T10:00:00")],
+        # A new release pushed 26PR8 down onto the second page.
+        [news_item("26PR8", "2026-02-17T10:00:00"), news_item("26PR7", "2026-02-10T10:00:00")],
+    ]
+    api = FakeSfc("news", pages, total=50)
+    leads = await discover(source, serve(api), since=datetime(2026, 2, 15, tzinfo=HONG_KONG))
+    assert [lead.item_id for lead in leads] == ["26PR9", "26PR8", "26PR7"]
+    assert len(api.content_requests) == 3
