@@ -18,8 +18,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from pipeline.tag import Tagger
-
 from pipeline.config import AlertsConfig, load_alerts
 from pipeline.fetch import Fetcher, ReplayTransport, build_client, write_exchange
 from pipeline.ingest import (
@@ -32,6 +30,7 @@ from pipeline.ingest import (
 )
 from pipeline.models import Selectors, Source
 from pipeline.store import db
+from pipeline.tag import Tagger
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"

@@ -159,8 +159,9 @@ def _print_run_summary(result: dict[str, Any], url: str) -> None:
         if row["error"]:
             console.print(f"[red]{source_id}[/]: {row['error']}", highlight=False)
     console.print(
-        f"{result['new_articles']} new articles, {result['alerts_queued']} alerts queued, "
-        f"{result['alerts_sent']} delivered. Database: {url}",
+        f"{result['new_articles']} new articles; {result['alerts_queued']} alert deliveries "
+        f"queued (one per article, rule and channel), {result['alerts_sent']} delivered. "
+        f"Database: {url}",
         highlight=False,
     )
 

@@ -102,6 +102,17 @@ def _check_url(value: object) -> str | None:
     return None
 
 
+def _css_problem(selector: str) -> str | None:
+    """Why ``selector`` is not CSS selectolax can run, or None."""
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except (SelectolaxError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
 def _parse_selectors(raw: object, where: str, problems: list[str]) -> Selectors:
     if raw is None:
         return Selectors()
@@ -110,6 +121,12 @@ def _parse_selectors(raw: object, where: str, problems: list[str]) -> Selectors:
         return Selectors()
     values: dict[str, Any] = {}
     for name, value in raw.items():
+        if name == "remove" and isinstance(value, list):
+            for position, item in enumerate(value):
+                if isinstance(item, str) and (reason := _css_problem(item)) is not None:
+                    problems.append(
+                        f"{where}: field 'selectors.remove[{position}]' is not valid CSS ({reason})"
+                    )
         if name not in _SELECTOR_FIELDS:
             problems.append(f"{where}: field 'selectors.{name}' is not a known selector")
         elif name == "remove":
@@ -119,6 +136,8 @@ def _parse_selectors(raw: object, where: str, problems: list[str]) -> Selectors:
                 values[name] = tuple(value)
         elif not isinstance(value, str) or not value.strip():
             problems.append(f"{where}: field 'selectors.{name}' must be a non-empty string")
+        elif (reason := _css_problem(value)) is not None:
+            problems.append(f"{where}: field 'selectors.{name}' is not valid CSS ({reason})")
         else:
             values[name] = value
     return Selectors(**values)

@@ -79,6 +79,7 @@ def test_a_valid_minimal_entry_gets_defaults(tmp_path: Path) -> None:
         ("id_pattern = '(unclosed'", "'id_pattern'"),
         ("id_pattern = 'no-group'", "'id_pattern'"),
         ('colour = "blue"', "'colour'"),
+        ('selectors = { body = "div[[" }', "'selectors.body' is not valid CSS"),
     ],
 )
 def test_each_mistake_names_file_entry_and_field(tmp_path: Path, entry: str, field: str) -> None:

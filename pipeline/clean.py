@@ -1,0 +1,241 @@
+"""Cleaning: boilerplate lines, Unicode, whitespace, and the canonical form of URLs.
+
+Text arrives as paragraphs (one per line or separated by blank lines) and leaves as paragraphs
+separated by exactly one blank line, each NFKC-normalised, entity-free and on one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pipeline.models import Article
+
+# --- boilerplate ---------------------------------------------------------------------------------
+# Paragraphs that are page furniture rather than article text. Each pattern must match the
+# whole paragraph (after whitespace is collapsed), so a sentence that merely mentions sharing or
+# cookies is kept; MAX_BOILERPLATE_CHARS keeps long real paragraphs safe from loose patterns.
+MAX_BOILERPLATE_CHARS = 200
+
+_BOILERPLATE_LINES: tuple[str, ...] = (
+    # share and follow prompts left by share bars
+    r"share (?:this|the) (?:article|story|post|page)\b.*",
+    r"share (?:on|via|to) \w+.*",
+    r"(?:share|tweet|email|print|copy link)(?:\s*[|/·•]\s*\w+)*",
+    r"follow us on .*",
+    # newsletter and subscription prompts
+    r"(?:subscribe|sign up|register)\b.{0,60}\b(?:newsletter|updates|alerts|our mailing list)\b.*",
+    r"(?:get|receive) (?:our|the) .{0,40}newsletter.*",
+    r"subscribe(?: now| today)?[.!]?",
+    # "related" and "read more" headings whose links were already dropped
+    r"related (?:articles?|posts?|stories|news|content|reading|topics)\s*:?",
+    r"(?:read more|read also|see also|more on this|you may also like)\s*:?",
+    r"recommended(?: for you)?\s*:?",
+    r"advertisement|sponsored(?: content)?|anzeige|werbung|publicidad",
+    # cookie notices
+    r"(?:this (?:web)?site|we) uses? cookies\b.*",
+    r"(?:accept|allow|manage)(?: all)? cookies\b.*",
+    r"cookie (?:policy|settings|preferences|notice)\b.*",
+    # image credits and captions that are not article text
+    r"(?:featured )?image credit\s*:.*",
+    r"(?:image|photo|picture|photograph|illustration)s?\s*:.*",
+    r"(?:image|photo|picture)\s*(?:courtesy|credit|source)\b.*",
+    r"photo\b.{0,120}\bvia\b.*",
+    # comment sections (English and Spanish, as WordPress themes print them)
+    r"(?:\d+\s+)?(?:comments?|comentarios?)\s*(?:\(\d+\))?:?",
+    r"(?:leave|post|add|write) a (?:comment|reply)\b.*",
+    r"no comments?(?: yet)?\b.*",
+    r"be the first to comment\b.*",
+    r"(?:aún )?no hay comentarios\b.*",
+    r"(?:deja|dejar|escribe) (?:un|tu) comentario\b.*",
+)
+_BOILERPLATE = re.compile(
+    "|".join(f"(?:{pattern})" for pattern in _BOILERPLATE_LINES), re.IGNORECASE
+)
+
+# A heading after which the rest of the text is a comments section, never article text.
+_COMMENTS_HEADING = re.compile(
+    r"(?:\d+\s+)?(?:comments?|comentarios?|reader comments|join the conversation)\s*(?:\(\d+\))?:?",
+    re.IGNORECASE,
+)
+# A heading after which come titles of other articles; those run until a real paragraph.
+_RELATED_HEADING = re.compile(
+    r"(?:related (?:articles?|posts?|stories|news|content|reading)|read more|more stories"
+    r"|you may also like|recommended(?: for you)?|most read|most popular)\s*:?",
+    re.IGNORECASE,
+)
+# Titles in a related-links list are short and do not end like a sentence.
+MAX_LINK_TITLE_CHARS = 150
+
+# Ticker widgets glue a symbol and price change onto a name: "BitcoinBTC--", "EthereumETH+2.35%".
+_TICKER = re.compile(r"\b([A-Z][a-z]{2,})[A-Z]{2,6}(?:--|[+\-−]\d+(?:\.\d+)?%)")
+
+# Invisible characters that NFKC keeps but that split words for search and tagging.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+# --- URLs ----------------------------------------------------------------------------------------
+# Query parameters that only track where a click came from; two URLs differing in them are the
+# same page.
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "s_cid",
+        "icid",
+        "ncid",
+        "sr_share",
+        "at_medium",
+        "at_campaign",
+        "spm",
+    }
+)
+TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_", "mtm_", "ga_", "hsa_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Host prefixes that only mark a site's mobile edition; dropped when the rest is a real domain.
+_MOBILE_PREFIXES: tuple[str, ...] = ("m.", "mobile.", "amp.")
+# Second-level labels under which "m.co.uk"-style hosts are registrable domains, not variants.
+_SECOND_LEVEL_LABELS = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "go"})
+
+
+def clean_text(text: str) -> str:
+    """Normalise text and drop boilerplate; paragraphs come out separated by one blank line."""
+    if not text:
+        return ""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", html.unescape(text)))
+    kept: list[str] = []
+    skipping_related = False
+    for raw in _LINE_BREAKS.split(text):
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if "--" in line or "%" in line:
+            line = _TICKER.sub(r"\1", line)
+        short = len(line) <= MAX_BOILERPLATE_CHARS
+        if short and _COMMENTS_HEADING.fullmatch(line):
+            if kept:
+                break
+            continue  # a "Comment" kicker above an opinion piece, not a comments section
+        if short and _RELATED_HEADING.fullmatch(line):
+            skipping_related = True
+            continue
+        if skipping_related:
+            if len(line) <= MAX_LINK_TITLE_CHARS and not line.endswith((".", "。", "!", "”", '"')):
+                continue
+            skipping_related = False
+        if short and _BOILERPLATE.fullmatch(line):
+            continue
+        kept.append(line)
+    return "\n\n".join(kept)
+
+
+def clean_inline(text: str | None) -> str | None:
+    """Normalise a one-line field (title, author, description); None or empty gives None."""
+    if not text:
+        return None
+    value = " ".join(unicodedata.normalize("NFKC", html.unescape(text)).split())
+    return value or None
+
+
+def clean_article(article: Article) -> Article:
+    """The article with clean text, one-line fields normalised and a canonical URL."""
+    canonical = article.canonical_url or article.url
+    return dataclasses.replace(
+        article,
+        title=clean_inline(article.title) or "",
+        text=clean_text(article.text),
+        author=clean_inline(article.author),
+        description=clean_inline(article.description),
+        canonical_url=canonical_url(canonical) if canonical else None,
+    )
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per page: lower-case scheme and host, no tracking, fragment or AMP variant."""
+    raw = url.strip()
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return raw
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if not scheme or not host:
+        return raw
+    host = _desktop_host(host)
+    netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    path = _without_amp(parts.path) or "/"
+    query = _clean_query(parts.query)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _desktop_host(host: str) -> str:
+    for prefix in _MOBILE_PREFIXES:
+        rest = host[len(prefix) :]
+        # "m.example.com" → "example.com", but "m.co.uk" or "amp.dev" are domains of their own.
+        if (
+            host.startswith(prefix)
+            and "." in rest
+            and rest.split(".", 1)[0] not in _SECOND_LEVEL_LABELS
+        ):
+            return rest
+    return host
+
+
+def _without_amp(path: str) -> str:
+    if path.endswith("/amp/"):
+        return path[: -len("amp/")]
+    if path.endswith("/amp"):
+        return path[: -len("/amp")]
+    if path.endswith(".amp"):
+        return path[: -len(".amp")]
+    if path.endswith(".amp.html"):
+        return path[: -len(".amp.html")] + ".html"
+    if path.startswith("/amp/"):
+        return path[len("/amp") :]
+    return path
+
+
+def _clean_query(query: str) -> str:
+    if not query:
+        return ""
+    pairs = [
+        (key, value)
+        for key, value in parse_qsl(query, keep_blank_values=True)
+        if not _is_tracking(key)
+    ]
+    return urlencode(sorted(pairs))
+
+
+def _is_tracking(key: str) -> bool:
+    lowered = key.lower()
+    if lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES):
+        return True
+    # "?amp", "?amp=1" and "?outputType=amp" select the AMP rendering of the same page.
+    return lowered == "amp"

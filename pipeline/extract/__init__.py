@@ -1,0 +1,216 @@
+"""HTML → ``Article``: a cascade of metadata and body finders, then cleaning.
+
+Stages, in the order they are consulted for each field (the first that finds a value wins):
+
+1. structured data: JSON-LD ``NewsArticle``/``Article``/``ReportageNewsArticle`` (also in @graph);
+2. OpenGraph and ``<meta>`` tags, ``<link rel=canonical>``, ``<html lang>``;
+3. the source's own selectors (``Selectors``): title, body, published, author; ``remove`` first;
+4. the generic main-content finder (text and link density), ``<h1>``/``<title>``, ``<time>``.
+
+The body comes from the selectors when they match, else from the generic finder, or from the
+JSON-LD ``articleBody`` when that is much longer than what the page shows (script-rendered or
+paywalled pages); when none finds any text the page raises ``ExtractError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from pipeline.clean import clean_article, clean_text
+from pipeline.dates import parse_date
+from pipeline.errors import ExtractError
+from pipeline.extract.boilerplate import prune
+from pipeline.extract.decode import looks_binary, parser_input
+from pipeline.extract.generic import filter_blocks, main_content
+from pipeline.extract.language import chinese_script, guess_lang, normalise_lang
+from pipeline.extract.selectors import apply_selectors, remove_matches
+from pipeline.extract.structured import (
+    canonical_link,
+    element_date,
+    from_json_ld,
+    from_meta,
+    html_lang,
+    without_site_name,
+)
+from pipeline.extract.textblocks import blocks
+from pipeline.models import Article, Selectors
+
+__all__ = ["extract_article", "extract_html_fragment"]
+
+log = logging.getLogger(__name__)
+
+# When the page's visible body holds less than this share of the JSON-LD articleBody, the body
+# is rendered by script (or cut by a paywall) and the structured copy is the better text.
+ARTICLE_BODY_PREFERRED_BELOW = 0.5
+# A JSON-LD articleBody shorter than this is a teaser, not the article.
+MIN_ARTICLE_BODY_CHARS = 200
+# "Published: 3 Nov 2025", "發佈日期：2025年11月3日": a label before the date.
+_DATE_LABEL = re.compile(r"^[^\d:：]{1,30}[:：]\s*")
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    fetched_at: datetime | None = None,
+    selectors: Selectors | None = None,
+) -> Article:
+    """Extract a clean ``Article`` from a page; raises ``ExtractError`` naming the URL if empty."""
+    if not html or not html.strip():
+        raise ExtractError(f"{url}: empty page, no article text")
+    if looks_binary(html):
+        raise ExtractError(f"{url}: body is binary data, not an HTML page")
+    source = parser_input(html)
+    tree = LexborHTMLParser(source, scripting=True)
+
+    # Stages 1 and 2 read the untouched tree: JSON-LD lives in <script>, which pruning removes.
+    structured = from_json_ld(tree)
+    # Microdata dates need a walk of the page: skip it when JSON-LD gave the dates.
+    meta = from_meta(tree, microdata=structured.published is None)
+    canonical = canonical_link(tree)
+    declared_lang = html_lang(tree)
+
+    # Stage 3: the source's selectors.
+    if selectors is not None and selectors.remove:
+        remove_matches(tree, selectors.remove, url)
+    by_selector = apply_selectors(tree, selectors, url) if selectors else None
+    chosen_body = filter_blocks(by_selector.body) if by_selector else []
+
+    stages = [structured, meta] if by_selector is None else [structured, meta, by_selector.found]
+    title = _first([s.title for s in stages])
+    published = _first_date([s.published for s in stages], fetched_at)
+
+    # Stage 4: generic finders for what is still missing; title and date first, because
+    # pruning for the body removes bylines and the dates in them.
+    if title is None:
+        title = _generic_title(tree)
+    if published is None:
+        published = _first_date([_generic_date(tree)], fetched_at)
+    if chosen_body:
+        text = "\n\n".join(block.text for block in chosen_body)
+    else:
+        prune(tree)
+        text = "\n\n".join(block.text for block in main_content(tree))
+        text = _prefer_article_body(text, structured.body)
+    if not text.strip():
+        raise ExtractError(f"{url}: no article text found (no selector, generic or JSON-LD body)")
+
+    modified = _first_date([structured.modified, meta.modified], fetched_at)
+    lang = _language(declared_lang, meta.lang, structured.lang, text)
+    article = Article(
+        url=url,
+        title=without_site_name(title or "", meta.site_name),
+        text=text,
+        published_at=published,
+        modified_at=modified,
+        author=_first([s.author for s in stages]),
+        lang=lang,
+        canonical_url=_absolute(url, canonical or meta.url) or url,
+        description=_first([structured.description, meta.description]),
+        image_url=_absolute(url, structured.image or meta.image),
+    )
+    return clean_article(article)
+
+
+def extract_html_fragment(html: str, url: str) -> str:
+    """Clean paragraph text of an HTML fragment (e.g. an SFC API ``html`` field)."""
+    if not html or not html.strip():
+        return ""
+    # Parsed as a document, the fragment lands in <body> whatever its top-level shape. The
+    # fragment is the article body itself, so nothing is filtered out but page furniture
+    # that clean_text recognises; ``url`` only names the item in log messages.
+    body = LexborHTMLParser(html).body
+    if body is None:
+        log.debug("%s: HTML fragment has no body", url)
+        return ""
+    return clean_text("\n\n".join(block.text for block in blocks(body)))
+
+
+def _generic_title(tree: LexborHTMLParser) -> str | None:
+    for query in ("article h1", "main h1", "h1", "title"):
+        node = tree.css_first(query)
+        if node is not None:
+            text = " ".join(node.text(deep=True).split())
+            if text:
+                return text
+    return None
+
+
+def _generic_date(tree: LexborHTMLParser) -> str | None:
+    times = tree.css("time[datetime]")
+    # The article's own <time>, before one in a header clock or a list of other stories.
+    for node in times:
+        if _inside(node, ("article", "main")) or "pubdate" in node.attributes:
+            return element_date(node)
+    return element_date(times[0]) if times else None
+
+
+def _inside(node: LexborNode, tags: tuple[str, ...]) -> bool:
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.tag in tags:
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
+def _first(values: list[str | None]) -> str | None:
+    for value in values:
+        if value and value.strip():
+            return value
+    return None
+
+
+def _first_date(values: list[str | None], now: datetime | None) -> datetime | None:
+    for value in values:
+        if not value:
+            continue
+        parsed = parse_date(value, now=now)
+        if parsed is None:
+            label_free = _DATE_LABEL.sub("", value)
+            if label_free != value:
+                parsed = parse_date(label_free, now=now)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _prefer_article_body(text: str, article_body: str | None) -> str:
+    if not article_body or len(article_body) < MIN_ARTICLE_BODY_CHARS:
+        return text
+    if len(text) >= len(article_body) * ARTICLE_BODY_PREFERRED_BELOW:
+        return text
+    # The structured copy separates paragraphs by newlines, if at all; keep what it has.
+    return "\n\n".join(line.strip() for line in article_body.splitlines() if line.strip())
+
+
+def _language(
+    declared: str | None, meta_lang: str | None, structured_lang: str | None, text: str
+) -> str | None:
+    for value in (declared, meta_lang, structured_lang):
+        if not value:
+            continue
+        lang = normalise_lang(value)
+        if lang is not None:
+            return lang
+        if value.strip().lower().startswith("zh"):
+            return chinese_script(text)
+    return guess_lang(text)
+
+
+def _absolute(base: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if href.startswith("//"):
+        scheme = base.split(":", 1)[0] if ":" in base else "https"
+        return f"{scheme}:{href}"
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None

@@ -1,0 +1,145 @@
+"""Remove page furniture before the generic finder scores the page.
+
+Two passes: tags that never hold article text (scripts, ``<nav>``, ``<aside>``, ``<footer>``…),
+then elements whose class or id names furniture: share bars, related links, comments,
+newsletter boxes, cookie banners, menus, sidebars. One CSS selector finds candidates by substring
+in a single walk of the tree; each candidate's class and id are then split into words and
+checked against the word lists, so "shareholder" or "navy" are left alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+# Elements never part of an article body.
+PRUNE_TAGS = (
+    "script, style, noscript, template, svg, iframe, nav, aside, footer, button, select, "
+    "textarea, input, form[role=search], dialog, [role=navigation], "
+    "[role=contentinfo], [role=complementary], [role=dialog], [aria-modal=true]"
+)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Strong words never name an article container: elements so named go unless they hold most of
+# the page's text (a wrapper such as "article comments-enabled").
+STRONG_WORDS = frozenset(
+    _words(
+        """comment comments share sharing social newsletter cookie cookies consent breadcrumb
+    breadcrumbs disqus outbrain taboola related recommended more-stories most-read mostread
+    trending skip-link popup modal login signup sign-up ticker"""
+    )
+)
+# Weak words also appear in layout names ("sidebar-grid__content", "has-banner"): elements so
+# named go only when they hold little prose.
+WEAK_WORDS = frozenset(
+    _words(
+        """nav navbar navigation menu footer sidebar banner promo advert ads ad-slot subscribe
+    subscription paywall read-more readmore tags tag-list byline author-bio widget masthead
+    toolbar teaser caption credit"""
+    )
+)
+
+# Substrings for the CSS pre-filter: each word above contains one. Container tags only:
+# furniture is a box of links and buttons, and leaving out <a>, <img>, <i>… halves the walk.
+_CANDIDATE_TAGS = "div, section, ul, ol, li, span, p, form, header, figure, table, dl"
+_CLASS_SUBSTRINGS = _words(
+    """nav menu footer shar social related comment newsletter sidebar cookie
+    consent banner promo advert ads ad-slot subscri paywall breadcrumb popup modal outbrain
+    taboola recommend more-stories read trending most tag byline author-bio widget skip
+    masthead toolbar teaser disqus login sign caption credit ticker"""
+)
+# Ids name the big boxes (#comments, #sidebar); matching every substring against ids as well
+# costs a fifth more time and finds almost nothing more.
+_ID_SUBSTRINGS = _words(
+    "nav menu footer comment sidebar related shar social newsletter cookie banner ad"
+)
+CANDIDATES_CSS = (
+    f":is({_CANDIDATE_TAGS}):is("
+    + ", ".join(f'[class*="{part}"]' for part in _CLASS_SUBSTRINGS)
+    + ", "
+    + ", ".join(f'[id*="{part}"]' for part in _ID_SUBSTRINGS)
+    + ")"
+)
+
+# Share of the page's paragraph text above which an element is the content (or wraps it),
+# whatever its class says. Comment threads can outgrow a short article, so a strong word needs
+# a majority to be kept; a weak word ("sidebar-grid__content") is kept with less.
+STRONG_PROTECT_SHARE = 0.5
+WEAK_PROTECT_SHARE = 0.4
+# A weak-named element holding this many prose paragraphs is a section of a split body:
+# furniture holds links and one-liners.
+PROTECT_PROSE_PARAGRAPHS = 3
+PROSE_PARAGRAPH_CHARS = 150
+# Elements that hold the page's main structure, never furniture whatever their class says.
+PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+
+_WORD_SEPARATORS = str.maketrans("_-", "  ")
+
+
+def prune(tree: LexborHTMLParser) -> None:
+    """Remove elements that are never article text from the whole tree."""
+    for node in tree.css(PRUNE_TAGS):
+        node.decompose()
+    root = tree.body
+    if root is None:
+        return
+    matches = root.css(CANDIDATES_CSS)
+    if not matches:
+        return
+    held, prose = _paragraph_stats(root)
+    total = held.get(root.mem_id, 0)
+    # Menus repeat one class on every item: judge each class/id value once.
+    verdicts: dict[str, str] = {}
+    for node in matches:
+        if node.tag in PROTECTED_TAGS:
+            continue
+        attrs = node.attributes
+        value = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        verdict = verdicts.get(value)
+        if verdict is None:
+            verdict = verdicts[value] = furniture_verdict(value)
+        key = node.mem_id
+        if verdict == "strong":
+            if held.get(key, 0) <= total * STRONG_PROTECT_SHARE:
+                node.decompose()
+        elif (
+            verdict == "weak"
+            and held.get(key, 0) <= total * WEAK_PROTECT_SHARE
+            and prose.get(key, 0) < PROTECT_PROSE_PARAGRAPHS
+        ):
+            node.decompose()
+
+
+def furniture_verdict(value: str) -> str:
+    """``"strong"``, ``"weak"`` or ``""`` for a class/id value ("share-bar__item" → strong)."""
+    words = value.lower().translate(_WORD_SEPARATORS).split()
+    found = set(words)
+    # Hyphenated names in the lists ("ad-slot", "most-read") are two adjacent words.
+    found.update(f"{first}-{second}" for first, second in itertools.pairwise(words))
+    if found & STRONG_WORDS:
+        return "strong"
+    return "weak" if found & WEAK_WORDS else ""
+
+
+def _paragraph_stats(root: LexborNode) -> tuple[dict[int, int], dict[int, int]]:
+    """Per element (by ``mem_id``): characters of <p> text under it, and how many are prose."""
+    held: dict[int, int] = {}
+    prose: dict[int, int] = {}
+    for paragraph in root.css("p"):
+        length = len(paragraph.text(deep=True))
+        is_prose = length >= PROSE_PARAGRAPH_CHARS
+        node = paragraph.parent
+        while node is not None:
+            key = node.mem_id
+            held[key] = held.get(key, 0) + length
+            if is_prose:
+                prose[key] = prose.get(key, 0) + 1
+            if node is root or node.tag == "body":
+                break
+            node = node.parent
+    return held, prose

@@ -1,0 +1,158 @@
+"""Stage 4: find the main content of a page no selector covers, by text and link density.
+
+After ``boilerplate.prune`` has removed page furniture:
+
+1. Score: every prose paragraph (``<p>``, ``<pre>``, ``<td>``, and ``<div>``s holding text
+   directly) earns points from its length and commas, scaled down by its link density; the
+   points go to its parent, less to its grandparent and great-grandparent (Readability's
+   scheme), and in full to every ancestor as its "mass" of prose.
+2. Choose the best-scoring container (link-heavy containers lose; content-like class names
+   win a little), widened to an ancestor holding much more prose when the body is split into
+   sections, but never past an ``<article>`` or ``<main>``.
+3. Read its paragraphs, dropping the title heading and link lists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from pipeline.extract.textblocks import HEADING_TAGS, Block, blocks
+
+# A paragraph shorter than this says too little to vote for its container.
+MIN_PARAGRAPH_CHARS = 25
+# A <div> with this much text of its own is a paragraph on pages that do not use <p>.
+MIN_DIV_TEXT_CHARS = 100
+# Readability's weights: a point per paragraph, per comma, per 100 characters (up to 3).
+CHARS_PER_POINT = 100
+MAX_LENGTH_POINTS = 3
+# Share of a paragraph's points passed to its parent, grandparent and great-grandparent.
+ANCESTOR_SHARES = (1.0, 0.5, 1 / 3)
+# Bonus for a candidate whose class or id sounds like an article body.
+CONTENT_CLASS_BONUS = 0.25
+# Candidates whose score × (1 - link density) is compared; the rest cannot win.
+TOP_CANDIDATES = 5
+# Widen the chosen container to an ancestor holding this many times its prose: the body is
+# split into sections. Lower values start pulling in teasers and comment sections.
+SPLIT_BODY_GAIN = 1.5
+# How many mixed wrapper levels above the chosen container to look for such an ancestor.
+WIDEN_LEVELS = 3
+# In the chosen container, a paragraph this link-heavy is a list of links, not prose…
+MAX_LINK_DENSITY = 0.5
+# …and so is a short one with any links at all, unless it is a heading or ends a sentence.
+SHORT_LINKED_CHARS = 60
+
+_CONTENT_WORD = re.compile(
+    r"article|body|content|entry|main|post|story|text|prose|rich-?text|detail", re.IGNORECASE
+)
+_SENTENCE_END = (".", "!", "?", "。", "！", "？", '"', "”", "’", ":", "：", ")")
+_COMMAS = re.compile("[,，、]")
+
+
+@dataclass(slots=True)
+class _Candidate:
+    node: LexborNode
+    score: float = 0.0  # from paragraphs up to three levels down, decaying with depth
+    mass: float = 0.0  # from every paragraph below, undecayed
+
+
+def main_content(tree: LexborHTMLParser) -> list[Block]:
+    """The paragraphs of the page's main content (prune the tree first)."""
+    body = tree.body
+    if body is None:
+        return []
+    candidates = _score(body)
+    if not candidates:
+        return filter_blocks(blocks(body))
+    return filter_blocks(blocks(_choose(candidates)))
+
+
+def filter_blocks(found: list[Block]) -> list[Block]:
+    """Drop the title heading, link lists, repeated lines and lines without letters."""
+    kept: list[Block] = []
+    for block in found:
+        if block.tag == "h1":
+            continue  # the title, read separately
+        if kept and block.text == kept[-1].text:
+            continue  # the same label printed twice (a mobile and a desktop copy)
+        if not any(ch.isalpha() for ch in block.text):
+            continue  # ids, counters, dates of other stories
+        if block.link_density > MAX_LINK_DENSITY:
+            continue
+        if (
+            block.link_chars
+            and len(block.text) < SHORT_LINKED_CHARS
+            and block.tag not in HEADING_TAGS
+            and not block.text.endswith(_SENTENCE_END)
+        ):
+            continue
+        kept.append(block)
+    return kept
+
+
+def _score(body: LexborNode) -> dict[int, _Candidate]:
+    candidates: dict[int, _Candidate] = {}
+    paragraphs = body.css("p, pre, td")
+    # Some sites set paragraphs as bare <div>s of text.
+    paragraphs.extend(
+        div for div in body.css("div") if len(div.text(deep=False)) >= MIN_DIV_TEXT_CHARS
+    )
+    for paragraph in paragraphs:
+        text = paragraph.text(deep=True)
+        length = len(text.strip())
+        if length < MIN_PARAGRAPH_CHARS:
+            continue
+        link_chars = sum(len(a.text(deep=True).strip()) for a in paragraph.css("a"))
+        points = 1 + len(_COMMAS.findall(text)) + min(length / CHARS_PER_POINT, MAX_LENGTH_POINTS)
+        points *= 1 - min(link_chars / length, 1.0)
+        ancestor = paragraph.parent
+        level = 0
+        while ancestor is not None and ancestor.tag not in ("html", "-document"):
+            candidate = candidates.get(ancestor.mem_id)
+            if candidate is None:
+                candidate = candidates[ancestor.mem_id] = _Candidate(ancestor)
+            if level < len(ANCESTOR_SHARES):
+                candidate.score += points * ANCESTOR_SHARES[level]
+            candidate.mass += points
+            level += 1
+            ancestor = ancestor.parent
+    return candidates
+
+
+def _choose(candidates: dict[int, _Candidate]) -> LexborNode:
+    ranked = sorted(candidates.values(), key=lambda c: c.score, reverse=True)[:TOP_CANDIDATES]
+    best = max(ranked, key=_adjusted)
+    # The body is often split into sibling sections (text, ad slot, text, each its own <div>):
+    # when an ancestor holds much more prose than the best container, read the ancestor.
+    node = best.node
+    ancestor = node.parent
+    levels = 0
+    while (
+        ancestor is not None
+        # Past an <article> or <main> lies the rest of the page, not more of the article.
+        and node.tag not in ("article", "main")
+        and ancestor.tag not in ("body", "html")
+        and levels < WIDEN_LEVELS
+    ):
+        wider = candidates.get(ancestor.mem_id)
+        if wider is None:
+            break
+        if wider.mass >= best.mass * SPLIT_BODY_GAIN:
+            node, best, levels = ancestor, wider, 0
+        elif wider.mass > best.mass:
+            levels += 1  # wrappers holding nothing more are free; mixed ones use up the search
+        ancestor = ancestor.parent
+    return node
+
+
+def _adjusted(candidate: _Candidate) -> float:
+    node = candidate.node
+    text_length = len(node.text(deep=True).strip()) or 1
+    link_chars = sum(len(a.text(deep=True).strip()) for a in node.css("a"))
+    score = candidate.score * (1 - min(link_chars / text_length, 1.0))
+    attrs = node.attributes
+    if _CONTENT_WORD.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+        score *= 1 + CONTENT_CLASS_BONUS
+    return score

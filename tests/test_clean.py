@@ -1,0 +1,191 @@
+"""Cleaning: boilerplate lines, tickers, Unicode and whitespace, and canonical URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.clean import canonical_url, clean_article, clean_text
+from pipeline.models import Article
+
+PARAGRAPH = "The HKMA announced the second phase of its stablecoin sandbox on Monday."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share this article",
+        "Share on LinkedIn",
+        "Subscribe to our newsletter",
+        "Sign up for our daily newsletter to get the latest fintech news",
+        "Related articles",
+        "Related Posts:",
+        "We use cookies to improve your experience. By continuing you accept our cookie policy.",
+        "This website uses cookies",
+        "Featured image credit: Edited by Fintech News Hong Kong, based on image by "
+        "memory_stockphoto via Freepik",
+        "Image: Reuters",
+        "Photo: John Doe via Unsplash",
+        "Photo by Jane Roe via Getty Images",
+        "Aún no hay comentarios",
+        "Leave a comment",
+        "No comments yet",
+        "Advertisement",
+    ],
+)
+def test_boilerplate_lines_are_removed(line: str) -> None:
+    assert clean_text(f"{PARAGRAPH}\n\n{line}\n\nThe sandbox opens in March.") == (
+        f"{PARAGRAPH}\n\nThe sandbox opens in March."
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Shareholders approved the tokenised deposit scheme at the annual meeting.",
+        "The SFC said it would share information with overseas regulators under the MoU.",
+        "Regulators want firms to subscribe to a common standard for reporting incidents.",
+        "Cookies and other tracking technologies are covered by the privacy ordinance.",
+        "The comments period for the consultation closes on 31 December.",
+        "Photographs taken at the event were later published by the organisers.",
+    ],
+)
+def test_sentences_that_merely_mention_boilerplate_words_are_kept(line: str) -> None:
+    assert clean_text(line) == line
+
+
+def test_comments_section_ends_the_text() -> None:
+    text = f"{PARAGRAPH}\n\nComments\n\nAlice: great article!\n\nBob: I disagree with this."
+    assert clean_text(text) == PARAGRAPH
+    assert clean_text(f"{PARAGRAPH}\nComentarios\nAún no hay comentarios") == PARAGRAPH
+
+
+def test_comment_kicker_above_an_opinion_piece_does_not_wipe_it() -> None:
+    assert clean_text(f"Comment\n\n{PARAGRAPH}") == PARAGRAPH
+
+
+def test_related_block_titles_are_dropped_until_prose_resumes() -> None:
+    text = (
+        f"{PARAGRAPH}\n\nRelated articles\n\nSFC licenses two more crypto exchanges\n\n"
+        "HKMA names first stablecoin issuers\n\nThe scheme will be reviewed after a year."
+    )
+    assert clean_text(text) == f"{PARAGRAPH}\n\nThe scheme will be reviewed after a year."
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ("across BitcoinBTC--, EthereumETH--, NFTs", "across Bitcoin, Ethereum, NFTs"),
+        ("EthereumETH+2.35% rose", "Ethereum rose"),
+        ("SolanaSOL-1.10% fell", "Solana fell"),
+    ],
+)
+def test_ticker_artefacts_are_stripped_from_names(dirty: str, clean: str) -> None:
+    assert clean_text(dirty) == clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["COVID-19 relief loans", "The HKMA--not the SFC--issued it.", "Bitcoin-- a footnote"],
+)
+def test_text_that_only_looks_like_a_ticker_is_kept(text: str) -> None:
+    assert clean_text(text) == text
+
+
+def test_unicode_is_nfkc_normalised_and_smart_quotes_kept() -> None:
+    assert clean_text("ＨＫＭＡ\u00a0said “yes” and it’s done") == "HKMA said “yes” and it’s done"
+
+
+def test_invisible_characters_are_removed() -> None:
+    assert clean_text("token\u200bisation of de\u00adposits\ufeff") == "tokenisation of deposits"
+
+
+def test_html_entities_are_unescaped() -> None:
+    assert clean_text("AT&amp;T &lt;b&gt; &#8220;quoted&#8221;") == "AT&T <b> “quoted”"
+
+
+def test_whitespace_collapsed_and_paragraphs_separated_by_one_blank_line() -> None:
+    text = "  First   paragraph\twith  tabs \n\n\n\n Second\r\n  \n\tThird  "
+    assert clean_text(text) == "First paragraph with tabs\n\nSecond\n\nThird"
+
+
+def test_each_line_is_a_paragraph() -> None:
+    assert clean_text("one\ntwo\n\nthree") == "one\n\ntwo\n\nthree"
+
+
+def test_clean_text_is_idempotent() -> None:
+    text = (
+        f"  {PARAGRAPH} \n\nShare this article\n\nBitcoinBTC-- is up.\n\n“Quoted”\u00a0text"
+        "\n\nComentarios\n\nAún no hay comentarios"
+    )
+    once = clean_text(text)
+    assert once == f"{PARAGRAPH}\n\nBitcoin is up.\n\n“Quoted” text"
+    assert clean_text(once) == once
+
+
+def test_empty_text_stays_empty() -> None:
+    assert clean_text("") == ""
+    assert clean_text("\n\n  \n") == ""
+
+
+def test_clean_article_cleans_text_fields_and_url() -> None:
+    article = Article(
+        url="https://Fintechnews.HK/123/ant-group/?utm_source=rss#top",
+        title="  Ant Group &amp; HK  fintech ",
+        text=f"{PARAGRAPH}\nShare this article",
+        author=" Fintech\u00a0News ",
+        description="  ",
+        published_at=datetime(2025, 11, 4, tzinfo=UTC),
+    )
+    cleaned = clean_article(article)
+    assert cleaned.title == "Ant Group & HK fintech"
+    assert cleaned.text == PARAGRAPH
+    assert cleaned.author == "Fintech News"
+    assert cleaned.description is None
+    assert cleaned.canonical_url == "https://fintechnews.hk/123/ant-group/"
+    assert cleaned.published_at == article.published_at
+    assert cleaned.url == article.url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://WWW.Example.COM/News/Item", "https://www.example.com/News/Item"),
+        ("https://example.com/a#comments", "https://example.com/a"),
+        (
+            "https://example.com/a?utm_source=rss&utm_medium=feed&id=7&fbclid=x&gclid=y",
+            "https://example.com/a?id=7",
+        ),
+        ("https://example.com/a?mc_cid=1&mc_eid=2&ref=rss&cmpid=3", "https://example.com/a"),
+        ("https://example.com/a?b=2&a=1&c=3", "https://example.com/a?a=1&b=2&c=3"),
+        ("https://example.com:443/a", "https://example.com/a"),
+        ("http://example.com:80/a", "http://example.com/a"),
+        ("http://example.com:8080/a", "http://example.com:8080/a"),
+        ("https://example.com/news/item/amp", "https://example.com/news/item"),
+        ("https://example.com/news/item/amp/", "https://example.com/news/item/"),
+        ("https://example.com/news/item?amp", "https://example.com/news/item"),
+        ("https://example.com/news/item?amp=1&id=2", "https://example.com/news/item?id=2"),
+        ("https://m.example.com/news/item", "https://example.com/news/item"),
+        ("https://mobile.example.com/news/item", "https://example.com/news/item"),
+        ("https://m.co.uk/news", "https://m.co.uk/news"),
+        ("https://amp.dev/about", "https://amp.dev/about"),
+        ("https://example.com/a/", "https://example.com/a/"),
+        ("https://example.com/a", "https://example.com/a"),
+        ("https://example.com", "https://example.com/"),
+        (
+            "https://apps.sfc.hk/edistributionWeb/gateway/EN/news-and-announcements/news/doc"
+            "?refNo=26PR27",
+            "https://apps.sfc.hk/edistributionWeb/gateway/EN/news-and-announcements/news/doc"
+            "?refNo=26PR27",
+        ),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+    assert canonical_url(expected) == expected
+
+
+@pytest.mark.parametrize("url", ["not a url", "", "mailto:desk@example.com", "http://[::1"])
+def test_canonical_url_leaves_what_is_not_a_web_url(url: str) -> None:
+    assert canonical_url(url) == url.strip()

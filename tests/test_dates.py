@@ -1,0 +1,190 @@
+"""Date parsing: every format sources use, naive → Hong Kong, future and garbage rejected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.dates import FUTURE_TOLERANCE, parse_date, parse_date_only, to_utc
+
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+HKT = timedelta(hours=8)
+# A fixed "fetch time" so relative dates and the future check do not depend on today.
+NOW = datetime(2025, 11, 4, 12, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def hk(*args: int) -> datetime:
+    return datetime(*args, tzinfo=HONG_KONG)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # ISO 8601: date only, naive with milliseconds (SFC issueDate), Z and offsets.
+        ("2025-11-03", hk(2025, 11, 3)),
+        ("2025-11-03T16:53:29.346", hk(2025, 11, 3, 16, 53, 29, 346000)),
+        ("2025-11-03 16:53:29", hk(2025, 11, 3, 16, 53, 29)),
+        ("2025-11-03T08:53:29Z", datetime(2025, 11, 3, 8, 53, 29, tzinfo=UTC)),
+        (
+            "2025-11-03T16:53:29+08:00",
+            datetime(2025, 11, 3, 16, 53, 29, tzinfo=timezone(HKT)),
+        ),
+        (
+            "2025-11-03T10:00:00+0530",
+            datetime(2025, 11, 3, 10, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        ),
+        # RFC 822 (RSS pubDate), numeric zone and GMT; -0000 means UTC.
+        ("Mon, 03 Nov 2025 00:00:00 +0800", datetime(2025, 11, 3, tzinfo=timezone(HKT))),
+        ("Mon, 03 Nov 2025 16:30:00 GMT", datetime(2025, 11, 3, 16, 30, tzinfo=UTC)),
+        ("Mon, 03 Nov 2025 16:30:00 -0000", datetime(2025, 11, 3, 16, 30, tzinfo=UTC)),
+        # English spellings.
+        ("3 Nov 2025", hk(2025, 11, 3)),
+        ("November 3, 2025", hk(2025, 11, 3)),
+        ("Monday, 3 November 2025", hk(2025, 11, 3)),
+        ("3 Nov 2025 4:30pm", hk(2025, 11, 3, 16, 30)),
+        # Chinese, with and without a time of day.
+        ("2025年11月3日", hk(2025, 11, 3)),
+        ("2025年11月3日 下午4:30", hk(2025, 11, 3, 16, 30)),
+        ("2025/11/03", hk(2025, 11, 3)),
+        # Numeric day-first, as Hong Kong writes it.
+        ("03/11/2025", hk(2025, 11, 3)),
+    ],
+)
+def test_formats(text: str, expected: datetime) -> None:
+    parsed = parse_date(text, now=NOW)
+    assert parsed == expected
+    assert parsed is not None and parsed.utcoffset() == expected.utcoffset()
+
+
+def test_offset_given_by_the_text_is_kept_not_converted() -> None:
+    parsed = parse_date("2025-11-03T10:00:00-05:00", now=NOW)
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(hours=-5)
+    assert parsed.hour == 10
+
+
+def test_naive_times_are_read_in_hong_kong() -> None:
+    parsed = parse_date("2025-11-03T16:53:29", now=NOW)
+    assert parsed is not None
+    assert parsed.tzinfo is not None
+    assert parsed.utcoffset() == HKT
+    assert to_utc(parsed) == datetime(2025, 11, 3, 8, 53, 29, tzinfo=UTC)
+
+
+def test_naive_times_follow_the_zone_asked_for() -> None:
+    parsed = parse_date("2025-07-03 10:00", now=NOW, tz="Europe/London")
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(hours=1)  # British Summer Time
+
+
+def test_date_only_values_are_midnight_in_hong_kong() -> None:
+    for text in ("2025-11-03", "3 Nov 2025", "2025年11月3日"):
+        parsed = parse_date(text, now=NOW)
+        assert parsed is not None
+        assert (parsed.hour, parsed.minute, parsed.utcoffset()) == (0, 0, HKT), text
+
+
+@pytest.mark.parametrize(
+    ("text", "ago"),
+    [
+        ("2 hours ago", timedelta(hours=2)),
+        ("3小時前", timedelta(hours=3)),
+        ("3小时前", timedelta(hours=3)),
+        ("yesterday", timedelta(days=1)),
+    ],
+)
+def test_relative_dates_count_back_from_now(text: str, ago: timedelta) -> None:
+    parsed = parse_date(text, now=NOW)
+    assert parsed is not None
+    assert abs(parsed - (NOW - ago)) < timedelta(minutes=1)
+
+
+def test_dates_later_than_now_plus_tolerance_are_rejected() -> None:
+    far = NOW + FUTURE_TOLERANCE + timedelta(hours=1)
+    assert parse_date(far.isoformat(), now=NOW) is None
+    assert parse_date("2031-01-01", now=NOW) is None
+    assert parse_date("Mon, 01 Jan 2035 00:00:00 GMT", now=NOW) is None
+
+
+def test_dates_just_ahead_of_now_are_accepted() -> None:
+    # A few hours ahead is clock skew or a publisher's zone read as Hong Kong, not a bad date.
+    near = NOW + timedelta(hours=3)
+    assert parse_date(near.isoformat(), now=NOW) == near
+
+
+def test_default_now_is_the_current_time() -> None:
+    tomorrow_plus = datetime.now(UTC) + FUTURE_TOLERANCE + timedelta(days=1)
+    assert parse_date(tomorrow_plus.isoformat()) is None
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    assert parse_date(yesterday.isoformat()) == yesterday
+
+
+def test_naive_now_is_read_in_the_zone() -> None:
+    # 20:00 naive "now" in Hong Kong is 12:00 UTC: a 19:00 HKT date is not in the future.
+    assert parse_date("2025-11-04T19:00:00", now=datetime(2025, 11, 4, 20, 0)) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "garbage",
+        "not a date at all",
+        "2025-13-45",
+        "99999999999999999999",
+        "<script>alert(1)</script>",
+        "----",
+        "0001-01-01T00:00:00",  # CMS placeholder for "no date"
+        "The Securities and Futures Commission reprimanded and fined a licensed corporation "
+        "for failures in its anti-money laundering systems over several years of business.",
+    ],
+)
+def test_garbage_returns_none(text: str) -> None:
+    assert parse_date(text, now=NOW) is None
+
+
+def test_non_strings_and_unknown_zones_return_none() -> None:
+    assert parse_date(None, now=NOW) is None  # type: ignore[arg-type]
+    assert parse_date(20251103, now=NOW) is None  # type: ignore[arg-type]
+    assert parse_date("2025-11-03", now=NOW, tz="Mars/Olympus_Mons") is None
+
+
+def test_epoch_seconds_and_milliseconds() -> None:
+    expected = datetime(2025, 11, 3, 8, 0, tzinfo=UTC)
+    assert parse_date("1762156800", now=NOW) == expected
+    assert parse_date("1762156800000", now=NOW) == expected
+
+
+def test_parse_date_only_keeps_the_calendar_day_of_the_text() -> None:
+    assert parse_date_only("2025-11-03T23:30:00+08:00") == date(2025, 11, 3)
+    assert parse_date_only("2025年11月3日") == date(2025, 11, 3)
+    assert parse_date_only("nonsense") is None
+
+
+def test_to_utc_converts_aware_and_reads_naive_in_hong_kong() -> None:
+    aware = datetime(2025, 11, 3, 8, 0, tzinfo=timezone(HKT))
+    assert to_utc(aware) == datetime(2025, 11, 3, 0, 0, tzinfo=UTC)
+    assert to_utc(aware).utcoffset() == timedelta(0)
+    assert to_utc(datetime(2025, 11, 3, 8, 0)) == datetime(2025, 11, 3, 0, 0, tzinfo=UTC)
+
+
+def test_fast_paths_do_not_import_dateparser() -> None:
+    # dateparser takes a tenth of a second to import and warm; common formats must not pay it.
+    code = (
+        "import sys; from pipeline.dates import parse_date;"
+        "values = ['2025-11-03', '2025-11-03T16:53:29.346', 'Mon, 03 Nov 2025 00:00:00 +0800',"
+        " '3 Nov 2025', 'November 3, 2025', '2025年11月3日'];"
+        "assert all(parse_date(v) for v in values);"
+        "print('dateparser' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
