@@ -31,7 +31,7 @@ from pipeline.dedupe import Deduper, content_hash, item_key
 from pipeline.errors import ExtractError, NewswatchError
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.fetch import Fetcher
-from pipeline.models import Article, Lead, Page, Source, TaggedArticle
+from pipeline.models import Article, Lead, Page, Source, Tag, TaggedArticle
 from pipeline.sources import discover
 from pipeline.store import repo
 from pipeline.tag import Tagger
@@ -206,6 +206,18 @@ def build_article(item: Fetched) -> Article:
     )
 
 
+def sync_taxonomy(session: Session, tagger: Tagger) -> set[str]:
+    """Store every taxonomy node as a tag row (names, parents, regulator flags); returns the ids."""
+    nodes = list(tagger.nodes)
+    repo.upsert_tags(
+        session,
+        [Tag(id=n.id, name=n.name, kind=n.kind, type=n.type, count=0) for n in nodes],
+        parents={n.id: n.parent for n in nodes},
+        regulators={n.id for n in nodes if n.regulator},
+    )
+    return {n.id for n in nodes}
+
+
 def seed_deduper(session: Session) -> Deduper:
     """A deduper holding every key already stored."""
     deduper = Deduper()
@@ -223,6 +235,7 @@ def process_batch(
     deduper: Deduper,
     alerts: AlertsConfig,
     reports: dict[str, SourceReport],
+    known_tag_ids: set[str] | None = None,
     clock: StageClock | None = None,
 ) -> BatchResult:
     """Stage 4: extract, tag, dedupe and store one batch."""
@@ -265,7 +278,11 @@ def process_batch(
             if verdict.kind == "duplicate" and verdict.of is not None:
                 duplicate_of = deduper.key_for(verdict.of)
             article_id, created = repo.insert_article(
-                session, tagged, item_key=planned.key, duplicate_of_key=duplicate_of
+                session,
+                tagged,
+                item_key=planned.key,
+                duplicate_of_key=duplicate_of,
+                known_tag_ids=known_tag_ids,
             )
             deduper.add(article, key=planned.key, text_hash=tagged.content_hash)
             repo.record_sighting(
@@ -336,8 +353,10 @@ async def run_ingest(
 ) -> RunResult:
     """One run over ``sources``: discover, plan, fetch, process; recorded in ``runs``."""
     stages = stages or Stages()
+    clock = clock or StageClock()
     with Session(engine) as session, session.begin():
         repo.sync_sources(session, sources)
+        known_tag_ids = sync_taxonomy(session, tagger)
         run_id = repo.start_run(session, flow_run_id=flow_run_id, options=options or {})
     reports = {source.id: SourceReport(source.id) for source in sources}
 
@@ -350,7 +369,8 @@ async def run_ingest(
         reports[source.id].found = len(leads)
         return source, leads
 
-    discovered = await asyncio.gather(*(guarded_discover(source) for source in sources))
+    with clock.stage("discover"):
+        discovered = await asyncio.gather(*(guarded_discover(source) for source in sources))
     with Session(engine) as session:
         keys = [lead_key(source, lead) for source, leads in discovered for lead in leads]
         known = repo.existing_item_keys(session, keys)
@@ -365,22 +385,25 @@ async def run_ingest(
             reports[source.id].error = _describe(source, exc)
             return []
 
-    fetched_per_source = await asyncio.gather(*(guarded_fetch(source) for source in sources))
+    with clock.stage("fetch"):
+        fetched_per_source = await asyncio.gather(*(guarded_fetch(source) for source in sources))
     fetched = [item for items in fetched_per_source for item in items]
 
     new_ids: list[int] = []
     queued = 0
     for batch in batches(fetched):
-        outcome: BatchResult = stages.process(
-            batch,
-            engine=engine,
-            run_id=run_id,
-            tagger=tagger,
-            deduper=deduper,
-            alerts=alerts,
-            reports=reports,
-            clock=clock,
-        )
+        with clock.stage("process"):
+            outcome: BatchResult = stages.process(
+                batch,
+                engine=engine,
+                run_id=run_id,
+                tagger=tagger,
+                deduper=deduper,
+                alerts=alerts,
+                reports=reports,
+                known_tag_ids=known_tag_ids,
+                clock=clock,
+            )
         new_ids.extend(outcome.new_article_ids)
         queued += outcome.alerts_queued
 

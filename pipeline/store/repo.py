@@ -52,10 +52,13 @@ def utc_now() -> datetime:
 def _insert(session: Session, entity: type[Any]) -> Any:
     """A dialect-specific INSERT for ``entity`` that supports ON CONFLICT."""
     dialect = session.get_bind().dialect.name
+    # The Core table, not the ORM class: ORM-enabled INSERTs pay a per-row bookkeeping cost
+    # that dominated storing an article's tag links.
+    table = entity.__table__
     if dialect == "sqlite":
-        return sqlite.insert(entity)
+        return sqlite.insert(table)
     if dialect == "postgresql":
-        return postgresql.insert(entity)
+        return postgresql.insert(table)
     raise StoreError(f"database dialect {dialect!r} is not supported (use SQLite or Postgres)")
 
 
@@ -94,7 +97,8 @@ def sync_sources(session: Session, sources: Iterable[Source]) -> None:
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["id"], set_={name: stmt.excluded[name] for name in updated}
-        )
+        ),
+        rows,
     )
 
 
@@ -140,11 +144,13 @@ def insert_article(
     duplicate_of_key: str | None = None,
     parents: Mapping[str, str | None] | None = None,
     regulators: set[str] | None = None,
+    known_tag_ids: set[str] | None = None,
 ) -> tuple[int, bool]:
     """Store an article once under ``item_key``; returns (article id, whether it was created).
 
     A second call with the same key changes nothing and returns the stored id. A new article's
-    tags are upserted and linked; ``duplicate_of_key`` marks it as a copy of that article.
+    tags are upserted (but for ``known_tag_ids``, which gains the ones upserted) and linked;
+    ``duplicate_of_key`` marks it as a copy of that article.
     """
     article = tagged.article
     duplicate_of = article_id_for_key(session, duplicate_of_key) if duplicate_of_key else None
@@ -174,13 +180,13 @@ def insert_article(
         "categories": list(article.categories),
         "entities": list(article.entities),
     }
+    # Values go as parameters, not .values(): the statement then compiles once and is cached.
     stmt = (
         _insert(session, Article)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["item_key"])
         .returning(Article.id)
     )
-    new_id = session.execute(stmt).scalar_one_or_none()
+    new_id = session.execute(stmt, values).scalar_one_or_none()
     if new_id is None:
         existing = article_id_for_key(session, item_key)
         if existing is None:  # pragma: no cover - a conflict implies the row exists
@@ -188,7 +194,12 @@ def insert_article(
         return existing, False
     tags = _unique_tags(tagged.tags)
     if tags:
-        upsert_tags(session, tags, parents, regulators)
+        # Tags the caller has already stored (``known_tag_ids``) need no upsert per article.
+        unknown = [t for t in tags if known_tag_ids is None or t.id not in known_tag_ids]
+        if unknown:
+            upsert_tags(session, unknown, parents, regulators)
+            if known_tag_ids is not None:
+                known_tag_ids.update(t.id for t in unknown)
         _insert_links(session, new_id, tags, tagged.taxonomy_version)
     return new_id, True
 
@@ -215,8 +226,11 @@ def _link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
 
 def _insert_links(session: Session, article_id: int, tags: list[Tag], version: str) -> None:
     rows = [_link_values(article_id, tag, version) for tag in tags]
-    stmt = _insert(session, ArticleTag).values(rows)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["article_id", "tag_id"]))
+    # An executemany of one cached statement: a multi-row VALUES would compile anew every time.
+    stmt = _insert(session, ArticleTag).on_conflict_do_nothing(
+        index_elements=["article_id", "tag_id"]
+    )
+    session.execute(stmt, rows)
 
 
 # Tags ---------------------------------------------------------------------------------------
@@ -251,7 +265,7 @@ def upsert_tags(
         }
         for tag in unique
     ]
-    stmt = _insert(session, TagRow).values(rows)
+    stmt = _insert(session, TagRow)
     updated = ["name", "kind", "type"]
     if parents is not None:
         updated.append("parent_id")
@@ -260,7 +274,8 @@ def upsert_tags(
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["id"], set_={name: stmt.excluded[name] for name in updated}
-        )
+        ),
+        rows,
     )
 
 
@@ -326,19 +341,19 @@ def record_sighting(
     _check(verdict, VERDICTS, f"sighting of article {article_id} in {source_id}")
     stmt = (
         _insert(session, Sighting)
-        .values(
-            article_id=article_id,
-            source_id=source_id,
-            run_id=run_id,
-            url=url,
-            guid=guid,
-            verdict=verdict,
-            seen_at=utc_now(),
-        )
         .on_conflict_do_nothing(index_elements=["article_id", "source_id"])
         .returning(Sighting.id)
     )
-    return session.execute(stmt).scalar_one_or_none() is not None
+    values = {
+        "article_id": article_id,
+        "source_id": source_id,
+        "run_id": run_id,
+        "url": url,
+        "guid": guid,
+        "verdict": verdict,
+        "seen_at": utc_now(),
+    }
+    return session.execute(stmt, values).scalar_one_or_none() is not None
 
 
 # Runs ---------------------------------------------------------------------------------------
@@ -499,18 +514,18 @@ def enqueue_alert(session: Session, *, article_id: int, rule: str, channel: str)
     """Queue an alert for (article, rule, channel) once; True when newly queued."""
     stmt = (
         _insert(session, AlertRow)
-        .values(
-            article_id=article_id,
-            rule=rule,
-            channel=channel,
-            status="pending",
-            created_at=utc_now(),
-            attempts=0,
-        )
         .on_conflict_do_nothing(index_elements=["article_id", "rule", "channel"])
         .returning(AlertRow.id)
     )
-    return session.execute(stmt).scalar_one_or_none() is not None
+    values = {
+        "article_id": article_id,
+        "rule": rule,
+        "channel": channel,
+        "status": "pending",
+        "created_at": utc_now(),
+        "attempts": 0,
+    }
+    return session.execute(stmt, values).scalar_one_or_none() is not None
 
 
 def _alert_query() -> Any:
