@@ -174,7 +174,7 @@ def search(
     source: Annotated[str | None, typer.Option("--source", help="From this source id.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Published on or after.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Published before.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),

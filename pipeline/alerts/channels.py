@@ -61,6 +61,7 @@ class ConsoleChannel:
             f"[bold red]ALERT[/] [cyan]{alert.source_id}[/] {when} {alert.title}"
             f"\n      {alert.url}",
             highlight=False,
+            soft_wrap=True,
         )
 
 
