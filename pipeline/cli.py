@@ -214,6 +214,14 @@ def search(
         console.print(f"{len(rows)} article(s)")
 
 
+def _local_iso(dt: datetime | None) -> str | None:
+    """A timestamp as Hong Kong time, ISO 8601 with its offset."""
+    from pipeline.dates import local_time
+
+    local = local_time(dt)
+    return local.isoformat() if local else None
+
+
 def _hit_record(hit: Any) -> dict[str, Any]:
     return {
         "id": hit.id,
@@ -221,7 +229,7 @@ def _hit_record(hit: Any) -> dict[str, Any]:
         "url": hit.url,
         "canonical_url": hit.canonical_url,
         "source": hit.source_id,
-        "published_at": hit.published_at.isoformat() if hit.published_at else None,
+        "published_at": _local_iso(hit.published_at),
         "doc_type": hit.doc_type,
         "regulator": hit.regulator,
         "snippet": hit.snippet,

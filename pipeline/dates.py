@@ -63,6 +63,13 @@ _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNO
 _ENGLISH_HINT = re.compile(r"[A-Za-z]{3,9}\.?,? \d|\d{1,2} [A-Za-z]{3}")
 
 
+def local_time(dt: datetime | None, *, tz: str = DEFAULT_TZ) -> datetime | None:
+    """``dt`` in ``tz`` (Hong Kong by default): how readers here expect to see dates."""
+    if dt is None:
+        return None
+    return _aware(dt, ZoneInfo("UTC")).astimezone(_zone(tz))
+
+
 def parse_date(text: str, *, now: datetime | None = None, tz: str = DEFAULT_TZ) -> datetime | None:
     """Parse a date string into an aware datetime; None for garbage, never raises."""
     try:

@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from pipeline.alerts import deliver_pending, matching_rules
-from pipeline.alerts.channels import DeliveryError, JsonlChannel, alert_record
+from pipeline.alerts.channels import DeliveryError, JsonlChannel, alert_record, alert_text
 from pipeline.config import AlertChannel, AlertRule, AlertsConfig
 from pipeline.models import Alert, Article, Source, Tag, TaggedArticle
 from pipeline.store import db, repo
@@ -73,7 +73,24 @@ def test_jsonl_channel_appends_one_line_per_alert(tmp_path: Path) -> None:
     JsonlChannel(path).send(alert)
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert lines == [alert_record(alert)] * 2
-    assert lines[0]["published_at"] == "2025-11-03T09:30:00+00:00"
+    assert lines[0]["published_at"] == "2025-11-03T17:30:00+08:00"
+
+
+def test_date_only_regulator_items_show_their_hong_kong_day() -> None:
+    midnight_hkt = datetime(2025, 11, 19, 16, 0, tzinfo=UTC)  # 20 Nov 00:00 in Hong Kong
+    alert = Alert(
+        id=1,
+        article_id=1,
+        source_id="hkma-press",
+        rule="r",
+        channel="console",
+        title="Scam alert related to banks",
+        url="https://example.org/x",
+        published_at=midnight_hkt,
+        created_at=NOW,
+    )
+    assert "(2025-11-20)" in alert_text(alert)
+    assert alert_record(alert)["published_at"] == "2025-11-20T00:00:00+08:00"
 
 
 def test_jsonl_channel_reports_an_unwritable_path(tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from rich.console import Console
 
 from pipeline.config import AlertChannel
+from pipeline.dates import local_time
 from pipeline.errors import ConfigError, NewswatchError
 from pipeline.models import Alert
 
@@ -34,17 +36,27 @@ def alert_record(alert: Alert) -> dict[str, object]:
         "source": alert.source_id,
         "title": alert.title,
         "url": alert.url,
-        "published_at": alert.published_at.isoformat() if alert.published_at else None,
-        "created_at": alert.created_at.isoformat(),
-        "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
+        "published_at": _iso(alert.published_at),
+        "created_at": _iso(alert.created_at),
+        "sent_at": _iso(alert.sent_at),
         "status": alert.status,
         "snippet": alert.snippet,
     }
 
 
+def _iso(dt: datetime | None) -> str | None:
+    local = local_time(dt)
+    return local.isoformat() if local else None
+
+
+def _day(dt: datetime | None) -> str:
+    local = local_time(dt)
+    return local.date().isoformat() if local else "undated"
+
+
 def alert_text(alert: Alert) -> str:
     """A one-paragraph plain-text form of an alert."""
-    when = alert.published_at.date().isoformat() if alert.published_at else "undated"
+    when = _day(alert.published_at)
     return f"[{alert.source_id}] {alert.title} ({when})\n{alert.url}\n{alert.snippet}"
 
 
@@ -56,7 +68,7 @@ class ConsoleChannel:
 
     def send(self, alert: Alert) -> None:
         """Print one alert line."""
-        when = alert.published_at.date().isoformat() if alert.published_at else "undated"
+        when = _day(alert.published_at)
         self.console.print(
             f"[bold red]ALERT[/] [cyan]{alert.source_id}[/] {when} {alert.title}"
             f"\n      {alert.url}",
