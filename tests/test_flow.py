@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +69,29 @@ def test_daily_flow_runs_end_to_end_and_is_idempotent(
     assert articles == first["new_articles"]
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == first["alerts_queued"]
+
+
+def test_ingest_command_runs_the_flow_and_reports_per_source(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    db.upgrade(url)
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
+    common = ["--replay", str(FIXTURES), "--db", url, "--alerts", str(alerts), "--format", "json"]
+    sources = ["--source", "hkma-press", "--source", "hkma-rss-press"]
+    result = CliRunner().invoke(app, ["ingest", *sources, *common])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert set(summary["sources"]) == {"hkma-press", "hkma-rss-press"}
+    press, rss = summary["sources"]["hkma-press"], summary["sources"]["hkma-rss-press"]
+    assert press["new"] == press["found"] >= 8
+    assert rss["new"] == 0 and rss["duplicates"] == rss["found"]
+
+    failed = CliRunner().invoke(app, ["ingest", "--source", "no-such-source", *common])
+    assert failed.exit_code == 1
+    assert "no-such-source" in failed.output

@@ -1,0 +1,162 @@
+"""The analysts' commands on a database filled from the recorded fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.run import IngestOptions, run_once
+from pipeline.store import db
+
+REPO = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def filled_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("cli")
+    url = f"sqlite:///{folder / 'cli.db'}"
+    db.upgrade(url)
+    alerts = folder / "alerts.toml"
+    alerts.write_text(
+        '[[rule]]\nid = "regulator-new-item"\nregulator = true\nchannels = ["jsonl"]\n'
+        f'[[channel]]\nid = "jsonl"\nkind = "jsonl"\npath = "{folder / "alerts.jsonl"}"\n',
+        encoding="utf-8",
+    )
+    options = IngestOptions(
+        db_url=url,
+        sources_path=REPO / "sources.toml",
+        taxonomy_path=REPO / "taxonomy.toml",
+        alerts_path=alerts,
+        replay=REPO / "fixtures" / "http",
+    )
+    outcome = asyncio.run(run_once(options))
+    assert outcome.status == "completed"
+    yield url
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_search_by_entity_as_json_returns_the_seed_with_tags(filled_db: str) -> None:
+    code, output = invoke("search", "--entity", "Ant Group", "--format", "json", "--db", filled_db)
+    assert code == 0, output
+    hits = json.loads(output)
+    [seed] = [h for h in hits if h["text"].startswith("Eric Jing, Chairman of Ant Group")]
+    assert seed["source"] == "fintechnews-hk"
+    assert seed["published_at"].startswith("2025-11-03T")
+    assert seed["published_at"].endswith("+08:00")
+    names = {tag["name"] for tag in seed["tags"]}
+    assert {"Ant Group", "Eric Jing", "Hong Kong Fintech Week"} <= names
+    ant = next(tag for tag in seed["tags"] if tag["name"] == "Ant Group")
+    assert ant["count"] >= 2 and ant["evidence"]
+    assert all("Ant Group" in h["text"] or h["tags"] for h in hits)
+
+
+def test_search_filters_combine(filled_db: str) -> None:
+    code, output = invoke(
+        "search",
+        "stablecoin",
+        "--source",
+        "hkma-press",
+        "--since",
+        "2025-11-01",
+        "--format",
+        "json",
+        "--db",
+        filled_db,
+    )
+    assert code == 0, output
+    hits = json.loads(output)
+    assert hits
+    for hit in hits:
+        assert hit["source"] == "hkma-press"
+        assert hit["published_at"] >= "2025-11-01"
+        assert "stablecoin" in (hit["title"] + hit["text"]).lower()
+
+
+def test_search_by_topic_as_csv(filled_db: str) -> None:
+    code, output = invoke("search", "--topic", "tokenisation", "--format", "csv", "--db", filled_db)
+    assert code == 0, output
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert rows
+    assert all("tokenisation" in row["tags"].split(";") for row in rows)
+
+
+def test_alerts_list_json_holds_one_alert_per_new_regulator_item(filled_db: str) -> None:
+    code, output = invoke(
+        "alerts", "list", "--format", "json", "--limit", "1000", "--db", filled_db
+    )
+    assert code == 0, output
+    alerts = json.loads(output)
+    assert alerts
+    assert all(a["source"].startswith(("hkma-", "sfc-")) for a in alerts)
+    assert all(a["status"] == "sent" for a in alerts)
+    assert len({a["article_id"] for a in alerts}) == len(alerts)
+
+
+def test_runs_shows_the_run(filled_db: str) -> None:
+    code, output = invoke("runs", "--format", "json", "--db", filled_db)
+    assert code == 0, output
+    [run] = json.loads(output)
+    assert run["status"] == "completed"
+    assert {s["source_id"] for s in run["sources"]} >= {"hkma-press", "ainvest"}
+
+
+def test_bad_date_is_named(filled_db: str) -> None:
+    code, output = invoke("search", "--since", "someday", "--db", filled_db)
+    assert code == 1
+    assert "--since" in output and "someday" in output
+
+
+def test_unmigrated_database_is_named(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    code, output = invoke("search", "x", "--db", url)
+    assert code == 1
+    assert "newswatch db upgrade" in output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'fresh.db'}"
+    code, output = invoke("db", "upgrade", "--db", url)
+    assert code == 0, output
+    code, output = invoke("search", "--format", "json", "--db", url)
+    assert code == 0 and json.loads(output) == []
+
+
+def test_sources_check_prints_every_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "sources.toml"
+    text = (REPO / "sources.toml").read_text(encoding="utf-8")
+    text = text.replace('kind = "hkma_api"', 'kind = "hkma"', 1)
+    text = text.replace('urls = ["https://fintechnews.hk/feed/"]', 'urls = ["fintechnews"]', 1)
+    bad.write_text(text, encoding="utf-8")
+    code, output = invoke("sources", "check", "--sources", str(bad))
+    assert code == 1
+    assert "source 'hkma-press': field 'kind'" in output
+    assert "source 'fintechnews-hk': field 'urls[0]'" in output
+    assert "2 problem(s) found" in output
+
+
+def test_sources_check_passes_on_the_shipped_files() -> None:
+    code, output = invoke(
+        "sources",
+        "check",
+        "--sources",
+        str(REPO / "sources.toml"),
+        "--taxonomy",
+        str(REPO / "taxonomy.toml"),
+        "--alerts",
+        str(REPO / "alerts.toml"),
+    )
+    assert code == 0, output
+    assert "sources" in output and "valid" in output
