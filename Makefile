@@ -34,8 +34,12 @@ test: $(BIN)/.installed-dev
 	$(BIN)/ruff check pipeline flows db tests bench
 	$(BIN)/pytest -q -rs $(PYTEST_ARGS)
 
-bench: $(BIN)/.installed
-	$(BIN)/python bench/pipeline.py
+$(BIN)/.installed-bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BIN)/.installed-bench
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .prefect newswatch.db newswatch.db-wal newswatch.db-shm alerts.jsonl
