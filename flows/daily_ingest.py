@@ -71,6 +71,7 @@ async def daily_ingest(
     replay: str | None = None,
     source_ids: list[str] | None = None,
     since: datetime | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """One ingestion run: every enabled source (or those named), then the alerts it raised."""
     options = IngestOptions(
@@ -81,6 +82,7 @@ async def daily_ingest(
         replay=Path(replay) if replay else None,
         source_ids=source_ids or [],
         since=since,
+        now=now,
     )
     outcome: RunOutcome = await run_once(
         options,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.backfill import backfill
 from flows.daily_ingest import daily_ingest
 
 # 07:00 Hong Kong time: after the regulators' evening releases, before the compliance desk's day.
@@ -22,5 +23,12 @@ def build_deployments(
             parameters={"db_url": db_url, "replay": replay},
             description="One ingestion run of every enabled source, then its alerts.",
             tags=["newswatch", "ingest"],
-        )
+        ),
+        # No schedule: an operator starts a backfill with the date to page back to.
+        backfill.to_deployment(
+            name="backfill",
+            parameters={"db_url": db_url, "replay": replay},
+            description="One run that pages the sources back to `since` (a required parameter).",
+            tags=["newswatch", "backfill"],
+        ),
     ]

@@ -101,6 +101,13 @@ def ingest(
     since: Annotated[
         str | None, typer.Option("--since", help="Backfill: also read items published since DATE.")
     ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Take DATE as the current time (e.g. when replaying answers recorded then).",
+        ),
+    ] = None,
     sources_path: SourcesOption = Path("sources.toml"),
     taxonomy_path: TaxonomyOption = Path("taxonomy.toml"),
     alerts_path: AlertsOption = Path("alerts.toml"),
@@ -113,22 +120,27 @@ def ingest(
 
     url = db.resolve_db_url(db_url)
     since_at = _parse_when(since, "--since")
+    now_at = _parse_when(now, "--now")
     if replay is not None and not replay.is_dir():
         _fail(f"--replay: {replay} is not a directory")
-    from flows.daily_ingest import daily_ingest
-
+    arguments: dict[str, Any] = {
+        "db_url": url,
+        "sources_path": str(sources_path),
+        "taxonomy_path": str(taxonomy_path),
+        "alerts_path": str(alerts_path),
+        "replay": str(replay) if replay else None,
+        "source_ids": list(source or []),
+        "now": now_at,
+    }
     try:
-        result = asyncio.run(
-            daily_ingest(
-                db_url=url,
-                sources_path=str(sources_path),
-                taxonomy_path=str(taxonomy_path),
-                alerts_path=str(alerts_path),
-                replay=str(replay) if replay else None,
-                source_ids=list(source or []),
-                since=since_at,
-            )
-        )
+        if since_at is not None:
+            from flows.backfill import backfill
+
+            result = asyncio.run(backfill(since=since_at, **arguments))
+        else:
+            from flows.daily_ingest import daily_ingest
+
+            result = asyncio.run(daily_ingest(**arguments))
     except NewswatchError as exc:
         _fail(str(exc))
     if output is OutputFormat.json:

@@ -15,7 +15,7 @@ import asyncio
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 from pipeline.alerts.rules import matching_rules
 from pipeline.clean import canonical_url
 from pipeline.config import AlertsConfig
+from pipeline.dates import parse_date
 from pipeline.dedupe import Deduper, content_hash, item_key
 from pipeline.errors import ExtractError, NewswatchError
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, Lead, Page, Source, Tag, TaggedArticle
-from pipeline.sources import discover
+from pipeline.sources import body_html_of, discover, notes_of
 from pipeline.store import repo
 from pipeline.tag import Tagger
 
@@ -65,9 +66,13 @@ class SourceReport:
     found: int = 0
     new: int = 0
     duplicates: int = 0
+    # Stored items the source says changed since (SFC modificationTime), re-read and updated.
+    updated: int = 0
     errors: int = 0
     error: str | None = None
     item_errors: list[str] = field(default_factory=list)
+    # How the leads were found when not the usual way (e.g. an API down, its feed read instead).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -83,6 +88,7 @@ class Planned:
     lead: Lead
     key: str
     # "fetch": a page is needed; "body": the API gave the body; "known": stored before this run;
+    # "update": stored, but the source says it changed since, so fetched again and updated;
     # "claimed": another source in this run has the same item.
     action: str
     fetch_url: str | None = None
@@ -121,22 +127,34 @@ def lead_key(source: Source, lead: Lead) -> str:
     return item_key(source.namespace, lead.item_id, canonical_url(lead.url))
 
 
-async def discover_source(source: Source, fetcher: Fetcher, since: datetime | None) -> list[Lead]:
-    """Stage 1: the leads a source lists now."""
-    return await discover(source, fetcher, since=since)
+async def discover_source(
+    source: Source, fetcher: Fetcher, since: datetime | None, now: datetime | None = None
+) -> list[Lead]:
+    """Stage 1: the leads a source lists at ``now`` (default: the wall clock)."""
+    return await discover(source, fetcher, since=since, now=now)
 
 
 def plan_items(
     discovered: Sequence[tuple[Source, list[Lead]]],
-    known_keys: set[str],
+    known_keys: set[str] | Mapping[str, str | None],
 ) -> list[Planned]:
-    """Stage 2: decide per lead whether to fetch it, in declaration order so runs are repeatable."""
+    """Stage 2: decide per lead whether to fetch it, in declaration order so runs are repeatable.
+
+    ``known_keys`` maps each stored key to its stored change marker (or is a plain set): a
+    stored item is fetched again only when its lead carries a newer marker.
+    """
+    markers: Mapping[str, str | None] = (
+        known_keys if isinstance(known_keys, Mapping) else dict.fromkeys(known_keys)
+    )
     claimed: set[str] = set()
     plan: list[Planned] = []
     for source, leads in discovered:
         for lead in leads:
             key = lead_key(source, lead)
-            if key in known_keys:
+            if key in markers and key not in claimed and changed_since(lead.modified, markers[key]):
+                action = "update"
+                claimed.add(key)
+            elif key in markers:
                 action = "known"
             elif key in claimed:
                 action = "claimed"
@@ -144,7 +162,7 @@ def plan_items(
                 action = "body" if lead.body_html is not None else "fetch"
                 claimed.add(key)
             template = source.options.get("body_url")
-            fetch_url = (
+            fetch_url = lead.body_url or (
                 str(template).format(item_id=lead.item_id)
                 if template and lead.item_id
                 else lead.url
@@ -153,11 +171,24 @@ def plan_items(
     return plan
 
 
+def changed_since(marker: str | None, stored: str | None) -> bool:
+    """Whether a source's change marker is newer than the stored one (both ISO-like times)."""
+    if not marker:
+        return False
+    fresh = parse_date(marker)
+    if fresh is None:
+        return False
+    if not stored:
+        return True
+    before = parse_date(stored)
+    return before is None or fresh > before
+
+
 async def fetch_items(items: Sequence[Planned], fetcher: Fetcher) -> list[Fetched]:
     """Stage 3: fetch the pages of planned items concurrently; a failed page is kept as an error."""
 
     async def one(item: Planned) -> Fetched:
-        if item.action != "fetch" or item.fetch_url is None:
+        if item.action not in ("fetch", "update") or item.fetch_url is None:
             return Fetched(item)
         try:
             return Fetched(item, page=await fetcher.get(item.fetch_url))
@@ -170,11 +201,15 @@ async def fetch_items(items: Sequence[Planned], fetcher: Fetcher) -> list[Fetche
 def build_article(item: Fetched) -> Article:
     """Extract and clean the article of one fetched item, filling what the lead knows."""
     source, lead = item.planned.source, item.planned.lead
-    if lead.body_html is not None:
+    body_html = lead.body_html
+    if body_html is None and lead.body_url and item.page is not None:
+        # A body endpoint that wraps the HTML (SFC JSON) is unwrapped by its adapter.
+        body_html = body_html_of(source, item.page)
+    if body_html is not None:
         article = Article(
             url=lead.url,
             title=lead.title,
-            text=extract_html_fragment(lead.body_html, lead.url),
+            text=extract_html_fragment(body_html, lead.url),
             canonical_url=canonical_url(lead.url),
             lang=lead.lang or source.lang,
         )
@@ -253,6 +288,24 @@ def process_batch(
                 report.errors += 1
                 report.item_errors.append(item.error)
                 continue
+            if planned.action == "update":
+                try:
+                    with clock.stage("extract"):
+                        article = build_article(item)
+                except NewswatchError as exc:
+                    report.errors += 1
+                    report.item_errors.append(str(exc))
+                    continue
+                with clock.stage("tag"):
+                    tags = tuple(tagger.tag_article(article))
+                repo.update_article(
+                    session,
+                    TaggedArticle(article, tags, content_hash(article.text), tagger.version),
+                    item_key=planned.key,
+                    source_modified=planned.lead.modified,
+                )
+                report.updated += 1
+                continue
             try:
                 with clock.stage("extract"):
                     article = build_article(item)
@@ -283,6 +336,7 @@ def process_batch(
                 item_key=planned.key,
                 duplicate_of_key=duplicate_of,
                 known_tag_ids=known_tag_ids,
+                source_modified=planned.lead.modified,
             )
             deduper.add(article, key=planned.key, text_hash=tagged.content_hash)
             repo.record_sighting(
@@ -333,7 +387,7 @@ def batches(items: Sequence[Fetched], size: int = BATCH_SIZE) -> Iterable[Sequen
 class Stages:
     """The stage callables a run uses; the Prefect flow swaps in task-wrapped versions."""
 
-    discover: Callable[[Source, Fetcher, datetime | None], Awaitable[list[Lead]]] = discover_source
+    discover: Callable[..., Awaitable[list[Lead]]] = discover_source
     fetch: Callable[[Sequence[Planned], Fetcher], Awaitable[list[Fetched]]] = fetch_items
     process: Callable[..., Any] = process_batch
 
@@ -346,12 +400,17 @@ async def run_ingest(
     tagger: Tagger,
     alerts: AlertsConfig,
     since: datetime | None = None,
+    now: datetime | None = None,
     flow_run_id: str | None = None,
     options: dict[str, Any] | None = None,
     stages: Stages | None = None,
     clock: StageClock | None = None,
 ) -> RunResult:
-    """One run over ``sources``: discover, plan, fetch, process; recorded in ``runs``."""
+    """One run over ``sources``: discover, plan, fetch, process; recorded in ``runs``.
+
+    ``now`` stands for the wall clock where a source asks "until today" (replays pass the time
+    their answers were recorded).
+    """
     stages = stages or Stages()
     clock = clock or StageClock()
     with Session(engine) as session, session.begin():
@@ -362,18 +421,19 @@ async def run_ingest(
 
     async def guarded_discover(source: Source) -> tuple[Source, list[Lead]]:
         try:
-            leads = await stages.discover(source, fetcher, since)
+            leads = await stages.discover(source, fetcher, since, now)
         except Exception as exc:  # one source failing must not stop the others
             reports[source.id].error = _describe(source, exc)
             return source, []
         reports[source.id].found = len(leads)
+        reports[source.id].notes.extend(notes_of(leads))
         return source, leads
 
     with clock.stage("discover"):
         discovered = await asyncio.gather(*(guarded_discover(source) for source in sources))
     with Session(engine) as session:
         keys = [lead_key(source, lead) for source, leads in discovered for lead in leads]
-        known = repo.existing_item_keys(session, keys)
+        known = repo.stored_markers(session, keys)
         deduper = seed_deduper(session)
     plan = plan_items(discovered, known)
 
@@ -415,6 +475,8 @@ async def run_ingest(
                 shown = "; ".join(report.item_errors[:3])
                 more = len(report.item_errors) - 3
                 error = shown + (f" (+{more} more)" if more > 0 else "")
+            if error is None and report.notes:
+                error = "; ".join(report.notes)
             repo.record_source_result(
                 session,
                 run_id,
@@ -438,7 +500,7 @@ def _describe(source: Source, exc: BaseException) -> str:
 
 def _run_status(reports: dict[str, SourceReport]) -> str:
     failed = any(r.error for r in reports.values())
-    item_errors = any(r.errors for r in reports.values())
+    item_errors = any(r.errors or r.notes for r in reports.values())
     if failed and all(r.error for r in reports.values()):
         return "failed"
     return "completed_with_errors" if failed or item_errors else "completed"

@@ -81,6 +81,9 @@ class Lead:
     doc_type: str | None = None
     # Set when the API already delivered the body (SFC content endpoints): no page fetch needed.
     body_html: str | None = None
+    # Where the body is served when it is not the item's page (SFC content endpoints).
+    body_url: str | None = None
+    # The source's own "last changed" marker (SFC modificationTime); a newer one means re-fetch.
     modified: str | None = None
     lang: str | None = None
 

@@ -40,6 +40,8 @@ class IngestOptions:
     replay: Path | None = None
     source_ids: list[str] = field(default_factory=list)
     since: datetime | None = None
+    # The wall clock unless given: a replay or test passes the time its answers were recorded.
+    now: datetime | None = None
 
     def record(self) -> dict[str, Any]:
         """The options as kept on the run record."""
@@ -48,6 +50,7 @@ class IngestOptions:
             "replay": str(self.replay) if self.replay else None,
             "source_ids": self.source_ids,
             "since": self.since.isoformat() if self.since else None,
+            "now": self.now.isoformat() if self.now else None,
         }
 
 
@@ -78,6 +81,8 @@ class RunOutcome:
                     "found": r.found,
                     "new": r.new,
                     "duplicates": r.duplicates,
+                    "updated": r.updated,
+                    "notes": r.notes,
                     "errors": r.errors + (1 if r.error else 0),
                     "error": r.error,
                 }
@@ -131,6 +136,7 @@ async def run_once(
                 tagger=tagger,
                 alerts=alerts,
                 since=options.since,
+                now=options.now,
                 flow_run_id=flow_run_id,
                 options=options.record(),
                 stages=stages,

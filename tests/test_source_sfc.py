@@ -7,7 +7,7 @@ import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +18,8 @@ import pytest
 from pipeline.config import load_sources
 from pipeline.errors import FetchError, PayloadError, SourceError
 from pipeline.fetch import Fetcher, build_client
-from pipeline.models import Source
-from pipeline.sources import discover
+from pipeline.models import Page, Source
+from pipeline.sources import body_html_of, discover
 
 REPO = Path(__file__).resolve().parents[1]
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
@@ -119,7 +119,9 @@ async def test_news_search_body_and_mapping(serve: Callable[..., Fetcher]) -> No
             "sort": {"field": "issueDate", "order": "desc"},
         }
     ]
-    assert api.content_requests == [f"{BASE}/api/news/content?refNo=26PR27&lang=EN"]
+    # The body is fetched by the ingest, for new items only: discovery makes no content call.
+    assert api.content_requests == []
+    assert lead.body_url == f"{BASE}/api/news/content?refNo=26PR27&lang=EN"
     assert lead.url == f"{GATEWAY}/news-and-announcements/news/doc?refNo=26PR27"
     assert lead.item_id == lead.guid == "26PR27"
     assert lead.title == "Settlement with Sino Wealth International Limited..."
@@ -129,7 +131,7 @@ async def test_news_search_body_and_mapping(serve: Callable[..., Fetcher]) -> No
     assert lead.entities == ("Entity Name", "Sino Wealth International")
     assert lead.modified == "2026-02-16T16:53:29"
     assert lead.doc_type == "press_release"
-    assert lead.body_html == NEWS_CONTENT["html"]
+    assert lead.body_html is None
     assert (lead.source_id, lead.lang) == ("sfc-news", "en")
 
 
@@ -175,9 +177,9 @@ async def test_circulars_body_mapping_and_vatp(serve: Callable[..., Fetcher]) ->
     assert [lead.item_id for lead in leads] == ["26EC6", "26EC5"]
     assert [lead.doc_type for lead in leads] == ["vatp_circular", "circular"]
     assert leads[0].url == f"{GATEWAY}/circular/doc?refNo=26EC6"
-    assert leads[0].body_html == "<ol><li>VATP duties</li></ol>"
+    assert leads[0].body_url == f"{BASE}/api/circular/content?refNo=26EC6&lang=EN"
     assert leads[1].published_at == datetime(2026, 2, 11, 16, 10, 41, 191000, tzinfo=HONG_KONG)
-    assert api.content_requests[0] == f"{BASE}/api/circular/content?refNo=26EC6&lang=EN"
+    assert api.content_requests == []
 
 
 async def test_consultations_body_and_mapping(serve: Callable[..., Fetcher]) -> None:
@@ -203,30 +205,33 @@ async def test_consultations_body_and_mapping(serve: Callable[..., Fetcher]) -> 
     assert lead.url == f"{GATEWAY}/consultation/doc?refNo=25CP11"
     assert lead.published_at == datetime(2025, 11, 7, 16, 11, 40, 712000, tzinfo=HONG_KONG)
     assert lead.doc_type == "consultation"
-    assert lead.body_html == "<p>Consultation paper</p>"
+    assert lead.body_url == f"{BASE}/api/consultation/content?refNo=25CP11&lang=EN"
 
 
-async def test_content_failures_keep_the_item_and_the_others(serve: Callable[..., Fetcher]) -> None:
-    items = [
-        news_item("26PR3", "2026-02-18T10:00:00"),
-        news_item("26PR2", "2026-02-17T10:00:00"),
-        news_item("26PR1", "2026-02-16T10:00:00"),
-        news_item("26PR0", "2026-02-15T10:00:00"),
-    ]
-    contents = {
-        "26PR3": content_for("26PR3", "<p>three</p>"),
-        # 26PR2: no recording → 404
-        "26PR1": 500,
-        "26PR0": content_for("26PR0", None),  # old items: html is null, only a PDF
-    }
-    api = FakeSfc("news", [items], contents=contents)
-    leads = await discover(SOURCES["sfc-news"], serve(api))
-    assert [lead.item_id for lead in leads] == ["26PR3", "26PR2", "26PR1", "26PR0"]
-    assert leads[0].body_html == "<p>three</p>" and leads[0].summary == ""
-    for lead in leads[1:]:
-        assert lead.body_html is None
-        assert lead.summary == lead.title
-    assert len(api.content_requests) == 4
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (json.dumps(content_for("26PR0", None)).encode(), "holds no 'html' body"),
+        (json.dumps(content_for("26PR0", "  ")).encode(), "holds no 'html' body"),
+        (b"<html>maintenance</html>", "not JSON"),
+    ],
+)
+def test_content_answers_without_html_are_refused_with_the_reason(
+    body: bytes, reason: str
+) -> None:
+    url = f"{BASE}/api/news/content?refNo=26PR0&lang=EN"
+    page = Page(url, url, 200, {"content-type": "application/json"}, body, datetime.now(UTC))
+    with pytest.raises(PayloadError, match=reason) as caught:
+        body_html_of(SOURCES["sfc-news"], page)
+    assert url in str(caught.value)
+
+
+def test_content_answer_html_is_the_body() -> None:
+    url = f"{BASE}/api/news/content?refNo=26PR27&lang=EN"
+    page = Page(url, url, 200, {}, json.dumps(NEWS_CONTENT).encode(), datetime.now(UTC))
+    assert body_html_of(SOURCES["sfc-news"], page) == NEWS_CONTENT["html"]
+    # Adapters whose body URLs serve HTML pages wrap nothing.
+    assert body_html_of(SOURCES["hkma-press"], page) is None
 
 
 async def test_without_since_only_the_first_page_is_read(serve: Callable[..., Fetcher]) -> None:
@@ -279,11 +284,13 @@ async def test_requests_are_spaced_by_min_delay(serve: Callable[..., Fetcher]) -
     source = dataclasses.replace(
         SOURCES["sfc-news"], options={**SOURCES["sfc-news"].options, "min_delay": delay}
     )
-    items = [news_item("26PR2", "2026-02-17T10:00:00"), news_item("26PR1", "2026-02-16T10:00:00")]
-    api = FakeSfc("news", [items])
+    source = dataclasses.replace(source, options={**source.options, "page_size": 1})
+    pages = [[news_item(f"26PR{n}", f"2026-02-1{n}T10:00:00")] for n in (3, 2, 1)]
+    api = FakeSfc("news", pages, total=3)
     start = time.monotonic()
-    await discover(source, serve(api, polite=True))
-    # One search and two content calls: at least two gaps between three requests.
+    await discover(source, serve(api, polite=True), since=datetime(2026, 1, 1))
+    assert [search["pageNo"] for search in api.searches] == [0, 1, 2]
+    # Three search calls: at least two gaps between them.
     assert time.monotonic() - start >= 2 * delay * 0.95
 
 
@@ -350,4 +357,4 @@ async def test_an_item_repeated_on_the_next_page_is_read_once(
     api = FakeSfc("news", pages, total=50)
     leads = await discover(source, serve(api), since=datetime(2026, 2, 15, tzinfo=HONG_KONG))
     assert [lead.item_id for lead in leads] == ["26PR9", "26PR8", "26PR7"]
-    assert len(api.content_requests) == 3
+    assert api.content_requests == []

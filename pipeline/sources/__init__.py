@@ -1,9 +1,13 @@
 """Source adapters: one module per source kind turns a ``Source`` into the ``Lead``s it lists now.
 
-Each adapter module (``rss``, ``hkma_api``, ``sfc_api``, ``html_index``, …) has
-``async def discover(source, fetcher, *, since=None) -> list[Lead]``. ``discover`` here picks the
-adapter by ``source.kind`` and gives every lead what the ingest keys on: the source id, the
-stable item id, the document type and the language, once per item.
+Each adapter module (``rss``, ``hkma_api``, ``sfc_api``, ``html_index``, ``sitemap``) has
+``async def discover(source, fetcher, *, since=None, now=None) -> list[Lead]``. ``discover`` here
+picks the adapter by ``source.kind`` and gives every lead what the ingest keys on: the source id,
+the stable item id, the document type and the language, once per item.
+
+An adapter that had to fall back (the HKMA API down, its RSS feed read instead) returns a
+``Leads`` list whose ``notes`` say so; the run record keeps them. An adapter whose bodies come
+from a ``Lead.body_url`` answer that is not HTML has ``body_html(page) -> str | None``.
 """
 
 from __future__ import annotations
@@ -17,27 +21,51 @@ from typing import cast
 
 from pipeline.errors import SourceError
 from pipeline.fetch.client import Fetcher
-from pipeline.models import SOURCE_KINDS, Lead, Source
+from pipeline.models import SOURCE_KINDS, Lead, Page, Source
 from pipeline.sources.ids import stable_item_id
 
 Adapter = Callable[..., Awaitable[list[Lead]]]
 
-__all__ = ["discover", "finish_leads", "stable_item_id"]
+__all__ = ["Leads", "body_html_of", "discover", "finish_leads", "stable_item_id"]
+
+
+class Leads(list[Lead]):
+    """Leads plus notes on how they were found (a fallback used), for the run record."""
+
+    def __init__(self, leads: Iterable[Lead] = (), notes: Iterable[str] = ()) -> None:
+        super().__init__(leads)
+        self.notes: list[str] = list(notes)
+
+
+def notes_of(leads: Iterable[Lead]) -> list[str]:
+    """The notes an adapter attached to its leads (none for a plain list)."""
+    return list(leads.notes) if isinstance(leads, Leads) else []
+
+
+def body_html_of(source: Source, page: Page) -> str | None:
+    """The HTML inside a fetched body answer when the adapter wraps it (SFC JSON), else None."""
+    reader = getattr(_module(source), "body_html", None)
+    return cast(Callable[[Page], str | None], reader)(page) if callable(reader) else None
 
 
 async def discover(
-    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Lead]:
-    """The leads ``source`` lists now, in feed order, one per item; raises ``SourceError``."""
+    """The leads ``source`` lists at ``now`` (default: the wall clock), in feed order, one per
+    item; raises ``SourceError``."""
     adapter = _adapter(source)
     try:
-        leads = await adapter(source, fetcher, since=since)
+        leads = await adapter(source, fetcher, since=since, now=now)
     except SourceError as exc:
         named = _naming_source(exc, source)
         if named is exc:
             raise
         raise named from exc
-    return finish_leads(source, leads)
+    return Leads(finish_leads(source, leads), notes_of(leads))
 
 
 def finish_leads(source: Source, leads: Iterable[Lead]) -> list[Lead]:
@@ -66,6 +94,13 @@ def finish_leads(source: Source, leads: Iterable[Lead]) -> list[Lead]:
 
 
 def _adapter(source: Source) -> Adapter:
+    adapter = getattr(_module(source), "discover", None)
+    if not callable(adapter):
+        raise SourceError(f"{source.id}: adapter for source kind {source.kind!r} has no discover()")
+    return cast(Adapter, adapter)
+
+
+def _module(source: Source) -> ModuleType:
     kind = source.kind
     if kind not in SOURCE_KINDS:
         raise SourceError(f"{source.id}: unknown source kind {kind!r}")
@@ -77,10 +112,7 @@ def _adapter(source: Source) -> Adapter:
         if exc.name != module_name:
             raise
         raise SourceError(f"{source.id}: no adapter for source kind {kind!r}") from exc
-    adapter = getattr(module, "discover", None)
-    if not callable(adapter):
-        raise SourceError(f"{source.id}: adapter for source kind {kind!r} has no discover()")
-    return cast(Adapter, adapter)
+    return module
 
 
 def _naming_source(exc: SourceError, source: Source) -> SourceError:

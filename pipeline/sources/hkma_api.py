@@ -29,16 +29,26 @@ MAX_PAGES = 50
 
 
 async def discover(
-    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Lead]:
-    """Every record the API lists (from ``since`` to today when given), oldest page last."""
+    """Every record the API lists (from ``since`` to ``now``'s day when given), oldest page last.
+
+    ``now`` defaults to the wall clock; replays and tests pass the time their answers were
+    recorded, so the date window they ask for is the one on record.
+    """
     lang = str(source.options.get("api_lang") or DEFAULT_LANG)
     pagesize = _pagesize(source)
     leads: list[Lead] = []
     for url in source.urls:
         offset = 0
         for _ in range(MAX_PAGES):
-            page_url = listing_url(url, lang=lang, pagesize=pagesize, offset=offset, since=since)
+            page_url = listing_url(
+                url, lang=lang, pagesize=pagesize, offset=offset, since=since, now=now
+            )
             page = await fetcher.get(page_url)
             records, datasize = _records(source, page_url, page.body)
             leads.extend(
@@ -51,7 +61,13 @@ async def discover(
 
 
 def listing_url(
-    url: str, *, lang: str, pagesize: int, offset: int, since: datetime | None = None
+    url: str,
+    *,
+    lang: str,
+    pagesize: int,
+    offset: int,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> str:
     """The listing query, parameters in a fixed order so recorded answers match it."""
     params: list[tuple[str, str]] = [
@@ -63,7 +79,7 @@ def listing_url(
         params += [
             ("choose", "date"),
             ("from", _hong_kong_date(since).isoformat()),
-            ("to", datetime.now(HONG_KONG).date().isoformat()),
+            ("to", _hong_kong_date(now or datetime.now(HONG_KONG)).isoformat()),
         ]
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 

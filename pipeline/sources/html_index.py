@@ -32,7 +32,11 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 async def discover(
-    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Lead]:
     """Items of each listing URL and its next pages, in page order."""
     selectors = source.selectors

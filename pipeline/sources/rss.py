@@ -55,7 +55,11 @@ _BLOCK_TAG = re.compile(
 
 
 async def discover(
-    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Lead]:
     """GET each of the source's feed URLs and parse them, in order; ``since`` is not needed.
 

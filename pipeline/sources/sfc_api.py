@@ -1,15 +1,15 @@
-"""SFC e-Distribution JSON API (news, circulars, consultations) → ``Lead``s with their bodies.
+"""SFC e-Distribution JSON API (news, circulars, consultations) → ``Lead``s naming their bodies.
 
 The API backs the SFC's JavaScript pages, so it is the only way to the releases as data:
 ``POST {base}/api/{endpoint}/search`` with a JSON body lists items newest first
 (``{"items": [...], "total": N}``), and ``GET {base}/api/{endpoint}/content?refNo=…&lang=…`` gives
-one item's HTML, which goes into ``Lead.body_html`` so the ingest needs no page fetch. The
-reference numbers (``26PR27``, ``26EC6``, ``25CP11``) are the stable item ids.
+one item's HTML: its URL goes into ``Lead.body_url`` and the ingest fetches it for new items
+only (``body_html`` reads it). The reference numbers (``26PR27``, ``26EC6``, ``25CP11``) are
+the stable item ids.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pipeline.dates import parse_date
-from pipeline.errors import FetchError, PayloadError, SourceError
+from pipeline.errors import PayloadError, SourceError
 from pipeline.fetch.client import Fetcher
-from pipeline.models import Lead, Source
+from pipeline.models import Lead, Page, Source
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DEFAULT_LANG = "EN"
@@ -134,9 +134,17 @@ def search_payload(endpoint: str, *, lang: str, page_no: int, page_size: int) ->
 
 
 async def discover(
-    source: Source, fetcher: Fetcher, *, since: datetime | None = None
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Lead]:
-    """The newest page of items (back to ``since`` when given), each with its HTML body."""
+    """The newest page of items (back to ``since`` when given), each naming its body's URL.
+
+    Bodies are not fetched here: the ingest fetches them for new items only (and for stored
+    ones whose ``modificationTime`` moved), so a daily run costs one search call per source.
+    """
     spec = _endpoint(source)
     if not source.urls:
         raise SourceError(f"{source.id}: no search URL configured")
@@ -167,7 +175,7 @@ async def discover(
             break
         if floor is None or _reached(batch, floor):
             break
-    return [await _with_body(fetcher, spec, base, lang, lead) for lead in leads]
+    return leads
 
 
 def content_url(base: str, endpoint: str, ref: str, lang: str) -> str:
@@ -218,31 +226,21 @@ def _lead(
         guid=ref,
         item_id=ref,
         lang=source.lang,
+        body_url=content_url(base, spec.name, ref, lang),
         **spec.extra(source, where, item),
     )
 
 
-async def _with_body(fetcher: Fetcher, spec: Endpoint, base: str, lang: str, lead: Lead) -> Lead:
-    """The lead with its HTML; without it (404, error, no html) it keeps its title as summary.
-
-    A missing body must not lose the item: the ingest can still fetch the page or store the
-    title, and the next run tries again.
-    """
-    if not lead.item_id:
-        return _without_body(lead)
+def body_html(page: Page) -> str:
+    """The release HTML inside a content answer (``{"html": …}``); ``PayloadError`` if none."""
     try:
-        page = await fetcher.get(content_url(base, spec.name, lead.item_id, lang))
         data = json.loads(page.body)
-    except (FetchError, ValueError, UnicodeDecodeError):
-        return _without_body(lead)
-    body = data.get("html") if isinstance(data, dict) else None
-    if not isinstance(body, str) or not body.strip():
-        return _without_body(lead)
-    return dataclasses.replace(lead, body_html=body)
-
-
-def _without_body(lead: Lead) -> Lead:
-    return dataclasses.replace(lead, body_html=None, summary=lead.summary or lead.title)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"{page.url}: content answer is not JSON ({exc})") from exc
+    html = data.get("html") if isinstance(data, dict) else None
+    if not isinstance(html, str) or not html.strip():
+        raise PayloadError(f"{page.url}: content answer holds no 'html' body")
+    return html
 
 
 def _reached(batch: list[Lead], floor: datetime) -> bool:

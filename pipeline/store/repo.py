@@ -114,6 +114,18 @@ def existing_item_keys(session: Session, keys: Iterable[str]) -> set[str]:
     return found
 
 
+def stored_markers(session: Session, keys: Iterable[str]) -> dict[str, str | None]:
+    """For each of ``keys`` already stored, the source's change marker kept with it (or None)."""
+    wanted = sorted(set(keys))
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(wanted):
+        stmt = select(Article.item_key, Article.source_modified).where(
+            Article.item_key.in_(chunk)
+        )
+        found.update({key: marker for key, marker in session.execute(stmt)})
+    return found
+
+
 def dedupe_index(session: Session) -> Iterator[tuple[str, str | None, str, str]]:
     """(item key, canonical URL, content hash, item key of the original) for every article."""
     original = aliased(Article)
@@ -145,8 +157,11 @@ def insert_article(
     parents: Mapping[str, str | None] | None = None,
     regulators: set[str] | None = None,
     known_tag_ids: set[str] | None = None,
+    source_modified: str | None = None,
 ) -> tuple[int, bool]:
     """Store an article once under ``item_key``; returns (article id, whether it was created).
+
+    ``source_modified`` is the source's own change marker, kept to spot a later edit.
 
     A second call with the same key changes nothing and returns the stored id. A new article's
     tags are upserted (but for ``known_tag_ids``, which gains the ones upserted) and linked;
@@ -179,6 +194,7 @@ def insert_article(
         "duplicate_of": duplicate_of,
         "categories": list(article.categories),
         "entities": list(article.entities),
+        "source_modified": source_modified,
     }
     # Values go as parameters, not .values(): the statement then compiles once and is cached.
     stmt = (
@@ -202,6 +218,45 @@ def insert_article(
                 known_tag_ids.update(t.id for t in unknown)
         _insert_links(session, new_id, tags, tagged.taxonomy_version)
     return new_id, True
+
+
+def update_article(
+    session: Session, tagged: TaggedArticle, *, item_key: str, source_modified: str | None
+) -> int:
+    """Rewrite the stored article under ``item_key`` with a changed version; returns its id.
+
+    The row keeps its id, first-seen time and alerts (an edit is not a new item); its text,
+    metadata, change marker and tag links become the new version's.
+    """
+    article_id = article_id_for_key(session, item_key)
+    if article_id is None:
+        raise StoreError(f"article {item_key!r}: no stored row to update")
+    article = tagged.article
+    published = article.published_at
+    if published is not None:
+        published = published.replace(tzinfo=UTC) if published.tzinfo is None else published
+        published = published.astimezone(UTC)
+    session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(
+            url=article.url,
+            canonical_url=article.canonical_url,
+            title=article.title,
+            text=article.text,
+            summary=article.description,
+            author=article.author,
+            lang=article.lang,
+            doc_type=article.doc_type,
+            published_at=published,
+            content_hash=tagged.content_hash,
+            categories=list(article.categories),
+            entities=list(article.entities),
+            source_modified=source_modified,
+        )
+    )
+    replace_article_tags(session, article_id, tagged.tags, tagged.taxonomy_version)
+    return article_id
 
 
 def _unique_tags(tags: Iterable[Tag]) -> list[Tag]:

@@ -142,6 +142,8 @@ class Article(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     entities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The source's own "last changed" marker (SFC modificationTime), as the source wrote it.
+    source_modified: Mapped[str | None] = mapped_column(Text)
 
 
 class TagRow(Base):
