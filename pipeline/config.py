@@ -210,6 +210,13 @@ def _parse_source(index: int, raw: object, path: Path, problems: list[str]) -> S
         problems.append(
             f"{where}: field 'options.body_url' must be a URL template with {{item_id}}"
         )
+    fallback_urls = options.get("fallback_urls", [])
+    if not isinstance(fallback_urls, list):
+        problems.append(f"{where}: field 'options.fallback_urls' must be a list of URLs")
+        fallback_urls = []
+    for position, url in enumerate(fallback_urls):
+        if (reason := _check_url(url)) is not None:
+            problems.append(f"{where}: field 'options.fallback_urls[{position}]' {reason}")
     if len(problems) > before:
         return None
     return Source(

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from local_site import LocalSite
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -114,6 +115,16 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on a migrated database; the test commits what it wants kept."""
     with Session(engine) as session:
         yield session
+
+
+@pytest.fixture
+def local_site() -> Iterator[LocalSite]:
+    """A real HTTP server on 127.0.0.1 whose answers the test sets; stopped after the test."""
+    site = LocalSite().start()
+    try:
+        yield site
+    finally:
+        site.stop()
 
 
 _postgres_passed = 0

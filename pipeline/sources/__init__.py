@@ -23,23 +23,18 @@ from pipeline.errors import SourceError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import SOURCE_KINDS, Lead, Page, Source
 from pipeline.sources.ids import stable_item_id
+from pipeline.sources.leads import Leads, notes_of
 
 Adapter = Callable[..., Awaitable[list[Lead]]]
 
-__all__ = ["Leads", "body_html_of", "discover", "finish_leads", "stable_item_id"]
-
-
-class Leads(list[Lead]):
-    """Leads plus notes on how they were found (a fallback used), for the run record."""
-
-    def __init__(self, leads: Iterable[Lead] = (), notes: Iterable[str] = ()) -> None:
-        super().__init__(leads)
-        self.notes: list[str] = list(notes)
-
-
-def notes_of(leads: Iterable[Lead]) -> list[str]:
-    """The notes an adapter attached to its leads (none for a plain list)."""
-    return list(leads.notes) if isinstance(leads, Leads) else []
+__all__ = [
+    "Leads",
+    "body_html_of",
+    "discover",
+    "finish_leads",
+    "notes_of",
+    "stable_item_id",
+]
 
 
 def body_html_of(source: Source, page: Page) -> str | None:

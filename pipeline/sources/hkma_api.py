@@ -4,10 +4,16 @@
 ``{"header": {"success", "err_code", "err_msg"}, "result": {"datasize", "records": [{title, link,
 date}]}}``. ``header.success`` false is a failure even with HTTP 200. Records carry only a
 title, a link and a date (``YYYY-MM-DD``, read as midnight in Hong Kong); the body is the page.
+
+The API has been down for whole days while www.hkma.gov.hk answered, so a source may name
+``options.fallback_urls``: the HKMA RSS feeds of the same items. When the API fails, those are
+read instead and the leads carry a note saying so (the run record keeps it); the release ids
+(``YYYYMMDD-N``) are the same either way, so nothing is stored twice when the API is back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 from typing import Any
@@ -15,9 +21,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pipeline.dates import parse_date
-from pipeline.errors import ApiError, PayloadError, SourceError
+from pipeline.errors import ApiError, FeedError, FetchError, PayloadError, SourceError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
+from pipeline.sources.leads import Leads
+from pipeline.sources.rss import parse_feed
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DEFAULT_LANG = "en"
@@ -40,6 +48,18 @@ async def discover(
     ``now`` defaults to the wall clock; replays and tests pass the time their answers were
     recorded, so the date window they ask for is the one on record.
     """
+    fallback = _fallback_urls(source)
+    try:
+        return await _from_api(source, fetcher, since=since, now=now)
+    except (FetchError, ApiError, PayloadError) as exc:
+        if not fallback:
+            raise
+        return await _from_feeds(source, fetcher, fallback, exc)
+
+
+async def _from_api(
+    source: Source, fetcher: Fetcher, *, since: datetime | None, now: datetime | None
+) -> list[Lead]:
     lang = str(source.options.get("api_lang") or DEFAULT_LANG)
     pagesize = _pagesize(source)
     leads: list[Lead] = []
@@ -58,6 +78,37 @@ async def discover(
                 break
             offset += pagesize
     return leads
+
+
+async def _from_feeds(
+    source: Source, fetcher: Fetcher, urls: list[str], api_error: Exception
+) -> Leads:
+    """The fallback feeds' items, with a note that the API failed; both failures if they fail."""
+    leads: list[Lead] = []
+    for url in urls:
+        try:
+            page = await fetcher.get(url)
+            found = parse_feed(page.body, page.final_url or url)
+        except (FetchError, FeedError) as exc:
+            raise SourceError(
+                f"{source.id}: API failed ({api_error}) and so did the fallback feed {url} ({exc})"
+            ) from exc
+        leads.extend(
+            dataclasses.replace(lead, source_id=source.id, doc_type=source.doc_type)
+            for lead in found
+        )
+    note = (
+        f"API failed ({api_error}); used the RSS fallback "
+        f"{', '.join(urls)} instead ({len(leads)} items)"
+    )
+    return Leads(leads, [note])
+
+
+def _fallback_urls(source: Source) -> list[str]:
+    value = source.options.get("fallback_urls", [])
+    if not isinstance(value, list) or not all(isinstance(u, str) and u for u in value):
+        raise SourceError(f"{source.id}: options.fallback_urls must be a list of URLs ({value!r})")
+    return list(value)
 
 
 def listing_url(

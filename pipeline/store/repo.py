@@ -119,9 +119,7 @@ def stored_markers(session: Session, keys: Iterable[str]) -> dict[str, str | Non
     wanted = sorted(set(keys))
     found: dict[str, str | None] = {}
     for chunk in _chunks(wanted):
-        stmt = select(Article.item_key, Article.source_modified).where(
-            Article.item_key.in_(chunk)
-        )
+        stmt = select(Article.item_key, Article.source_modified).where(Article.item_key.in_(chunk))
         found.update({key: marker for key, marker in session.execute(stmt)})
     return found
 

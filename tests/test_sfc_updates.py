@@ -1,0 +1,207 @@
+"""SFC items through the whole ingestion against a real local server: only new items are read in
+full, and an item whose ``modificationTime`` moves is read again and updated in place."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from local_site import Answer, LocalSite, json_answer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipeline.run import IngestOptions, RunOutcome, run_once
+from pipeline.store import db, schema
+
+REPO = Path(__file__).resolve().parents[1]
+SEARCH = "/edistributionWeb/api/news/search"
+PARAGRAPHS = (
+    "The Securities and Futures Commission has reprimanded and fined {firm} for failures in "
+    "its anti-money laundering controls over client deposits received through third parties.",
+    "The SFC found that between 2022 and 2024 the firm did not verify the source of funds of "
+    "clients who deposited virtual assets and did not keep adequate records of its reviews.",
+    "In deciding the disciplinary sanction, the SFC took into account that the firm cooperated "
+    "in resolving the concerns and has engaged an independent reviewer to assess its controls.",
+)
+
+
+def sources_toml(site: LocalSite) -> str:
+    return f"""
+[[source]]
+id = "sfc-news"
+name = "SFC news (local)"
+kind = "sfc_api"
+urls = ["{site.url}{SEARCH}"]
+regulator = true
+doc_type = "press_release"
+[source.options]
+endpoint = "news"
+api_lang = "EN"
+page_size = 20
+min_delay = 0.001
+"""
+
+
+def item(ref: str, issued: str, modified: str, firm: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "newsRefNo": ref,
+        "title": f"SFC reprimands and fines {firm}",
+        "newsType": "EF",
+        "issueDate": issued,
+        "modificationTime": modified,
+        "targetCeList": [
+            {"ceName": firm, "lang": "EN", "masked": False},
+            {"ceName": "(name withheld)", "lang": "EN", "masked": True},
+        ],
+        **extra,
+    }
+
+
+def content(firm: str, extra: str = "") -> Answer:
+    html = "".join(f"<p>{p.format(firm=firm)}</p>" for p in PARAGRAPHS) + extra + "<p>End</p>"
+    return json_answer({"html": html, "lang": "EN"})
+
+
+def content_path(ref: str) -> str:
+    return f"/edistributionWeb/api/news/content?refNo={ref}&lang=EN"
+
+
+@pytest.fixture
+def setup(
+    local_site: LocalSite, migrated_db_url: str, tmp_path: Path
+) -> tuple[LocalSite, IngestOptions]:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sources_toml(local_site), encoding="utf-8")
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text(
+        '[[rule]]\nid = "regulator-new-item"\nregulator = true\nchannels = ["jsonl"]\n'
+        f'[[channel]]\nid = "jsonl"\nkind = "jsonl"\npath = "{tmp_path / "alerts.jsonl"}"\n',
+        encoding="utf-8",
+    )
+    options = IngestOptions(
+        db_url=migrated_db_url,
+        sources_path=sources,
+        taxonomy_path=REPO / "taxonomy.toml",
+        alerts_path=alerts,
+    )
+    return local_site, options
+
+
+def publish(site: LocalSite, items: list[dict[str, Any]]) -> None:
+    site.set(SEARCH, json_answer({"items": items, "total": len(items)}), method="POST")
+
+
+def rows(db_url: str) -> dict[str, schema.Article]:
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return {a.item_id or "": a for a in session.scalars(select(schema.Article))}
+    finally:
+        engine.dispose()
+
+
+def alert_count(db_url: str) -> int:
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            return int(session.scalar(select(func.count()).select_from(schema.AlertRow)) or 0)
+    finally:
+        engine.dispose()
+
+
+def run(options: IngestOptions) -> RunOutcome:
+    return asyncio.run(run_once(options))
+
+
+def test_new_items_are_read_known_ones_skipped_changed_ones_updated(
+    setup: tuple[LocalSite, IngestOptions],
+) -> None:
+    site, options = setup
+    first = item("25PR120", "2025-11-18T16:53:29.346", "2025-11-18T16:53:29", "Vantorix Exchange")
+    second = item("25PR119", "2025-11-17T10:05:00.000", "2025-11-17T10:05:00", "Redcliff Ltd")
+    publish(site, [first, second])
+    site.set(content_path("25PR120"), content("Vantorix Exchange"))
+    site.set(content_path("25PR119"), content("Redcliff Ltd"))
+
+    outcome = run(options)
+    report = outcome.reports["sfc-news"]
+    assert outcome.status == "completed", outcome.as_dict()
+    assert (report.found, report.new, report.updated) == (2, 2, 0)
+    assert site.asked(prefix="/edistributionWeb/api/news/content") == [
+        content_path("25PR120"),
+        content_path("25PR119"),
+    ]
+    stored = rows(options.db_url)
+    assert set(stored) == {"25PR120", "25PR119"}
+    article = stored["25PR120"]
+    # targetCeList names are the item's entities; masked ones are not names.
+    assert article.entities == ["Vantorix Exchange"]
+    assert article.doc_type == "enforcement"
+    assert article.source_modified == "2025-11-18T16:53:29"
+    # A naive issueDate is Hong Kong time: 16:53:29 HKT is 08:53:29 UTC.
+    assert article.published_at == datetime(2025, 11, 18, 8, 53, 29, 346000, tzinfo=UTC)
+    assert "anti-money laundering" in article.text
+    alerts_after_first = alert_count(options.db_url)
+    assert alerts_after_first == 2
+
+    # Nothing changed: one search call, no body downloaded again.
+    site.requests.clear()
+    again = run(options).reports["sfc-news"]
+    assert (again.new, again.updated, again.duplicates) == (0, 0, 2)
+    assert site.asked(prefix="/edistributionWeb/api/news/content") == []
+    assert site.asked("POST") == [SEARCH]
+
+    # The SFC edits 25PR120: a newer modificationTime and a corrected text.
+    site.requests.clear()
+    edited = {**first, "modificationTime": "2025-11-19T09:00:00", "title": "SFC fines Vantorix"}
+    publish(site, [edited, second])
+    correction = "<p>This release was amended on 19 November 2025 to correct the fine.</p>"
+    site.set(content_path("25PR120"), content("Vantorix Exchange", correction))
+    third = run(options).reports["sfc-news"]
+    assert (third.new, third.updated, third.duplicates) == (0, 1, 1)
+    assert site.asked(prefix="/edistributionWeb/api/news/content") == [content_path("25PR120")]
+    stored = rows(options.db_url)
+    assert len(stored) == 2
+    updated = stored["25PR120"]
+    assert updated.id == article.id and updated.first_seen_at == article.first_seen_at
+    assert updated.title == "SFC fines Vantorix"
+    assert "amended on 19 November 2025" in updated.text
+    assert updated.source_modified == "2025-11-19T09:00:00"
+    assert updated.content_hash != article.content_hash
+    # An edit is not a new item: no second alert.
+    assert alert_count(options.db_url) == alerts_after_first
+
+    # The same marker again: not read a fourth time.
+    site.requests.clear()
+    fourth = run(options).reports["sfc-news"]
+    assert (fourth.new, fourth.updated) == (0, 0)
+    assert site.asked(prefix="/edistributionWeb/api/news/content") == []
+
+
+def test_a_body_answer_without_html_is_an_item_error_and_retried_next_run(
+    setup: tuple[LocalSite, IngestOptions],
+) -> None:
+    site, options = setup
+    fine = item("25PR118", "2025-11-12T18:00:00", "2025-11-12T18:00:00", "Kaiwan Digital Hub")
+    old = item("25PR117", "2025-11-11T18:00:00", "2025-11-11T18:00:00", "Northgate Crypto Ltd")
+    publish(site, [fine, old])
+    site.set(content_path("25PR118"), content("Kaiwan Digital Hub"))
+    site.set(content_path("25PR117"), json_answer({"html": None, "lang": "EN"}))
+
+    report = run(options).reports["sfc-news"]
+    assert (report.new, report.errors) == (1, 1)
+    assert "holds no 'html' body" in report.item_errors[0]
+    assert content_path("25PR117") in report.item_errors[0]
+    assert set(rows(options.db_url)) == {"25PR118"}
+
+    site.set(content_path("25PR117"), content("Northgate Crypto Ltd"))
+    report = run(options).reports["sfc-news"]
+    assert (report.new, report.errors) == (1, 0)
+    assert set(rows(options.db_url)) == {"25PR118", "25PR117"}
+    assert json.loads(json.dumps(rows(options.db_url)["25PR117"].entities)) == [
+        "Northgate Crypto Ltd"
+    ]
