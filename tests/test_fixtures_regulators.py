@@ -257,7 +257,7 @@ async def test_hkma_api_backfill_window_returns_the_november_subset(
     transport: ReplayTransport,
 ) -> None:
     full = await listing(transport, SOURCES["hkma-press"])
-    window_query = "choose=date&from=2025-11-01&to=2025-11-30"
+    window_query = "choose=date&from=2025-11-01&to=2025-11-20"
     url = f"{SOURCES['hkma-press'].urls[0]}?{HKMA_API_QUERY}&{window_query}"
     body = (await fetch(transport, url)).json()
     window = body["result"]["records"]

@@ -23,7 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
-SOURCE = SOURCES["hkma-press"]
+# The adapter alone: the shipped source's RSS fallback is tested in test_hkma_ingest.py.
+SOURCE = dataclasses.replace(
+    SOURCES["hkma-press"],
+    options={k: v for k, v in SOURCES["hkma-press"].options.items() if k != "fallback_urls"},
+)
 API = "https://api.hkma.gov.hk/public/press-releases"
 RELEASES = "https://www.hkma.gov.hk/eng/news-and-media/press-releases"
 
@@ -153,11 +157,28 @@ async def test_since_asks_for_a_date_window_up_to_today_in_hong_kong(
         requested.append(str(request.url))
         return json_answer(envelope([record(26, 6)]))
 
-    await discover(SOURCE, serve(handler), since=since)
-    today = datetime.now(HONG_KONG).date().isoformat()
+    # 20 November 17:00 UTC is already 21 November in Hong Kong.
+    now = datetime(2025, 11, 20, 17, 0, tzinfo=UTC)
+    await discover(SOURCE, serve(handler), since=since, now=now)
     assert requested == [
-        f"{API}?lang=en&pagesize=100&offset=0&choose=date&from=2025-09-01&to={today}"
+        f"{API}?lang=en&pagesize=100&offset=0&choose=date&from=2025-09-01&to=2025-11-21"
     ]
+
+
+async def test_without_now_the_window_ends_today_in_hong_kong(
+    serve: Callable[[Handler], Fetcher],
+) -> None:
+    requested: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(str(request.url))
+        return json_answer(envelope([record(26, 6)]))
+
+    before = datetime.now(HONG_KONG).date()
+    await discover(SOURCE, serve(handler), since=datetime(2025, 9, 1, tzinfo=HONG_KONG))
+    after = datetime.now(HONG_KONG).date()
+    (url,) = requested
+    assert url.rsplit("&to=", 1)[1] in {before.isoformat(), after.isoformat()}
 
 
 async def test_api_language_comes_from_the_options(serve: Callable[[Handler], Fetcher]) -> None:
