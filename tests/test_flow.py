@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from local_site import Answer, LocalSite, json_answer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -95,3 +97,115 @@ def test_ingest_command_runs_the_flow_and_reports_per_source(
     failed = CliRunner().invoke(app, ["ingest", "--source", "no-such-source", *common])
     assert failed.exit_code == 1
     assert "no-such-source" in failed.output
+
+
+def hkma_backfill_site(site: LocalSite, count: int) -> None:
+    """An HKMA API answering a date window in pages of 100, and a page per release."""
+    day = date(2025, 11, 20)
+    records = []
+    for number in range(count):
+        when = day - timedelta(days=number // 3)
+        path = f"/eng/news-and-media/press-releases/{when:%Y/%m}/{when:%Y%m%d}-{number % 3 + 1}/"
+        title = f"Release {number}: HKMA notice on payment systems"
+        records.append({"title": title, "link": site.url + path, "date": when.isoformat()})
+        text = (
+            f"{title}. The Hong Kong Monetary Authority announced today that banks will take "
+            "part in the next phase of the programme for faster payment systems in Hong Kong."
+        )
+        site.set(
+            path,
+            Answer(
+                f"<html><head><title>{title}</title></head><body><div id='content'>"
+                f"<h1>{title}</h1><div class='body'><p>{text}</p><p>{text}</p></div>"
+                "</div></body></html>".encode()
+            ),
+        )
+    window = "choose=date&from=2024-01-01&to=2025-11-20"
+    for offset in range(0, count, 100):
+        site.set(
+            f"/public/press-releases?lang=en&pagesize=100&offset={offset}&{window}",
+            json_answer(
+                {
+                    "header": {"success": True, "err_code": "0000", "err_msg": "No error found"},
+                    "result": {"datasize": count, "records": records[offset : offset + 100]},
+                }
+            ),
+        )
+
+
+def test_ingest_since_runs_the_backfill_flow_paging_the_api(
+    prefect_harness: None, tmp_path: Path, local_site: LocalSite
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    hkma_backfill_site(local_site, 250)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nid = "hkma-press"\nname = "HKMA press releases"\nkind = "hkma_api"\n'
+        f'urls = ["{local_site.url}/public/press-releases"]\nregulator = true\n'
+        "id_pattern = '/(\\d{8}-\\d+)/?$'\n[source.options]\npagesize = 100\n"
+        '[source.selectors]\ntitle = "#content h1"\nbody = "#content .body"\n',
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'backfill.db'}"
+    db.upgrade(url)
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
+    args = ["ingest", "--since", "2024-01-01", "--source", "hkma-press", "--now", "2025-11-20"]
+    common = ["--sources", str(sources), "--db", url, "--alerts", str(alerts), "--format", "json"]
+    result = CliRunner().invoke(app, [*args, *common])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["status"] == "completed", summary
+    assert summary["sources"]["hkma-press"]["found"] == 250
+    assert summary["sources"]["hkma-press"]["new"] == 250
+    assert [
+        path.split("offset=")[1].split("&")[0]
+        for path in local_site.asked(prefix="/public/press-releases")
+    ] == ["0", "100", "200"]
+
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        (run,) = repo.latest_runs(session, limit=5)
+    engine.dispose()
+    assert run.flow_run_id
+
+
+def test_ingest_since_replays_the_recorded_backfill_window(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    url = f"sqlite:///{tmp_path / 'replay.db'}"
+    db.upgrade(url)
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            "--since",
+            "2025-11-01",
+            "--source",
+            "hkma-press",
+            "--now",
+            "2025-11-20",
+            "--replay",
+            str(FIXTURES),
+            "--db",
+            url,
+            "--alerts",
+            str(alerts),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    press = json.loads(result.output)["sources"]["hkma-press"]
+    # The November releases of the recorded window, none of October's.
+    assert press["error"] is None and press["notes"] == []
+    assert press["found"] == press["new"] == 8
