@@ -170,7 +170,7 @@ def own_exchanges() -> list[Path]:
 
 
 def test_every_regulator_source_is_covered() -> None:
-    assert len(REGULATOR_IDS) == 13, REGULATOR_IDS
+    assert len(REGULATOR_IDS) == 14, REGULATOR_IDS
     assert all((HTTP / host).is_dir() for host in HOSTS)
 
 

@@ -200,7 +200,7 @@ def test_feed_that_is_not_xml_fails_only_its_source(
     assert count(db_url, schema.Article) == articles
 
 
-def test_api_header_success_false_fails_only_its_source(
+def test_api_header_success_false_falls_back_to_the_feed_and_says_so(
     first_run: tuple[str, RunOutcome], tmp_path: Path, alerts_file: Path
 ) -> None:
     import asyncio
@@ -213,9 +213,16 @@ def test_api_header_success_false_fails_only_its_source(
     ).encode()
     replay = broken_copy(tmp_path, api, body)
     outcome = asyncio.run(run_once(options(db_url, replay=replay, alerts_path=alerts_file)))
-    failed = outcome.reports["hkma-press"]
-    assert failed.error is not None
-    assert "ApiError" in failed.error and "9999" in failed.error and "hkma-press" in failed.error
+    press = outcome.reports["hkma-press"]
+    # The items still arrive, through the feed the source names as its fallback.
+    assert press.error is None and press.found == 10
+    [note] = press.notes
+    assert "API failed" in note and "9999" in note and "rss_press-release.xml" in note
+    assert outcome.status == "completed_with_errors"
+    record = run_record(db_url, outcome.run_id or 0)
+    rows = {row.source_id: row for row in record.sources}
+    assert rows["hkma-press"].status == "ok"
+    assert "used the RSS fallback" in (rows["hkma-press"].error or "")
     assert outcome.reports["hkma-rss-press"].error is None
     assert count(db_url, schema.Article) == articles
 
