@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from local_site import Answer, LocalSite
 
 from pipeline.config import load_sources
 from pipeline.errors import SourceError
@@ -199,3 +200,37 @@ async def test_base_href_and_declared_charset_are_honoured(
     (lead,) = await discover(SOURCE, serve(handler))
     assert lead.url == "https://cdn.ainvest.com/archive/item-1"
     assert lead.title == "Café fintech in Central"
+
+
+@pytest.mark.parametrize(("max_pages", "pages_read"), [(3, 3), (2, 2), (5, 3)])
+async def test_three_listing_pages_from_a_real_server(
+    local_site: LocalSite, max_pages: int, pages_read: int
+) -> None:
+    # Page 1 links page 2 relatively, page 2 links page 3 absolutely, page 3 has no next link.
+    local_site.set(
+        "/news/",
+        Answer(listing(card("/news/a1", "A1") + card("/news/a2", "A2"), "?page=2").encode()),
+    )
+    local_site.set(
+        "/news/?page=2",
+        Answer(
+            listing(
+                card("a3", "A3", "2025-11-02T10:00:00+08:00"), f"{local_site.url}/news/?page=3"
+            ).encode()
+        ),
+    )
+    local_site.set(
+        "/news/?page=3",
+        Answer(listing(card(f"{local_site.url}/news/a4", "A4", "2025-11-01")).encode()),
+    )
+    source = dataclasses.replace(
+        SOURCE, urls=(f"{local_site.url}/news/",), options={"max_pages": max_pages}
+    )
+    async with build_client() as client:
+        leads = await discover(source, Fetcher(client, polite=False))
+    expected = ["a1", "a2", "a3", "a4"][: {3: 4, 2: 3}[pages_read]]
+    assert [lead.url for lead in leads] == [f"{local_site.url}/news/{name}" for name in expected]
+    assert [lead.title for lead in leads] == [name.upper() for name in expected]
+    assert local_site.asked() == ["/news/", "/news/?page=2", "/news/?page=3"][:pages_read]
+    if pages_read == 3:
+        assert leads[-1].published_at == datetime(2025, 11, 1, tzinfo=HONG_KONG)
