@@ -32,6 +32,10 @@ def test_shipped_sources_load_and_cover_every_reference_source() -> None:
     assert len(by_id) == len(sources)
     kinds = {s.kind for s in sources}
     assert {"rss", "hkma_api", "sfc_api", "html_index"} <= kinds
+    # The HKMA API in both languages, each with the RSS feed it falls back to.
+    for source_id, lang in (("hkma-press", "en"), ("hkma-press-tc", "tc")):
+        assert by_id[source_id].options["api_lang"] == lang
+        assert by_id[source_id].options["fallback_urls"]
     hosts = " ".join(url for s in sources for url in s.urls)
     for expected in (
         "api.hkma.gov.hk/public/press-releases",
@@ -80,6 +84,8 @@ def test_a_valid_minimal_entry_gets_defaults(tmp_path: Path) -> None:
         ("id_pattern = 'no-group'", "'id_pattern'"),
         ('colour = "blue"', "'colour'"),
         ('selectors = { body = "div[[" }', "'selectors.body' is not valid CSS"),
+        ('options = { fallback_urls = "https://x.org/f" }', "'options.fallback_urls' must be"),
+        ('options = { fallback_urls = ["gopher://x"] }', "'options.fallback_urls[0]'"),
     ],
 )
 def test_each_mistake_names_file_entry_and_field(tmp_path: Path, entry: str, field: str) -> None:
@@ -156,3 +162,9 @@ def test_alerts_config_mistakes_are_named(tmp_path: Path) -> None:
     assert any("channel 'file': field 'path' is required" in p for p in problems)
     assert any("rule 'r1': field 'channels' names unknown channel 'nowhere'" in p for p in problems)
     assert any("rule 'r1': field 'regulator'" in p for p in problems)
+
+
+def test_sitemap_is_a_source_kind(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID_ENTRY.replace('kind = "rss"', 'kind = "sitemap"'))
+    [source] = load_sources(path)
+    assert source.kind == "sitemap"
