@@ -209,3 +209,69 @@ def test_ingest_since_replays_the_recorded_backfill_window(
     # The November releases of the recorded window, none of October's.
     assert press["error"] is None and press["notes"] == []
     assert press["found"] == press["new"] == 8
+
+
+def test_a_fallback_note_survives_the_flow_tasks(
+    prefect_harness: None, tmp_path: Path, local_site: LocalSite
+) -> None:
+    from flows.daily_ingest import daily_ingest
+
+    path = "/eng/news-and-media/press-releases/2025/11/20251120-3/"
+    text = "The Hong Kong Monetary Authority warns the public of fraudulent bank messages. " * 3
+    local_site.set(
+        path,
+        Answer(
+            f"<html><body><div id='content'><h1>Scam alert related to banks</h1>"
+            f"<div class='body'><p>{text}</p><p>{text}</p></div></div></body></html>".encode()
+        ),
+    )
+    local_site.set(
+        "/feed.xml",
+        Answer(
+            (
+                '<?xml version="1.0"?><rss version="2.0"><channel><title>HKMA</title>'
+                f"<item><title>Scam alert related to banks</title><link>{local_site.url}{path}"
+                "</link><pubDate>Thu, 20 Nov 2025 00:00:00 +0800</pubDate></item>"
+                "</channel></rss>"
+            ).encode(),
+            content_type="application/xml",
+        ),
+    )
+    local_site.set(
+        "/public/press-releases?lang=en&pagesize=100&offset=0", Answer(b"Bad Gateway", 502)
+    )
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nid = "hkma-press"\nname = "HKMA press releases"\nkind = "hkma_api"\n'
+        f'urls = ["{local_site.url}/public/press-releases"]\nregulator = true\n'
+        "id_pattern = '/(\\d{8}-\\d+)/?$'\n[source.options]\n"
+        f'fallback_urls = ["{local_site.url}/feed.xml"]\n'
+        '[source.selectors]\ntitle = "#content h1"\nbody = "#content .body"\n',
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'fallback.db'}"
+    db.upgrade(url)
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
+    summary = asyncio.run(
+        daily_ingest(
+            db_url=url,
+            sources_path=str(sources),
+            taxonomy_path=str(REPO / "taxonomy.toml"),
+            alerts_path=str(alerts),
+        )
+    )
+    press = summary["sources"]["hkma-press"]
+    assert press["new"] == 1 and press["error"] is None
+    assert len(press["notes"]) == 1 and "502" in press["notes"][0]
+    assert summary["status"] == "completed_with_errors"
+
+
+def test_deployments_declare_the_daily_and_the_backfill_flow() -> None:
+    from flows.deployments import build_deployments
+
+    deployments = {d.name: d for d in build_deployments("sqlite:///x.db")}
+    assert set(deployments) == {"daily", "backfill"}
+    assert deployments["daily"].schedules and not deployments["backfill"].schedules
+    assert deployments["backfill"].flow_name == "backfill"
+    assert deployments["backfill"].parameters == {"db_url": "sqlite:///x.db", "replay": None}
