@@ -170,6 +170,10 @@ def _print_run_summary(result: dict[str, Any], url: str) -> None:
     for source_id, row in result["sources"].items():
         if row["error"]:
             console.print(f"[red]{source_id}[/]: {row['error']}", highlight=False)
+        for note in row.get("notes", []):
+            console.print(f"[yellow]{source_id}[/]: {note}", highlight=False)
+        if row.get("updated"):
+            console.print(f"{source_id}: {row['updated']} stored item(s) updated", highlight=False)
     console.print(
         f"{result['new_articles']} new articles; {result['alerts_queued']} alert deliveries "
         f"queued (one per article, rule and channel), {result['alerts_sent']} delivered. "

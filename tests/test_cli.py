@@ -160,3 +160,26 @@ def test_sources_check_passes_on_the_shipped_files() -> None:
     )
     assert code == 0, output
     assert "sources" in output and "valid" in output
+
+
+def test_run_summary_shows_fallback_notes_and_updates(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import _print_run_summary
+
+    row = {"status": "ok", "found": 3, "new": 0, "duplicates": 2, "errors": 0, "error": None}
+    result = {
+        "run_id": 7,
+        "status": "completed_with_errors",
+        "error": None,
+        "new_articles": 0,
+        "alerts_queued": 0,
+        "alerts_sent": 0,
+        "sources": {
+            "hkma-press": {**row, "updated": 0, "notes": ["API failed (HTTP 502); used the RSS"]},
+            "sfc-news": {**row, "updated": 1, "notes": []},
+        },
+    }
+    _print_run_summary(result, "sqlite:///x.db")
+    output = " ".join(capsys.readouterr().out.split())
+    assert "hkma-press: API failed (HTTP 502); used the RSS" in output
+    assert "sfc-news: 1 stored item(s) updated" in output
+    assert "hkma-press: 0 stored" not in output
