@@ -215,3 +215,15 @@ def test_api_and_fallback_both_down_is_one_source_error_naming_both(
     with Session(engine) as session:
         assert repo.count_articles(session) == 0
     engine.dispose()
+
+
+def test_api_and_fallback_both_unreachable_is_a_fetch_error(
+    site: LocalSite, migrated_db_url: str, tmp_path: Path
+) -> None:
+    # A network fault on both: the flow's retry condition (FetchError) applies.
+    site.set(API_QUERY, Answer(b"down", 503, "text/plain"))
+    site.set(FEED, Answer(b"down", 502, "text/plain"))
+    outcome = run(options_for(site, migrated_db_url, tmp_path, rss=False))
+    error = outcome.reports["hkma-press"].error or ""
+    assert error.startswith("source 'hkma-press': FetchError: ")
+    assert "503" in error and "502" in error and "fallback feed" in error

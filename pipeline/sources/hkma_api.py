@@ -90,9 +90,10 @@ async def _from_feeds(
             page = await fetcher.get(url)
             found = parse_feed(page.body, page.final_url or url)
         except (FetchError, FeedError) as exc:
-            raise SourceError(
-                f"{source.id}: API failed ({api_error}) and so did the fallback feed {url} ({exc})"
-            ) from exc
+            message = f"{source.id}: API failed ({api_error}) and so did the fallback feed {url}"
+            # Both unreachable is a network fault, which the flow retries; a broken feed is not.
+            kind = FetchError if isinstance(exc, FetchError) else SourceError
+            raise kind(f"{message} ({exc})") from exc
         leads.extend(
             dataclasses.replace(lead, source_id=source.id, doc_type=source.doc_type)
             for lead in found
