@@ -14,6 +14,7 @@ from local_site import Answer, LocalSite, json_answer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pipeline.ingest import changed_since
 from pipeline.run import IngestOptions, RunOutcome, run_once
 from pipeline.store import db, schema
 
@@ -205,3 +206,20 @@ def test_a_body_answer_without_html_is_an_item_error_and_retried_next_run(
     assert json.loads(json.dumps(rows(options.db_url)["25PR117"].entities)) == [
         "Northgate Crypto Ltd"
     ]
+
+
+@pytest.mark.parametrize(
+    ("marker", "stored", "changed"),
+    [
+        ("2025-11-19T09:00:00", "2025-11-18T16:53:29", True),
+        ("2025-11-18T16:53:29", "2025-11-18T16:53:29", False),
+        ("2025-11-17T10:00:00", "2025-11-18T16:53:29", False),
+        # Stored before markers were kept (or by a feed without one): read once to keep it.
+        ("2025-11-18T16:53:29", None, True),
+        # No marker, or one that is not a time: nothing says the item changed.
+        (None, "2025-11-18T16:53:29", False),
+        ("...", "2025-11-18T16:53:29", False),
+    ],
+)
+def test_changed_since(marker: str | None, stored: str | None, changed: bool) -> None:
+    assert changed_since(marker, stored) is changed
