@@ -216,9 +216,7 @@ async def test_consultations_body_and_mapping(serve: Callable[..., Fetcher]) -> 
         (b"<html>maintenance</html>", "not JSON"),
     ],
 )
-def test_content_answers_without_html_are_refused_with_the_reason(
-    body: bytes, reason: str
-) -> None:
+def test_content_answers_without_html_are_refused_with_the_reason(body: bytes, reason: str) -> None:
     url = f"{BASE}/api/news/content?refNo=26PR0&lang=EN"
     page = Page(url, url, 200, {"content-type": "application/json"}, body, datetime.now(UTC))
     with pytest.raises(PayloadError, match=reason) as caught:
