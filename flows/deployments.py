@@ -6,6 +6,7 @@ from typing import Any
 
 from flows.backfill import backfill
 from flows.daily_ingest import daily_ingest
+from flows.retag import retag
 
 # 07:00 Hong Kong time: after the regulators' evening releases, before the compliance desk's day.
 DAILY_CRON = "0 7 * * *"
@@ -30,5 +31,12 @@ def build_deployments(
             parameters={"db_url": db_url, "replay": replay},
             description="One run that pages the sources back to `since` (a required parameter).",
             tags=["newswatch", "backfill"],
+        ),
+        # No schedule: a retag follows an edit of taxonomy.toml, started by whoever made it.
+        retag.to_deployment(
+            name="retag",
+            parameters={"db_url": db_url},
+            description="Re-tag stored articles tagged with an older taxonomy version.",
+            tags=["newswatch", "retag"],
         ),
     ]

@@ -60,6 +60,13 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class ReportFormat(StrEnum):
+    """How a report of what a command did is printed."""
+
+    table = "table"
+    json = "json"
+
+
 def _fail(message: str, code: int = 1) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
@@ -464,6 +471,52 @@ def runs(
         for src in row["sources"]:
             if src["error"]:
                 console.print(f"  [red]{src['source_id']}[/]: {src['error']}", highlight=False)
+
+
+@app.command()
+def retag(
+    db_url: DbOption = None,
+    taxonomy_path: TaxonomyOption = Path("taxonomy.toml"),
+    all_articles: Annotated[
+        bool,
+        typer.Option("--all", help="Re-tag every article, not only those of older versions."),
+    ] = False,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", help="Report as a table or JSON.")
+    ] = ReportFormat.table,
+) -> None:
+    """Re-tag stored articles after taxonomy.toml changes; show which tags were gained or lost."""
+    from pipeline.retag import retag_articles
+    from pipeline.tag import Tagger
+
+    try:
+        tagger = Tagger.from_path(taxonomy_path)
+    except ConfigError as exc:
+        _fail("\n".join(exc.problems))
+    engine = _engine(db_url)
+    try:
+        report = retag_articles(engine, tagger, all_articles=all_articles)
+    except NewswatchError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    if output is ReportFormat.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        return
+    console.print(
+        f"taxonomy {report.taxonomy_version}: {report.considered} articles considered,"
+        f" {report.rewritten} rewritten, {report.unchanged} unchanged",
+        highlight=False,
+    )
+    changes = report.changes()
+    if not changes:
+        return
+    table = Table()
+    for column in ("tag", "name", "gained", "lost"):
+        table.add_column(column, justify="right" if column in ("gained", "lost") else "left")
+    for change in changes:
+        table.add_row(change.tag_id, change.name, str(change.gained), str(change.lost))
+    console.print(table)
 
 
 @app.command()

@@ -32,9 +32,10 @@ from pipeline.dedupe import Deduper, content_hash, item_key
 from pipeline.errors import ExtractError, NewswatchError
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.fetch import Fetcher
-from pipeline.models import Article, Lead, Page, Source, Tag, TaggedArticle
+from pipeline.models import Article, Lead, Page, Source, TaggedArticle
 from pipeline.sources import body_html_of, discover, notes_of
 from pipeline.store import repo
+from pipeline.store.tags import sync_taxonomy
 from pipeline.tag import Tagger
 
 # Articles per process task: large enough that a task's ~5 ms overhead is noise, small enough
@@ -239,18 +240,6 @@ def build_article(item: Fetched) -> Article:
         categories=lead.categories,
         entities=lead.entities,
     )
-
-
-def sync_taxonomy(session: Session, tagger: Tagger) -> set[str]:
-    """Store every taxonomy node as a tag row (names, parents, regulator flags); returns the ids."""
-    nodes = list(tagger.nodes)
-    repo.upsert_tags(
-        session,
-        [Tag(id=n.id, name=n.name, kind=n.kind, type=n.type, count=0) for n in nodes],
-        parents={n.id: n.parent for n in nodes},
-        regulators={n.id for n in nodes if n.regulator},
-    )
-    return {n.id for n in nodes}
 
 
 def seed_deduper(session: Session) -> Deduper:

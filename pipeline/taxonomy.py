@@ -7,6 +7,7 @@ once; each names the file, the node and the field.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 import unicodedata
@@ -160,8 +161,19 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_problem(path, exc)) from None
-    version = hashlib.sha256(data).hexdigest()[:VERSION_LENGTH]
-    return Taxonomy(path=path, version=version, nodes=parse_nodes(raw, path))
+    return Taxonomy(path=path, version=content_version(raw), nodes=parse_nodes(raw, path))
+
+
+def content_version(raw: Mapping[str, Any]) -> str:
+    """The version of a parsed taxonomy: a hash of its content, blind to comments and layout.
+
+    Keys are sorted and values serialised canonically, so reformatting the file or editing a
+    comment keeps the version (and spares a retag), while any change to a node moves it.
+    """
+    canonical = json.dumps(
+        raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
 
 
 def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> str:

@@ -271,7 +271,7 @@ def test_deployments_declare_the_daily_and_the_backfill_flow() -> None:
     from flows.deployments import build_deployments
 
     deployments = {d.name: d for d in build_deployments("sqlite:///x.db")}
-    assert set(deployments) == {"daily", "backfill"}
+    assert {"daily", "backfill"} <= set(deployments)
     assert deployments["daily"].schedules and not deployments["backfill"].schedules
     assert deployments["backfill"].flow_name == "backfill"
     assert deployments["backfill"].parameters == {"db_url": "sqlite:///x.db", "replay": None}

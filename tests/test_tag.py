@@ -37,6 +37,7 @@ EXPECTED_000 = {
     "goglobal-task-force",
     "fintech-news-hk",
     "freepik",
+    "memory-stockphoto",  # the Freepik contributor the image credit names
     "hong-kong",
     "china",
     "southeast-asia",
@@ -59,6 +60,10 @@ EXPECTED_000 = {
     "risk-management",
     "fraud",
     "fintech",
+    "banking",  # "banks' adoption of AI agents"
+    "liquidity-management",  # "global liquidity management pilots"
+    "new-energy",  # "China's new energy sector"
+    "going-global",  # "help Chinese businesses operate internationally"
 }
 
 EXPECTED_002 = {
@@ -110,6 +115,14 @@ EXPECTED_002 = {
     "investor-protection",
     "data-privacy",
     "talent",
+    "data-analytics",  # "predictive analytics", "vast datasets"
+    "equities",  # "tokenization of assets-such as real estate and equities"
+    "real-estate",
+    "fundraising",  # "$11.1 million fundraising initiative"
+    "government-funding",  # "HK$1 billion government allocation", "AI Subsidy Scheme"
+    "liquidity-management",  # "leveraging AI for valuation and liquidity"
+    "startups",  # "incentivizing startups"
+    "trading",  # "crypto trading", "trading strategies"
 }
 
 
@@ -212,6 +225,15 @@ def test_negative_sentences_give_no_tags(tagger: Tagger, sentence: str) -> None:
             " tokenisation.",
         ),
         (
+            "初創企業以大數據研究房地產市場，並獲政府資助",
+            "Startups study the property market with big data, backed by government funding.",
+        ),
+        (
+            "數碼港人工智能超算中心支援香港人工智能研發院",
+            "Cyberport's AI Supercomputing Centre supports the Hong Kong AI Research and"
+            " Development Institute.",
+        ),
+        (
             "蚂蚁国际与汇丰在区块链及跨境支付方面合作",
             "Ant International and HSBC work together on blockchain and cross-border payments.",
         ),
@@ -301,7 +323,7 @@ def test_short_forms_count_only_after_the_full_name(tagger: Tagger) -> None:
 def test_a_defined_abbreviation_wins_over_another_nodes_acronym(tagger: Tagger) -> None:
     circular = (
         "Authorized institutions (AIs) should review their controls. AIs should use blockchain"
-        " analytics. An AI should keep records."
+        " tools. An AI should keep records."
     )
     found = {t.id: t.count for t in tagger.tag(circular)}
     assert found == {"authorized-institutions": 4, "blockchain": 1}
@@ -345,6 +367,11 @@ def test_evidence_is_limited_distinct_and_short(tagger: Tagger) -> None:
     assert snippet.startswith("…") and snippet.endswith("…")
 
 
+def test_evidence_of_a_term_holding_a_stop_is_its_whole_sentence(tagger: Tagger) -> None:
+    found = {t.id: t for t in tagger.tag("Banks joined the GenA.I. Sandbox in 2025. Others wait.")}
+    assert found["genai-sandbox"].evidence == ("Banks joined the GenA.I. Sandbox in 2025.",)
+
+
 def test_tag_article_adds_attached_entities_and_categories(tagger: Tagger) -> None:
     article = Article(
         url="https://example.org/a",
@@ -364,10 +391,10 @@ def test_tag_article_adds_attached_entities_and_categories(tagger: Tagger) -> No
     assert found["sfc"].count == 2 and found["sfc"].in_title  # text mentions only
     assert found["hsbc"].evidence == ("HSBC",) and found["hsbc"].count == 1
     unknown = found["ce:golden-dragon-securities-limited"]
-    assert (unknown.kind, unknown.type, unknown.count) == ("entity", "company", 2)
+    assert (unknown.kind, unknown.type, unknown.count) == ("entity", "licensed-corporation", 2)
     assert unknown.name == "Golden Dragon Securities Limited"
     category = found["category:enforcement-news"]
-    assert (category.kind, category.type) == ("topic", "category")
+    assert (category.kind, category.type) == ("topic", "feed-category")
 
 
 def test_empty_text_has_no_tags(tagger: Tagger) -> None:

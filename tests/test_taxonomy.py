@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -96,13 +95,21 @@ def test_shipped_hierarchy_links_affiliates_and_subtopics() -> None:
     assert taxonomy.node("genai").parent == "ai"
 
 
-def test_version_is_a_content_hash(tmp_path: Path) -> None:
+def test_version_is_a_hash_of_the_parsed_content(tmp_path: Path) -> None:
     path = write(tmp_path, BASE)
     first = load_taxonomy(path).version
-    assert first == hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    assert Tagger.from_path(path).version == first
-    path.write_text(BASE + "\n# a comment changes the file\n", encoding="utf-8")
-    assert load_taxonomy(path).version != first
+    assert len(first) == 16 and Tagger.from_path(path).version == first
+    # comments, blank lines and key order are not content
+    reordered = BASE.replace('kind = "topic"\ntype = "topic"', 'type = "topic"\nkind = "topic"')
+    assert reordered != BASE
+    path.write_text("# a comment\n" + reordered + "\n\n# another\n", encoding="utf-8")
+    assert load_taxonomy(path).version == first
+    # any change to a node is
+    path.write_text(BASE.replace('aliases = ["AI"]', 'aliases = ["AI", "A.I."]'), encoding="utf-8")
+    changed = load_taxonomy(path).version
+    path.write_text(BASE + '\n[[node]]\nid = "x"\nkind = "topic"\ntype = "topic"\nname = "X"\n')
+    added = load_taxonomy(path).version
+    assert len({first, changed, added}) == 3
 
 
 def test_node_info_has_the_declared_fields(tmp_path: Path) -> None:
@@ -241,3 +248,11 @@ def test_missing_file_and_empty_file_are_named(tmp_path: Path) -> None:
         load_taxonomy(tmp_path / "missing.toml")
     problem = one_problem(tmp_path, "# nothing here\n")
     assert "no [[node]] tables" in problem
+
+
+def test_a_chinese_term_with_a_space_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE.replace('"金管局"', '"金管 局"'))
+    with pytest.raises(ConfigError) as caught:
+        Tagger.from_path(path)
+    [problem] = caught.value.problems
+    assert str(path) in problem and "'hkma'" in problem and "金管 局" in problem
