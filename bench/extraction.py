@@ -228,7 +228,8 @@ def print_table(pages: list[EvalPage], runs: list[Run]) -> None:
         ratio = stats[0]["pages_per_cpu_s"] / stats[1]["pages_per_cpu_s"]
         wall = stats[0]["pages_per_wall_s"] / stats[1]["pages_per_wall_s"]
         print(
-            f"speed ratio {runs[0].name}/{runs[1].name}: {ratio:.1f}x per CPU-second, {wall:.1f}x wall"
+            f"speed ratio {runs[0].name}/{runs[1].name}: "
+            f"{ratio:.1f}x per CPU-second, {wall:.1f}x wall"
         )
 
 
