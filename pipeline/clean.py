@@ -34,7 +34,16 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
     r"related (?:articles?|posts?|stories|news|content|reading|topics)\s*:?",
     r"(?:read more|read also|see also|more on this|you may also like)\s*:?",
     r"recommended(?: for you)?\s*:?",
-    r"advertisement|sponsored(?: content)?|anzeige|werbung|publicidad",
+    r"(?:advertisement|sponsored(?: content)?|anzeige|werbung|publicidad)(?:\s*\d+)?",
+    # placeholders ad slots leave in the text flow
+    r"this (?:advertisement|ad) has not loaded yet\b.*",
+    r"(?:the )?(?:story|article) continues below(?: (?:this )?(?:advertisement|ad))?\.?",
+    r"(?:continue reading|scroll to continue)(?: below| with content)?\.?",
+    # registration and paywall prompts
+    r"(?:subscribe|register|sign in|log in|create an account)\b.{0,60}\b"
+    r"(?:to (?:continue|unlock|read)|more articles|this article)\b.*",
+    # affiliate disclosures
+    r".{0,120}\b(?:may )?earn (?:us )?(?:a )?(?:small )?(?:commission|affiliate)\b.*",
     # cookie notices
     r"(?:this (?:web)?site|we) uses? cookies\b.*",
     r"(?:accept|allow|manage)(?: all)? cookies\b.*",
@@ -69,6 +78,10 @@ _RELATED_HEADING = re.compile(
 )
 # Titles in a related-links list are short and do not end like a sentence.
 MAX_LINK_TITLE_CHARS = 150
+# A short line printed this many times in one text is a label the page repeats around ad slots
+# or widgets ("Article content"); prose never repeats a line three times.
+REPEATED_LABEL_COUNT = 3
+MAX_LABEL_CHARS = 60
 
 # Ticker widgets glue a symbol and price change onto a name: "BitcoinBTC--", "EthereumETH+2.35%".
 _TICKER = re.compile(r"\b([A-Z][a-z]{2,})[A-Z]{2,6}(?:--|[+\-−]\d+(?:\.\d+)?%)")
@@ -127,11 +140,12 @@ def clean_text(text: str) -> str:
     if not text:
         return ""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", html.unescape(text)))
+    lines = [" ".join(raw.split()) for raw in _LINE_BREAKS.split(text)]
+    labels = _repeated_labels(lines)
     kept: list[str] = []
     skipping_related = False
-    for raw in _LINE_BREAKS.split(text):
-        line = " ".join(raw.split())
-        if not line:
+    for line in lines:
+        if not line or line in labels:
             continue
         if "--" in line or "%" in line:
             line = _TICKER.sub(r"\1", line)
@@ -151,6 +165,14 @@ def clean_text(text: str) -> str:
             continue
         kept.append(line)
     return "\n\n".join(kept)
+
+
+def _repeated_labels(lines: list[str]) -> set[str]:
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line and len(line) <= MAX_LABEL_CHARS:
+            counts[line] = counts.get(line, 0) + 1
+    return {line for line, count in counts.items() if count >= REPEATED_LABEL_COUNT}
 
 
 def clean_inline(text: str | None) -> str | None:

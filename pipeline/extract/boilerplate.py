@@ -40,7 +40,7 @@ WEAK_WORDS = frozenset(
     _words(
         """nav navbar navigation menu footer sidebar banner promo advert ads ad-slot subscribe
     subscription paywall read-more readmore tags tag-list byline author-bio widget masthead
-    toolbar teaser caption credit"""
+    toolbar teaser caption credit sign-in signin register registration regwall hidden"""
     )
 )
 
@@ -51,7 +51,7 @@ _CLASS_SUBSTRINGS = _words(
     """nav menu footer shar social related comment newsletter sidebar cookie
     consent banner promo advert ads ad-slot subscri paywall breadcrumb popup modal outbrain
     taboola recommend more-stories read trending most tag byline author-bio widget skip
-    masthead toolbar teaser disqus login sign caption credit ticker"""
+    masthead toolbar teaser disqus login sign caption credit ticker regist regwall hidden"""
 )
 # Ids name the big boxes (#comments, #sidebar); matching every substring against ids as well
 # costs a fifth more time and finds almost nothing more.
