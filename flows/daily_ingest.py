@@ -28,10 +28,11 @@ NETWORK_RETRIES = 2
 NETWORK_RETRY_DELAYS = [1, 5]
 
 
-def _is_network_fault(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+async def is_network_fault(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Retry network faults only: a feed that is not XML will not become XML on a retry."""
+    # Async because the tasks are: in an event loop ``State.result()`` only returns a coroutine.
     try:
-        state.result()
+        await state.aresult()
     except FetchError:
         return True
     except Exception:
@@ -44,7 +45,7 @@ discover_task = task(
     name="discover",
     retries=NETWORK_RETRIES,
     retry_delay_seconds=NETWORK_RETRY_DELAYS,
-    retry_condition_fn=_is_network_fault,
+    retry_condition_fn=is_network_fault,
     cache_policy=NO_CACHE,
     task_run_name="discover-{source.id}",
 )
@@ -53,7 +54,7 @@ fetch_task = task(
     name="fetch",
     retries=NETWORK_RETRIES,
     retry_delay_seconds=NETWORK_RETRY_DELAYS,
-    retry_condition_fn=_is_network_fault,
+    retry_condition_fn=is_network_fault,
     cache_policy=NO_CACHE,
 )
 process_task = task(process_batch, name="process-and-store", cache_policy=NO_CACHE)

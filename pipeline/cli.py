@@ -141,10 +141,16 @@ def ingest(
     }
     try:
         if since_at is not None:
+            from flows.quiet import quiet_embedded_server
+
+            quiet_embedded_server()
             from flows.backfill import backfill
 
             result = asyncio.run(backfill(since=since_at, **arguments))
         else:
+            from flows.quiet import quiet_embedded_server
+
+            quiet_embedded_server()
             from flows.daily_ingest import daily_ingest
 
             result = asyncio.run(daily_ingest(**arguments))
