@@ -2,8 +2,8 @@
 
 Two passes: tags that never hold article text (scripts, ``<nav>``, ``<aside>``, ``<footer>``…),
 then elements whose class or id names furniture: share bars, related links, comments,
-newsletter boxes, cookie banners, menus, sidebars. One CSS selector finds candidates by substring
-in a single walk of the tree; each candidate's class and id are then split into words and
+newsletter boxes, cookie banners, menus, sidebars. One CSS selector finds the containers with a
+class or id in a single walk of the tree; each one's class and id are then split into words and
 checked against the word lists, so "shareholder" or "navy" are left alone.
 """
 
@@ -44,27 +44,11 @@ WEAK_WORDS = frozenset(
     )
 )
 
-# Substrings for the CSS pre-filter: each word above contains one. Container tags only:
-# furniture is a box of links and buttons, and leaving out <a>, <img>, <i>… halves the walk.
+# Elements whose class or id is judged. Container tags only: furniture is a box of links and
+# buttons, and leaving out <a>, <img>, <i>… halves the walk. The selector only asks for a class
+# or id; judging the words in Python is three times faster than forty substring selectors.
 _CANDIDATE_TAGS = "div, section, ul, ol, li, span, p, form, header, figure, table, dl"
-_CLASS_SUBSTRINGS = _words(
-    """nav menu footer shar social related comment newsletter sidebar cookie
-    consent banner promo advert ads ad-slot subscri paywall breadcrumb popup modal outbrain
-    taboola recommend more-stories read trending most tag byline author-bio widget skip
-    masthead toolbar teaser disqus login sign caption credit ticker regist regwall hidden"""
-)
-# Ids name the big boxes (#comments, #sidebar); matching every substring against ids as well
-# costs a fifth more time and finds almost nothing more.
-_ID_SUBSTRINGS = _words(
-    "nav menu footer comment sidebar related shar social newsletter cookie banner ad"
-)
-CANDIDATES_CSS = (
-    f":is({_CANDIDATE_TAGS}):is("
-    + ", ".join(f'[class*="{part}"]' for part in _CLASS_SUBSTRINGS)
-    + ", "
-    + ", ".join(f'[id*="{part}"]' for part in _ID_SUBSTRINGS)
-    + ")"
-)
+CANDIDATES_CSS = f":is({_CANDIDATE_TAGS}):is([class], [id])"
 
 # Share of the page's paragraph text above which an element is the content (or wraps it),
 # whatever its class says. Comment threads can outgrow a short article, so a strong word needs
@@ -79,6 +63,7 @@ PROSE_PARAGRAPH_CHARS = 150
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 
 _WORD_SEPARATORS = str.maketrans("_-", "  ")
+_PAIR_HEADS = frozenset(w.split("-")[0] for w in STRONG_WORDS | WEAK_WORDS if "-" in w)
 
 
 def prune(tree: LexborHTMLParser) -> None:
@@ -91,8 +76,9 @@ def prune(tree: LexborHTMLParser) -> None:
     matches = root.css(CANDIDATES_CSS)
     if not matches:
         return
-    held, prose = _paragraph_stats(root)
-    total = held.get(root.mem_id, 0)
+    held: dict[int, int] | None = None
+    prose: dict[int, int] = {}
+    total = 0
     # Menus repeat one class on every item: judge each class/id value once.
     verdicts: dict[str, str] = {}
     for node in matches:
@@ -103,6 +89,12 @@ def prune(tree: LexborHTMLParser) -> None:
         verdict = verdicts.get(value)
         if verdict is None:
             verdict = verdicts[value] = furniture_verdict(value)
+        if not verdict:
+            continue
+        if held is None:
+            # Counted only once some element is furniture-named: most are not.
+            held, prose = _paragraph_stats(root)
+            total = held.get(root.mem_id, 0)
         key = node.mem_id
         if verdict == "strong":
             if held.get(key, 0) <= total * STRONG_PROTECT_SHARE:
@@ -119,11 +111,13 @@ def furniture_verdict(value: str) -> str:
     """``"strong"``, ``"weak"`` or ``""`` for a class/id value ("share-bar__item" → strong)."""
     words = value.lower().translate(_WORD_SEPARATORS).split()
     found = set(words)
-    # Hyphenated names in the lists ("ad-slot", "most-read") are two adjacent words.
-    found.update(f"{first}-{second}" for first, second in itertools.pairwise(words))
-    if found & STRONG_WORDS:
+    # Hyphenated names in the lists ("ad-slot", "most-read") are two adjacent words; pairs are
+    # built only when a first half is there, which is rare.
+    if not found.isdisjoint(_PAIR_HEADS):
+        found.update(f"{first}-{second}" for first, second in itertools.pairwise(words))
+    if not found.isdisjoint(STRONG_WORDS):
         return "strong"
-    return "weak" if found & WEAK_WORDS else ""
+    return "weak" if not found.isdisjoint(WEAK_WORDS) else ""
 
 
 def _paragraph_stats(root: LexborNode) -> tuple[dict[int, int], dict[int, int]]:
