@@ -103,6 +103,9 @@ def prune(tree: LexborHTMLParser) -> None:
             verdict == "weak"
             and held.get(key, 0) <= total * WEAK_PROTECT_SHARE
             and prose.get(key, 0) < PROTECT_PROSE_PARAGRAPHS
+            # A paragraph of prose is text whatever its class: "paywall" on a <p> marks the
+            # part of the article that a script would hide, not a prompt.
+            and not (node.tag == "p" and len(node.text(deep=True)) >= PROSE_PARAGRAPH_CHARS)
         ):
             node.decompose()
 

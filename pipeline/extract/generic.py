@@ -49,6 +49,8 @@ SIBLING_SCORE_SHARE = 0.2
 # A sibling paragraph this long with little link text is part of the body too…
 SIBLING_PARAGRAPH_CHARS = 80
 SIBLING_MAX_LINK_DENSITY = 0.25
+# …and so is a box of at most this many paragraphs that reads as prose (a standfirst).
+SIBLING_MAX_PARAGRAPHS = 2
 # In the chosen container, a paragraph this link-heavy is a list of links, not prose…
 MAX_LINK_DENSITY = 0.5
 # …and so is a short one with any links at all, unless it is a heading or ends a sentence.
@@ -196,13 +198,19 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
     if candidate is not None and candidate.score >= best * SIBLING_SCORE_SHARE:
         text_length = len(node.text(deep=True).strip()) or 1
         return _link_chars(node) <= text_length * SIBLING_MAX_LINK_DENSITY
-    if node.tag != "p":
+    if candidate is None and node.tag != "p":
         return False
     text = node.text(deep=True).strip()
-    return (
-        len(text) >= SIBLING_PARAGRAPH_CHARS
-        and _link_chars(node) <= len(text) * SIBLING_MAX_LINK_DENSITY
-    )
+    if (
+        len(text) < SIBLING_PARAGRAPH_CHARS
+        or _link_chars(node) > len(text) * SIBLING_MAX_LINK_DENSITY
+    ):
+        return False
+    if node.tag == "p":
+        return True
+    # A lead set in its own box is a paragraph or two of prose; a box of many short ones is a
+    # gallery's captions or a dialog.
+    return text.endswith(_SENTENCE_END) and len(blocks(node)) <= SIBLING_MAX_PARAGRAPHS
 
 
 def _adjusted(candidate: _Candidate) -> float:
