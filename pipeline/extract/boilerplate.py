@@ -40,7 +40,8 @@ WEAK_WORDS = frozenset(
     _words(
         """nav navbar navigation menu footer sidebar banner promo advert ads ad-slot subscribe
     subscription paywall read-more readmore tags tag-list byline author-bio widget masthead
-    toolbar teaser caption credit sign-in signin register registration regwall hidden"""
+    toolbar teaser caption credit sign-in signin register registration regwall hidden offscreen
+    sr-only screen-reader visuallyhidden"""
     )
 )
 

@@ -43,6 +43,9 @@ WIDEN_LEVELS = 3
 # and section names are links, so above this share of link text the extra is a list of stories.
 # A split body adds almost no links (measured under 0.1 on the evaluation pages).
 MAX_WIDEN_LINK_DENSITY = 0.25
+# …nor a list of stories whose excerpts are prose: this many more headlines that are links.
+# A body links a heading now and then; a list of other stories links every one.
+TEASER_HEADLINES = 3
 # A sibling of the chosen container scoring this share of its score is more of the body (a lead
 # set apart, a second section after an ad slot); Readability uses the same fifth.
 SIBLING_SCORE_SHARE = 0.2
@@ -61,6 +64,7 @@ _CONTENT_WORD = re.compile(
 )
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", '"', "”", "’", ":", "：", ")")
 _COMMAS = re.compile("[,，、]")
+_LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
 
 
 @dataclass(slots=True)
@@ -171,7 +175,12 @@ def _adds_prose(inner: LexborNode, outer: LexborNode) -> bool:
     if extra_chars <= 0:
         return True
     extra_links = _link_chars(outer) - _link_chars(inner)
-    return extra_links <= extra_chars * MAX_WIDEN_LINK_DENSITY
+    if extra_links > extra_chars * MAX_WIDEN_LINK_DENSITY:
+        return False
+    # Teasers are a linked headline over an excerpt: the excerpts are prose, the headlines give
+    # the list away.
+    headlines = len(outer.css(_LINKED_HEADLINES)) - len(inner.css(_LINKED_HEADLINES))
+    return headlines < TEASER_HEADLINES
 
 
 def _link_chars(node: LexborNode) -> int:
@@ -197,7 +206,10 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
     candidate = candidates.get(node.mem_id)
     if candidate is not None and candidate.score >= best * SIBLING_SCORE_SHARE:
         text_length = len(node.text(deep=True).strip()) or 1
-        return _link_chars(node) <= text_length * SIBLING_MAX_LINK_DENSITY
+        return (
+            _link_chars(node) <= text_length * SIBLING_MAX_LINK_DENSITY
+            and len(node.css(_LINKED_HEADLINES)) < TEASER_HEADLINES
+        )
     if candidate is None and node.tag != "p":
         return False
     text = node.text(deep=True).strip()
