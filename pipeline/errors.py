@@ -3,10 +3,16 @@
     NewswatchError
     ├── ConfigError            a config file is wrong; names file, entry and field
     ├── SourceError            a source could not be read; names the source
-    │   ├── FetchError         network, HTTP status, limits, replay miss
+    │   ├── FetchError         network, HTTP status, replay miss (worth retrying later)
+    │   │   └── LimitExceeded  a body too large, a decompression bomb, too many redirects,
+    │   │                      a total time limit
+    │   ├── BudgetExceeded     a source's time budget for one run is spent (retries included)
+    │   ├── RobotsDisallowed   robots.txt forbids the URL; it was not fetched
     │   ├── FeedError          a body that is not a feed at all
     │   ├── ApiError           an API answered but said it failed (HKMA header.success=false)
     │   └── PayloadError       an answer whose shape does not fit what the adapter expects
+    │       └── UnexpectedContent  a body of another kind than asked for (HTML for a feed,
+    │                              an empty 200)
     ├── ExtractError           a page that yields no article
     └── StoreError             the database refused or is not migrated
 
@@ -36,6 +42,19 @@ class FetchError(SourceError):
     """A request failed: network error, bad status, a limit exceeded, or no recorded answer."""
 
 
+class LimitExceeded(FetchError):
+    """A response broke a limit: body size, decompression ratio, redirects or total time."""
+
+
+class BudgetExceeded(SourceError):
+    """A source spent its time budget for the run; not a ``FetchError``, so no task retry
+    spends it again."""
+
+
+class RobotsDisallowed(SourceError):
+    """robots.txt forbids the URL for this user agent; the URL was skipped, not fetched."""
+
+
 class FeedError(SourceError):
     """A body that is not a feed at all."""
 
@@ -46,6 +65,10 @@ class ApiError(SourceError):
 
 class PayloadError(SourceError):
     """An answer whose shape does not fit what the adapter expects."""
+
+
+class UnexpectedContent(PayloadError):
+    """A body of another kind than the adapter asked for (HTML for a feed, an empty 200)."""
 
 
 class ExtractError(NewswatchError):

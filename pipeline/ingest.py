@@ -29,9 +29,10 @@ from pipeline.clean import canonical_url
 from pipeline.config import AlertsConfig
 from pipeline.dates import parse_date
 from pipeline.dedupe import Deduper, content_hash, item_key
-from pipeline.errors import ExtractError, NewswatchError
+from pipeline.errors import BudgetExceeded, ExtractError, NewswatchError, RobotsDisallowed
 from pipeline.extract import extract_article, extract_html_fragment
-from pipeline.fetch import Fetcher
+from pipeline.fetch import Fetcher, save_validators
+from pipeline.fetch.charset import page_markup
 from pipeline.models import Article, Lead, Page, Source, TaggedArticle
 from pipeline.sources import body_html_of, discover, notes_of
 from pipeline.store import repo
@@ -74,6 +75,8 @@ class SourceReport:
     item_errors: list[str] = field(default_factory=list)
     # How the leads were found when not the usual way (e.g. an API down, its feed read instead).
     notes: list[str] = field(default_factory=list)
+    # URLs robots.txt disallows: skipped, never fetched.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -102,6 +105,8 @@ class Fetched:
     planned: Planned
     page: Page | None = None
     error: str | None = None
+    # Why the page was deliberately not fetched (robots.txt), not an error.
+    skipped: str | None = None
 
 
 @dataclass
@@ -132,7 +137,8 @@ async def discover_source(
     source: Source, fetcher: Fetcher, since: datetime | None, now: datetime | None = None
 ) -> list[Lead]:
     """Stage 1: the leads a source lists at ``now`` (default: the wall clock)."""
-    return await discover(source, fetcher, since=since, now=now)
+    with fetcher.source_scope(source):
+        return await discover(source, fetcher, since=since, now=now)
 
 
 def plan_items(
@@ -186,17 +192,34 @@ def changed_since(marker: str | None, stored: str | None) -> bool:
 
 
 async def fetch_items(items: Sequence[Planned], fetcher: Fetcher) -> list[Fetched]:
-    """Stage 3: fetch the pages of planned items concurrently; a failed page is kept as an error."""
+    """Stage 3: fetch the pages of planned items concurrently; a failed page is kept as an error.
+
+    A source whose time budget runs out fails as a whole (``BudgetExceeded`` is raised once all
+    its fetches have settled); a page robots.txt disallows is kept as skipped.
+    """
+    spent: list[BudgetExceeded] = []
 
     async def one(item: Planned) -> Fetched:
         if item.action not in ("fetch", "update") or item.fetch_url is None:
             return Fetched(item)
+        # The article page itself must be HTML; a body endpoint (SFC JSON) is read by its adapter.
+        expect = "html" if item.fetch_url == item.lead.url else None
         try:
-            return Fetched(item, page=await fetcher.get(item.fetch_url))
+            with fetcher.source_scope(item.source):
+                page = await fetcher.get(item.fetch_url, expect=expect)
+            return Fetched(item, page=page)
+        except RobotsDisallowed as exc:
+            return Fetched(item, skipped=str(exc))
+        except BudgetExceeded as exc:
+            spent.append(exc)
+            return Fetched(item, error=str(exc))
         except NewswatchError as exc:
             return Fetched(item, error=str(exc))
 
-    return list(await asyncio.gather(*(one(item) for item in items)))
+    fetched = list(await asyncio.gather(*(one(item) for item in items)))
+    if spent:
+        raise spent[0]
+    return fetched
 
 
 def build_article(item: Fetched) -> Article:
@@ -220,7 +243,7 @@ def build_article(item: Fetched) -> Article:
         if item.page is None:
             raise ExtractError(f"{lead.url}: no page was fetched")
         article = extract_article(
-            item.page.body,
+            page_markup(item.page),
             item.page.final_url,
             fetched_at=item.page.fetched_at,
             selectors=source.selectors,
@@ -272,6 +295,9 @@ def process_batch(
             if planned.action in ("known", "claimed"):
                 report.duplicates += 1
                 _record_repeat(session, planned, run_id, "same_item")
+                continue
+            if item.skipped is not None:
+                report.skipped.append(item.skipped)
                 continue
             if item.error is not None:
                 report.errors += 1
@@ -456,8 +482,15 @@ async def run_ingest(
         new_ids.extend(outcome.new_article_ids)
         queued += outcome.alerts_queued
 
+    for report in reports.values():
+        if report.skipped:
+            report.notes.append(_skipped_note(report.skipped))
     status = _run_status(reports)
+    # Validators are kept only for sources that stored everything they found: a 304 next run
+    # lists nothing, so a feed whose items were not all stored must be read in full again.
+    complete = [sid for sid, r in reports.items() if r.error is None and not r.errors]
     with Session(engine) as session, session.begin():
+        save_validators(session, fetcher.new_validators(complete))
         for report in reports.values():
             error = report.error
             if error is None and report.item_errors:
@@ -479,6 +512,13 @@ async def run_ingest(
             )
         repo.finish_run(session, run_id, status)
     return RunResult(run_id, status, reports, new_ids, queued)
+
+
+def _skipped_note(skipped: Sequence[str]) -> str:
+    """A run-record note listing the URLs robots.txt kept from being fetched."""
+    shown = "; ".join(skipped[:3])
+    more = f" (+{len(skipped) - 3} more)" if len(skipped) > 3 else ""
+    return f"{len(skipped)} URL(s) skipped, disallowed by robots.txt: {shown}{more}"
 
 
 def _describe(source: Source, exc: BaseException) -> str:

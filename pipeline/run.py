@@ -23,7 +23,7 @@ from pipeline.config import (
     select_sources,
 )
 from pipeline.errors import NewswatchError
-from pipeline.fetch import Fetcher, ReplayTransport, build_client
+from pipeline.fetch import DbValidatorStore, Fetcher, FetchPolicy, ReplayTransport, build_client
 from pipeline.ingest import RunResult, SourceReport, Stages, run_ingest
 from pipeline.store import db, repo
 from pipeline.tag import Tagger
@@ -111,8 +111,12 @@ async def run_once(
     deliver: Callable[..., DeliveryReport] = deliver_pending,
     flow_run_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    fetch_policy: FetchPolicy | None = None,
 ) -> RunOutcome:
-    """Load configuration, run the stages, deliver the alerts; configuration errors fail the run."""
+    """Load configuration, run the stages, deliver the alerts; configuration errors fail the run.
+
+    ``fetch_policy`` replaces the fetch layer's limits and retry waits (tests shorten them).
+    """
     engine = db.make_engine(options.db_url)
     try:
         db.check_schema(engine)
@@ -127,8 +131,15 @@ async def run_once(
             run_id = _record_failed_run(options.db_url, options, message, flow_run_id)
             return RunOutcome(run_id=run_id, status="failed", error=message)
         settings = Settings.from_env()
-        async with build_client(transport, user_agent=settings.user_agent) as client:
-            fetcher = Fetcher(client, polite=options.replay is None)
+        async with build_client(
+            transport, user_agent=settings.user_agent, policy=fetch_policy
+        ) as client:
+            fetcher = Fetcher(
+                client,
+                policy=fetch_policy,
+                polite=options.replay is None,
+                validators=DbValidatorStore(engine),
+            )
             result: RunResult = await run_ingest(
                 engine=engine,
                 sources=sources,

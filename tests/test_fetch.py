@@ -15,7 +15,17 @@ import httpx
 import pytest
 
 from pipeline.errors import FetchError
-from pipeline.fetch import Fetcher, ReplayMiss, ReplayTransport, build_client, write_exchange
+from pipeline.fetch import (
+    Fetcher,
+    FetchPolicy,
+    ReplayMiss,
+    ReplayTransport,
+    build_client,
+    write_exchange,
+)
+
+# Retries wait milliseconds here, so an error status costs no real backoff.
+FAST = FetchPolicy(backoff_base=0.001, backoff_cap=0.005, read_timeout=2.0, total_timeout=5.0)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,8 +73,8 @@ def server() -> Iterator[str]:
 
 
 async def fetch(url: str, **kwargs: object) -> object:
-    async with build_client(user_agent="newswatch-test (ops@example.org)") as client:
-        fetcher = Fetcher(client, **kwargs)  # type: ignore[arg-type]
+    async with build_client(user_agent="newswatch-test (ops@example.org)", policy=FAST) as client:
+        fetcher = Fetcher(client, policy=FAST, **kwargs)  # type: ignore[arg-type]
         return await fetcher.get(url)
 
 

@@ -15,10 +15,13 @@ import pytest
 
 from pipeline.config import load_sources
 from pipeline.errors import ApiError, FetchError, PayloadError
-from pipeline.fetch import Fetcher, build_client
+from pipeline.fetch import Fetcher, FetchPolicy, build_client
 from pipeline.sources import discover
 from pipeline.sources.hkma_api import MAX_PAGES
 
+# Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
+# retried faults wait milliseconds.
+NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
 REPO = Path(__file__).resolve().parents[1]
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -42,7 +45,7 @@ async def serve() -> AsyncIterator[Callable[[Handler], Fetcher]]:
     def make(handler: Handler) -> Fetcher:
         client = build_client(transport=httpx.MockTransport(handler))
         clients.append(client)
-        return Fetcher(client, polite=False)
+        return Fetcher(client, policy=NO_ROBOTS, polite=False)
 
     yield make
     for client in clients:

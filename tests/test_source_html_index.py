@@ -14,10 +14,13 @@ from local_site import Answer, LocalSite
 
 from pipeline.config import load_sources
 from pipeline.errors import SourceError
-from pipeline.fetch import Fetcher, build_client
+from pipeline.fetch import Fetcher, FetchPolicy, build_client
 from pipeline.models import Source
 from pipeline.sources import discover
 
+# Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
+# retried faults wait milliseconds.
+NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
 REPO = Path(__file__).resolve().parents[1]
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
@@ -35,7 +38,7 @@ async def serve() -> AsyncIterator[Callable[[Handler], Fetcher]]:
     def make(handler: Handler) -> Fetcher:
         client = build_client(transport=httpx.MockTransport(handler))
         clients.append(client)
-        return Fetcher(client, polite=False)
+        return Fetcher(client, policy=NO_ROBOTS, polite=False)
 
     yield make
     for client in clients:
@@ -231,6 +234,11 @@ async def test_three_listing_pages_from_a_real_server(
     expected = ["a1", "a2", "a3", "a4"][: {3: 4, 2: 3}[pages_read]]
     assert [lead.url for lead in leads] == [f"{local_site.url}/news/{name}" for name in expected]
     assert [lead.title for lead in leads] == [name.upper() for name in expected]
-    assert local_site.asked() == ["/news/", "/news/?page=2", "/news/?page=3"][:pages_read]
+    # robots.txt is read first (a 404 here: everything allowed), then the listing pages.
+    assert local_site.asked()[0] == "/robots.txt"
+    assert (
+        local_site.asked(prefix="/news/")
+        == ["/news/", "/news/?page=2", "/news/?page=3"][:pages_read]
+    )
     if pages_read == 3:
         assert leads[-1].published_at == datetime(2025, 11, 1, tzinfo=HONG_KONG)

@@ -15,12 +15,15 @@ import pytest
 
 from pipeline.config import load_sources
 from pipeline.errors import FeedError, FetchError, SourceError
-from pipeline.fetch import Fetcher, build_client
+from pipeline.fetch import Fetcher, FetchPolicy, build_client
 from pipeline.models import Source
 from pipeline.sources import discover
 from pipeline.sources.ids import stable_item_id
 from pipeline.sources.rss import SUMMARY_MAX_CHARS, parse_feed
 
+# Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
+# retried faults wait milliseconds.
+NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
 REPO = Path(__file__).resolve().parents[1]
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "feeds"
 needs_corpus = pytest.mark.skipif(
@@ -41,7 +44,7 @@ async def serve() -> AsyncIterator[Callable[[Handler], Fetcher]]:
     def make(handler: Handler) -> Fetcher:
         client = build_client(transport=httpx.MockTransport(handler))
         clients.append(client)
-        return Fetcher(client, polite=False)
+        return Fetcher(client, policy=NO_ROBOTS, polite=False)
 
     yield make
     for client in clients:

@@ -17,10 +17,13 @@ import pytest
 
 from pipeline.config import load_sources
 from pipeline.errors import FetchError, PayloadError, SourceError
-from pipeline.fetch import Fetcher, build_client
+from pipeline.fetch import Fetcher, FetchPolicy, build_client
 from pipeline.models import Page, Source
 from pipeline.sources import body_html_of, discover
 
+# Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
+# retried faults wait milliseconds.
+NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
 REPO = Path(__file__).resolve().parents[1]
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -46,7 +49,7 @@ async def serve() -> AsyncIterator[Callable[..., Fetcher]]:
     def make(handler: Handler, *, polite: bool = False) -> Fetcher:
         client = build_client(transport=httpx.MockTransport(handler))
         clients.append(client)
-        return Fetcher(client, polite=polite)
+        return Fetcher(client, policy=NO_ROBOTS, polite=polite)
 
     yield make
     for client in clients:

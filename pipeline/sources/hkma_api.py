@@ -69,7 +69,10 @@ async def _from_api(
             page_url = listing_url(
                 url, lang=lang, pagesize=pagesize, offset=offset, since=since, now=now
             )
-            page = await fetcher.get(page_url)
+            page = await fetcher.get(page_url, expect="json", conditional=True)
+            # Not modified since the last complete run: this listing holds nothing new.
+            if page.status == 304:
+                break
             records, datasize = _records(source, page_url, page.body)
             leads.extend(
                 _lead(source, page_url, index, record) for index, record in enumerate(records)
@@ -89,7 +92,7 @@ async def _from_feeds(
         try:
             page = await fetcher.get(url)
             found = parse_feed(page.body, page.final_url or url)
-        except (FetchError, FeedError) as exc:
+        except (FetchError, FeedError, PayloadError) as exc:
             message = f"{source.id}: API failed ({api_error}) and so did the fallback feed {url}"
             # Both unreachable is a network fault, which the flow retries; a broken feed is not.
             kind = FetchError if isinstance(exc, FetchError) else SourceError

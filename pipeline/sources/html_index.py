@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import codecs
-import re
 from datetime import datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -16,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.dates import parse_date
 from pipeline.errors import SourceError
+from pipeline.fetch.charset import page_text
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Page, Source
 from pipeline.sources.rss import shorten
@@ -24,11 +23,6 @@ from pipeline.sources.rss import shorten
 DEFAULT_MAX_PAGES = 1
 # Attributes that hold a machine-readable date, in the order they are trusted.
 DATE_ATTRIBUTES = ("datetime", "content", "data-date", "title")
-# A <meta charset> shows within the first bytes of a page when it is there at all.
-CHARSET_SNIFF_BYTES = 4096
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 async def discover(
@@ -51,7 +45,10 @@ async def discover(
             if url is None or _key(url) in visited:
                 break
             visited.add(_key(url))
-            page = await fetcher.get(url)
+            # The first page shows the newest items: unchanged, the listing has nothing new.
+            page = await fetcher.get(url, expect="html", conditional=number == 0)
+            if page.status == 304:
+                break
             visited.add(_key(page.final_url))
             tree = LexborHTMLParser(_decode(page))
             found = _items(source, tree, _base_url(tree, page.final_url or url))
@@ -168,20 +165,5 @@ def _max_pages(source: Source) -> int:
 
 
 def _decode(page: Page) -> str:
-    """The page as text: the header's charset, else the page's <meta>, else UTF-8."""
-    candidates: list[str] = []
-    header = _HEADER_CHARSET.search(page.headers.get("content-type", ""))
-    if header:
-        candidates.append(header.group(1))
-    meta = _META_CHARSET.search(page.body[:CHARSET_SNIFF_BYTES])
-    if meta:
-        candidates.append(meta.group(1).decode("ascii", errors="ignore"))
-    candidates.append("utf-8")
-    for name in candidates:
-        try:
-            codecs.lookup(name)
-            return page.body.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    # Not valid in any declared charset: keep what reads, mark the rest.
-    return page.body.decode("utf-8", errors="replace")
+    """The page as text: BOM, header, <meta>, else UTF-8 or a detector (see fetch.charset)."""
+    return page_text(page)

@@ -67,7 +67,9 @@ async def discover(
     """
     leads: list[Lead] = []
     for url in source.urls:
-        page = await fetcher.get(url)
+        page = await fetcher.get(url, conditional=True)
+        # Not modified since the last complete run: nothing new from this feed. The body's kind
+        # is checked by parse_feed, whose FeedError names the HTML page served instead.
         if page.status == 304:
             continue
         try:

@@ -160,7 +160,7 @@ async def discover(
     read = 0
     for page_no in range(pages):
         payload = search_payload(spec.name, lang=lang, page_no=page_no, page_size=page_size)
-        page = await fetcher.post_json(url, payload)
+        page = await fetcher.post_json(url, payload, expect="json")
         where = f"{source.id}: POST {url} pageNo={page_no}"
         items, total = _search_items(where, page.body)
         batch = [

@@ -51,9 +51,13 @@ async def discover(
     leads: list[Lead] = []
     for url in source.urls:
         root = await _fetch_root(source, fetcher, url)
+        if root is None:
+            continue
         if _local(root.tag) == "sitemapindex":
             for child in _children(root, since)[:max_children]:
                 child_root = await _fetch_root(source, fetcher, child)
+                if child_root is None:
+                    continue
                 if _local(child_root.tag) != "urlset":
                     raise PayloadError(
                         f"{source.id}: {child}: a sitemap index lists <{_local(child_root.tag)}>"
@@ -87,8 +91,11 @@ def parse_sitemap(body: bytes, url: str) -> ElementTree.Element:
         raise PayloadError(f"{url}: sitemap is not well-formed XML ({exc})") from exc
 
 
-async def _fetch_root(source: Source, fetcher: Fetcher, url: str) -> ElementTree.Element:
-    page = await fetcher.get(url)
+async def _fetch_root(source: Source, fetcher: Fetcher, url: str) -> ElementTree.Element | None:
+    """The sitemap's root element, or None when it has not changed since the last full run."""
+    page = await fetcher.get(url, expect="xml", conditional=True)
+    if page.status == 304:
+        return None
     try:
         return parse_sitemap(page.body, page.final_url or url)
     except PayloadError as exc:

@@ -1,0 +1,51 @@
+"""A transport that gives every host its own small connection pool.
+
+httpx's pool slows as one pool grows (encode/httpx#3215: about 1,370 req/s at 5 connections
+against 90 at 100 on loopback), so a run that reads twenty hosts keeps twenty pools of a few
+connections each instead of one pool of eighty. Pools are made on first use of a host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from pipeline.fetch.policy import PER_HOST_CONCURRENCY
+
+
+class PerHostTransport(httpx.AsyncBaseTransport):
+    """Routes each request to the ``AsyncHTTPTransport`` of its (scheme, host, port)."""
+
+    def __init__(self, per_host: int = PER_HOST_CONCURRENCY) -> None:
+        self.per_host = per_host
+        self._pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
+        self._closed = False
+
+    def _pool(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        key = (url.scheme, url.host, url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            limits = httpx.Limits(
+                max_connections=self.per_host, max_keepalive_connections=self.per_host
+            )
+            pool = httpx.AsyncHTTPTransport(limits=limits)
+            self._pools[key] = pool
+        return pool
+
+    @property
+    def hosts(self) -> int:
+        """How many host pools were opened."""
+        return len(self._pools)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through its host's pool."""
+        if self._closed:
+            raise httpx.TransportError("transport is closed")
+        return await self._pool(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close every host's pool."""
+        self._closed = True
+        pools, self._pools = list(self._pools.values()), {}
+        await asyncio.gather(*(pool.aclose() for pool in pools))
