@@ -210,6 +210,17 @@ def _parse_source(index: int, raw: object, path: Path, problems: list[str]) -> S
         problems.append(
             f"{where}: field 'options.body_url' must be a URL template with {{item_id}}"
         )
+    conditional = options.get("conditional")
+    if conditional is not None and not isinstance(conditional, bool):
+        problems.append(f"{where}: field 'options.conditional' must be true or false")
+    for seconds in ("min_delay", "time_budget"):
+        value = options.get(seconds)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.append(f"{where}: field 'options.{seconds}' must be a number of seconds")
+        elif seconds == "time_budget" and value == 0:
+            problems.append(f"{where}: field 'options.time_budget' must be more than 0 seconds")
     fallback_urls = options.get("fallback_urls", [])
     if not isinstance(fallback_urls, list):
         problems.append(f"{where}: field 'options.fallback_urls' must be a list of URLs")

@@ -86,6 +86,10 @@ def test_a_valid_minimal_entry_gets_defaults(tmp_path: Path) -> None:
         ('selectors = { body = "div[[" }', "'selectors.body' is not valid CSS"),
         ('options = { fallback_urls = "https://x.org/f" }', "'options.fallback_urls' must be"),
         ('options = { fallback_urls = ["gopher://x"] }', "'options.fallback_urls[0]'"),
+        ('options = { conditional = "no" }', "'options.conditional' must be true or false"),
+        ('options = { min_delay = "1s" }', "'options.min_delay' must be a number of seconds"),
+        ("options = { min_delay = -1 }", "'options.min_delay' must be a number of seconds"),
+        ("options = { time_budget = 0 }", "'options.time_budget' must be more than 0"),
     ],
 )
 def test_each_mistake_names_file_entry_and_field(tmp_path: Path, entry: str, field: str) -> None:
