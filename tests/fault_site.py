@@ -38,7 +38,8 @@ class FaultHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length", "0") or 0)
         if length:
             self.rfile.read(length)
-        self.server.requests.append((self.command, self.path, dict(self.headers.items())))
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        self.server.requests.append((self.command, self.path, headers))
         writer = self.server.routes.get(urlsplit(self.path).path)
         # The client gives up mid-answer on most of these faults, as it should.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -114,7 +115,7 @@ class FaultSite:
         return sum(1 for _, asked, _ in self.server.requests if urlsplit(asked).path == path)
 
     def headers_of(self, path: str) -> list[dict[str, str]]:
-        """The request headers of every request to ``path``, in order."""
+        """The request headers (names in lower case) of every request to ``path``, in order."""
         return [h for _, asked, h in self.server.requests if urlsplit(asked).path == path]
 
 
@@ -227,5 +228,23 @@ def redirect_loop(path: str) -> Writer:
     def write(handler: FaultHandler) -> None:
         hop = handler.path.count("x") + 1
         handler.send(302, b"", "text/plain", {"location": f"{path}?{'x' * hop}"})
+
+    return write
+
+
+def conditional(
+    body: bytes, etag: str, content_type: str = "application/rss+xml; charset=utf-8"
+) -> Writer:
+    """A well-formed answer with an ETag and Last-Modified; 304 when the client sends the ETag."""
+    modified = "Mon, 03 Nov 2025 01:00:00 GMT"
+
+    def write(handler: FaultHandler) -> None:
+        if handler.headers.get("if-none-match") == etag:
+            handler.send_response(304)
+            handler.send_header("etag", etag)
+            handler.send_header("content-length", "0")
+            handler.end_headers()
+            return
+        handler.send(200, body, content_type, {"etag": etag, "last-modified": modified})
 
     return write
