@@ -1,5 +1,5 @@
-"""The two views of an article's text the tagger works on: folded for matching, and split into
-sentences (lazily) for context rules and evidence snippets."""
+"""The two views of an article's text the tagger works on: folded for matching, and its sentence
+ends for context rules and evidence snippets."""
 
 from __future__ import annotations
 
@@ -15,24 +15,28 @@ SNIPPET_CHARS = 240
 # From here on (CJK radicals, kana, ideographs, hangul) characters need no word boundary.
 CJK_START = 0x2E80
 # A sentence ends after a CJK stop or a line break, or after a Latin stop (with a closing quote
-# or bracket) that a space follows: not inside "2.0" or "U.S.". The ends are found with an
-# automaton, which walks an article about three times as fast as the equivalent regex; each key
-# maps to the characters after the end it marks.
+# or bracket) that a space follows: not inside "2.0" or "U.S.". Each key maps to the number of
+# its characters that come after the end it marks. The matcher adds these keys to its own
+# automaton, so one pass over the text finds both the terms and the sentence ends.
 _LATIN_STOPS = ".!?"
 _CLOSERS = ("", *".!?\"'”’)]」』")
 _SPACES = " \n\t\r\u00a0\u3000"
+SENTENCE_END_KEYS: dict[str, int] = {
+    stop + closer + space: 1 for stop in _LATIN_STOPS for closer in _CLOSERS for space in _SPACES
+}
+SENTENCE_END_KEYS.update(dict.fromkeys("\n。！？；", 0))
+# For text whose folded form lost its sentence ends (NFKC turns "！" into "!"): the same keys
+# over the original text, in a pass of their own.
 _SENTENCE_ENDS = ahocorasick.Automaton()
-for _stop in _LATIN_STOPS:
-    for _closer in _CLOSERS:
-        for _space in _SPACES:
-            _SENTENCE_ENDS.add_word(_stop + _closer + _space, 1)
-for _stop in "\n。！？；":
-    _SENTENCE_ENDS.add_word(_stop, 0)
+for _key, _after in SENTENCE_END_KEYS.items():
+    _SENTENCE_ENDS.add_word(_key, _after)
 _SENTENCE_ENDS.make_automaton()
 # Each character's matching form, filled as characters are met (bounded by the code space).
 _CHAR_FORMS: dict[int, str] = {}
 
 Span = tuple[int, int]
+# An accepted or candidate match: (start, end, node index, is a short form).
+Match = tuple[int, int, int, bool]
 
 
 def is_word(char: str) -> bool:
@@ -40,23 +44,35 @@ def is_word(char: str) -> bool:
     return (char.isalnum() or char == "_") and ord(char) < CJK_START
 
 
-class Folded:
-    """The text folded for matching, with a map back to the original offsets when they differ."""
+def sentence_ends(text: str) -> list[int]:
+    """Offsets where the sentences of ``text`` end, ascending."""
+    return [last + 1 - after for last, after in _SENTENCE_ENDS.iter(text)]
 
-    __slots__ = ("folded", "mapping")
+
+class Folded:
+    """The text folded for matching, with a map back to the original offsets when they differ.
+
+    ``same_ends`` says the folded text has its sentence ends where the text has them, so the
+    matcher's pass over it finds them; otherwise they are read from the text itself.
+    """
+
+    __slots__ = ("folded", "mapping", "same_ends")
 
     def __init__(self, text: str) -> None:
         self.mapping: tuple[list[int], list[int]] | None = None
+        self.same_ends = True
         if text.isascii():
             # ASCII is its own NFKC form, and folding ASCII never changes a length.
             self.folded = text.lower()
             return
         if unicodedata.is_normalized("NFKC", text):
             folded = text.casefold()
-            # Folding maps each character to one or more: equal lengths mean one each.
+            # Folding maps each character to one or more: equal lengths mean one each, and
+            # folding leaves punctuation and spaces alone.
             if len(folded) == len(text):
                 self.folded = folded
                 return
+        self.same_ends = False
         # Chinese text carries full-width punctuation ("，" "（"), which NFKC turns into one
         # ASCII character each: when every character maps to one, a table keeps offsets.
         chars = set(text)
@@ -88,22 +104,20 @@ class Folded:
 
 
 class Sentences:
-    """Sentence bounds of a text, found once and only when evidence or context needs them."""
+    """The sentences of a text, as the offsets where they end, and the snippets cut from them."""
 
-    __slots__ = ("_ends", "_snippets", "text")
+    __slots__ = ("_snippets", "ends", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, ends: list[int]) -> None:
         self.text = text
-        self._ends: list[int] | None = None
+        self.ends = ends
         # A parent tag shows its children's matches again: each snippet is cut once.
-        self._snippets: dict[Span, str] = {}
+        self._snippets: dict[object, str] = {}
 
     def bounds(self, start: int, end: int) -> Span:
         """The sentence holding ``text[start:end]``; the sentences, when a term holds a stop
         ("GenA.I. Sandbox")."""
-        ends = self._ends
-        if ends is None:
-            ends = self._ends = [last + 1 - after for last, after in _SENTENCE_ENDS.iter(self.text)]
+        ends = self.ends
         before = bisect_right(ends, start)
         after = bisect_left(ends, end, before)
         return (
@@ -111,21 +125,55 @@ class Sentences:
             ends[after] if after < len(ends) else len(self.text),
         )
 
-    def snippet(self, sentence: Span, start: int, end: int) -> str:
-        """The sentence around a match, cut to ``SNIPPET_CHARS`` around it when longer."""
-        low, high = sentence
-        # A short sentence is its own snippet, whichever of its matches asks.
-        key = sentence if high - low <= SNIPPET_CHARS else (start, -end)
-        cached = self._snippets.get(key)
-        if cached is None:
-            cached = self._snippets[key] = self._cut(low, high, start, end)
-        return cached
+    def evidence(self, found: list[Span], limit: int, synthetic: dict[int, str]) -> tuple[str, ...]:
+        """Distinct snippets of the sentences around the first of ``found``, at most ``limit``.
+
+        One snippet per sentence, even when a long one was cut around several matches; a
+        position in ``synthetic`` (a name the source attached) stands for itself.
+        """
+        ends = self.ends
+        count = len(ends)
+        cache = self._snippets
+        snippets: list[str] = []
+        seen: set[object] = set()
+        sentence: object
+        for start, end, _, _ in found:
+            if synthetic and start in synthetic:
+                snippet: str | None = synthetic[start]
+            else:
+                index = bisect_right(ends, start)
+                if index < count and ends[index] < end:
+                    # The term holds a stop ("GenA.I. Sandbox"): the sentences it spans.
+                    low, high = sentence = self.bounds(start, end)
+                else:
+                    sentence = index
+                    low = ends[index - 1] if index else 0
+                    high = ends[index] if index < count else len(self.text)
+                if sentence in seen:
+                    continue
+                seen.add(sentence)
+                # A short sentence is its own snippet, whichever tag's match asks for it.
+                key = sentence if high - low <= SNIPPET_CHARS else (start, -end)
+                snippet = cache.get(key)
+                if snippet is None:
+                    snippet = cache[key] = self._cut(low, high, start, end)
+            if snippet and snippet not in snippets:
+                snippets.append(snippet)
+                if len(snippets) == limit:
+                    break
+        return tuple(snippets)
 
     def _cut(self, low: int, high: int, start: int, end: int) -> str:
+        """The sentence ``text[low:high]`` on one line, cut to ``SNIPPET_CHARS`` around the
+        match ``start:end`` when longer."""
         text = self.text
         if high - low <= SNIPPET_CHARS:
-            # Most sentences: splitting drops the surrounding whitespace as well.
-            return " ".join(text[low:high].split())
+            sentence = text[low:high].strip()
+            # Only a space separates words (any other whitespace is not printable): the
+            # sentence is already on one line, and splitting it into words would cost more.
+            if sentence.isprintable() and "  " not in sentence:
+                return sentence
+            return " ".join(sentence.split())
         while low < high and text[low].isspace():
             low += 1
         while high > low and text[high - 1].isspace():
