@@ -437,7 +437,8 @@ def test_canonical_url_is_absolute_and_clean(head: str, expected: str) -> None:
         (None, "金管局今日公布穩定幣發行人發牌制度的最新安排，這個制度將於明年實施。", "zh-hant"),
         (None, "The HKMA said that the regime is in force for all of the banks.", "en"),
         ("zh", "这个制度将于明年实施，金管局表示会发出指引。", "zh-hans"),
-        (None, "Die Aufsicht hat heute neue Regeln veröffentlicht.", None),
+        (None, "Die Aufsicht hat heute neue Regeln für alle Banken veröffentlicht.", "de"),
+        (None, "香港金融管理局は新しい措置を発表し、銀行は対応を求められている。", "ja"),
     ],
     ids=[
         "declared-zh-hk",
@@ -446,7 +447,8 @@ def test_canonical_url_is_absolute_and_clean(head: str, expected: str) -> None:
         "guess-traditional",
         "guess-en",
         "bare-zh",
-        "unsure",
+        "other-latin",
+        "japanese-kanji-not-chinese",
     ],
 )
 def test_language_declared_or_guessed(lang: str | None, text: str, expected: str | None) -> None:

@@ -27,7 +27,7 @@ from pipeline.errors import ExtractError
 from pipeline.extract.boilerplate import prune
 from pipeline.extract.decode import looks_binary, parser_input
 from pipeline.extract.generic import filter_blocks, main_content
-from pipeline.extract.language import chinese_script, guess_lang, normalise_lang
+from pipeline.extract.language import chinese_script, detect_lang, normalise_lang
 from pipeline.extract.selectors import apply_selectors, remove_matches
 from pipeline.extract.structured import (
     canonical_link,
@@ -200,7 +200,7 @@ def _language(
             return lang
         if value.strip().lower().startswith("zh"):
             return chinese_script(text)
-    return guess_lang(text)
+    return detect_lang(text)
 
 
 def _absolute(base: str, href: str | None) -> str | None:
