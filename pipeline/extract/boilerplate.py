@@ -114,14 +114,13 @@ def prune(tree: LexborHTMLParser) -> None:
 def furniture_verdict(value: str) -> str:
     """``"strong"``, ``"weak"`` or ``""`` for a class/id value ("share-bar__item" → strong)."""
     words = value.lower().translate(_WORD_SEPARATORS).split()
-    found = set(words)
     # Hyphenated names in the lists ("ad-slot", "most-read") are two adjacent words; pairs are
     # built only when a first half is there, which is rare.
-    if not found.isdisjoint(_PAIR_HEADS):
-        found.update(f"{first}-{second}" for first, second in itertools.pairwise(words))
-    if not found.isdisjoint(STRONG_WORDS):
+    if not _PAIR_HEADS.isdisjoint(words):
+        words += [f"{first}-{second}" for first, second in itertools.pairwise(words)]
+    if not STRONG_WORDS.isdisjoint(words):
         return "strong"
-    return "weak" if not found.isdisjoint(WEAK_WORDS) else ""
+    return "" if WEAK_WORDS.isdisjoint(words) else "weak"
 
 
 def _paragraph_stats(root: LexborNode) -> tuple[dict[int, int], dict[int, int]]:
