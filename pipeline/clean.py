@@ -44,6 +44,12 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
     r"(?:to (?:continue|unlock|read)|more articles|this article)\b.*",
     # affiliate disclosures
     r".{0,120}\b(?:may )?earn (?:us )?(?:a )?(?:small )?(?:commission|affiliate)\b.*",
+    # end-of-release markers of press offices ("End", "- Ends -", "Ends/Monday, 3 November
+    # 2025", "NNNN", "###") and the issue time the HK Government prints under its releases
+    r"[-–—\s]*ends?[-–—\s]*|ends/.*|nnnn|#{3}|issued at hkt \d{1,2}:\d{2}",
+    # investment-advice disclaimers crypto and markets sites print under every story
+    r"this (?:article|content|post) (?:does not|doesn't|is not intended to) (?:contain|constitute"
+    r"|provide|be)\b.{0,40}\b(?:investment|financial|legal) advice\b.*",
     # cookie notices
     r"(?:this (?:web)?site|we) uses? cookies\b.*",
     r"(?:accept|allow|manage)(?: all)? cookies\b.*",
@@ -70,14 +76,26 @@ _COMMENTS_HEADING = re.compile(
     r"(?:\d+\s+)?(?:comments?|comentarios?|reader comments|join the conversation)\s*(?:\(\d+\))?:?",
     re.IGNORECASE,
 )
+# A heading after which the rest is a publisher's disclaimer or policy, not article text.
+_DISCLAIMER_HEADING = re.compile(
+    r"(?:disclaimers?|disclosures?|risk warning)(?:\s*(?:and|&)\s*(?:risk warnings?|polic(?:y|ies)"
+    r"|polices|disclaimers?))?\s*:?",
+    re.IGNORECASE,
+)
+# Lines that are furniture at any length: a labelled disclaimer, a copyright notice.
+_LONG_BOILERPLATE = re.compile(
+    r"(?:disclaimer|disclosure)\s*:.*|(?:©|\(c\)|copyright\b)\s*(?:©\s*)?(?:\d{4}\b|all rights).*",
+    re.IGNORECASE,
+)
 # A heading after which come titles of other articles; those run until a real paragraph.
 _RELATED_HEADING = re.compile(
-    r"(?:related (?:articles?|posts?|stories|news|content|reading)|read more|more stories"
+    r"(?:related|related (?:articles?|posts?|stories|news|content|reading)|read more|more stories"
     r"|you may also like|recommended(?: for you)?|most read|most popular)\s*:?",
     re.IGNORECASE,
 )
-# Titles in a related-links list are short and do not end like a sentence.
+# Titles in a related-links list are short and do not end like a sentence (questions do).
 MAX_LINK_TITLE_CHARS = 150
+_SENTENCE_STOPS = (".", "。", "!", "！")
 # A short line printed this many times in one text is a label the page repeats around ad slots
 # or widgets ("Article content"); prose never repeats a line three times.
 REPEATED_LABEL_COUNT = 3
@@ -150,21 +168,29 @@ def clean_text(text: str) -> str:
         if "--" in line or "%" in line:
             line = _TICKER.sub(r"\1", line)
         short = len(line) <= MAX_BOILERPLATE_CHARS
-        if short and _COMMENTS_HEADING.fullmatch(line):
+        if short and (_COMMENTS_HEADING.fullmatch(line) or _DISCLAIMER_HEADING.fullmatch(line)):
             if kept:
                 break
             continue  # a "Comment" kicker above an opinion piece, not a comments section
+        if _LONG_BOILERPLATE.fullmatch(line):
+            continue
         if short and _RELATED_HEADING.fullmatch(line):
             skipping_related = True
             continue
         if skipping_related:
-            if len(line) <= MAX_LINK_TITLE_CHARS and not line.endswith((".", "。", "!", "”", '"')):
+            if len(line) <= MAX_LINK_TITLE_CHARS and not _reads_as_prose(line):
                 continue
             skipping_related = False
         if short and _BOILERPLATE.fullmatch(line):
             continue
         kept.append(line)
     return "\n\n".join(kept)
+
+
+def _reads_as_prose(line: str) -> bool:
+    """A sentence, not a title, date or category label ('In "Blockchain"')."""
+    # A quoted sentence ends with its full stop inside the quotes; a quoted label does not.
+    return line.rstrip("”\"’'").endswith(_SENTENCE_STOPS)
 
 
 def _repeated_labels(lines: list[str]) -> set[str]:

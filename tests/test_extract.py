@@ -545,6 +545,7 @@ def test_odd_but_readable_input_gives_a_clear_result(html: str) -> None:
 
 
 def test_extract_html_fragment_gives_clean_paragraphs() -> None:
+    # "End" closes a press release; it is a marker, not text.
     fragment = (
         "<p>The Securities and Futures Commission (SFC) has reached a settlement&nbsp;agreement"
         " with Sino Wealth International Limited.</p>\n<p>Under the <b>settlement</b>, the firm"
@@ -558,7 +559,6 @@ def test_extract_html_fragment_gives_clean_paragraphs() -> None:
         "Under the settlement, the firm will pay HK$2 million.",
         "First, it admits the failures.",
         "Second, it will appoint a reviewer.",
-        "End",
         "We welcome the outcome.",
         "Loose closing text.",
         "Ends.",
