@@ -43,7 +43,8 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
     r"(?:subscribe|register|sign in|log in|create an account)\b.{0,60}\b"
     r"(?:to (?:continue|unlock|read)|more articles|this article)\b.*",
     # affiliate disclosures
-    r".{0,120}\b(?:may )?earn (?:us )?(?:a )?(?:small )?(?:commission|affiliate)\b.*",
+    r".{0,120}\b(?:we (?:may )?(?:earn|receive)|(?:may )?earns? us)\b.{0,20}"
+    r"\b(?:commission|affiliate)\b.*",
     # end-of-release markers of press offices ("End", "- Ends -", "Ends/Monday, 3 November
     # 2025", "NNNN", "###") and the issue time the HK Government prints under its releases
     r"[-–—\s]*ends?[-–—\s]*|ends/.*|nnnn|#{3}|issued at hkt \d{1,2}:\d{2}",
@@ -104,6 +105,9 @@ MAX_LABEL_CHARS = 60
 # Ticker widgets glue a symbol and price change onto a name: "BitcoinBTC--", "EthereumETH+2.35%".
 _TICKER = re.compile(r"\b([A-Z][a-z]{2,})[A-Z]{2,6}(?:--|[+\-−]\d+(?:\.\d+)?%)")
 
+# Feeds re-escape text a CMS already escaped; twice is the most seen, a third round is spare.
+MAX_UNESCAPE_ROUNDS = 3
+
 # Invisible characters that NFKC keeps but that split words for search and tagging.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
@@ -146,6 +150,7 @@ TRACKING_PARAMS: frozenset[str] = frozenset(
     }
 )
 TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_", "mtm_", "ga_", "hsa_")
+_AMP_SELECTORS = frozenset({"outputtype", "output", "format", "view"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Host prefixes that only mark a site's mobile edition; dropped when the rest is a real domain.
 _MOBILE_PREFIXES: tuple[str, ...] = ("m.", "mobile.", "amp.")
@@ -157,7 +162,7 @@ def clean_text(text: str) -> str:
     """Normalise text and drop boilerplate; paragraphs come out separated by one blank line."""
     if not text:
         return ""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", html.unescape(text)))
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _unescape(text)))
     lines = [" ".join(raw.split()) for raw in _LINE_BREAKS.split(text)]
     labels = _repeated_labels(lines)
     kept: list[str] = []
@@ -187,6 +192,18 @@ def clean_text(text: str) -> str:
     return "\n\n".join(kept)
 
 
+def _unescape(text: str) -> str:
+    """Entities decoded, also when a CMS escaped them twice ("&amp;#8217;")."""
+    for _ in range(MAX_UNESCAPE_ROUNDS):
+        if "&" not in text:
+            break
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def _reads_as_prose(line: str) -> bool:
     """A sentence, not a title, date or category label ('In "Blockchain"')."""
     # A quoted sentence ends with its full stop inside the quotes; a quoted label does not.
@@ -205,7 +222,7 @@ def clean_inline(text: str | None) -> str | None:
     """Normalise a one-line field (title, author, description); None or empty gives None."""
     if not text:
         return None
-    value = " ".join(unicodedata.normalize("NFKC", html.unescape(text)).split())
+    value = " ".join(unicodedata.normalize("NFKC", _unescape(text)).split())
     return value or None
 
 
@@ -276,14 +293,19 @@ def _clean_query(query: str) -> str:
     pairs = [
         (key, value)
         for key, value in parse_qsl(query, keep_blank_values=True)
-        if not _is_tracking(key)
+        if not _is_tracking(key) and not _selects_amp(key, value)
     ]
     return urlencode(sorted(pairs))
+
+
+def _selects_amp(key: str, value: str) -> bool:
+    # "?outputType=amp", "?output=amp", "?format=amp": the AMP rendering of the same page.
+    return key.lower() in _AMP_SELECTORS and value.lower() == "amp"
 
 
 def _is_tracking(key: str) -> bool:
     lowered = key.lower()
     if lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES):
         return True
-    # "?amp", "?amp=1" and "?outputType=amp" select the AMP rendering of the same page.
+    # "?amp" and "?amp=1" select the AMP rendering of the same page.
     return lowered == "amp"

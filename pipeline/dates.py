@@ -16,6 +16,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TZ = "Asia/Hong_Kong"
@@ -45,6 +46,9 @@ _CHINESE_YMD = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]"
     r"(?:\D{0,6}?(\d{1,2})[:：時时](\d{2}))?"
 )
+_CHINESE_MD = re.compile(
+    r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號](?:\D{0,6}?(\d{1,2})[:：時时](\d{2})分?)?"
+)
 _CHINESE_PM = ("下午", "晚上", "PM", "pm")
 _EPOCH = re.compile(r"\d{10}(?:\d{3})?")
 _RFC822_HINT = re.compile(r"\d{1,2} [A-Za-z]{3} \d{4} \d{1,2}:\d{2}")
@@ -58,6 +62,13 @@ _ENGLISH_FORMATS: tuple[str, ...] = (
     "%B %d %Y",
     "%b %d %Y",
     "%d %B, %Y",
+)
+# Days in URL paths, most explicit first. A bare eight-digit run counts only as a whole path
+# token, so that article ids (``P2025111900581``) are not read as dates.
+_URL_DATES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$)"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[-_](0[1-9]|1[0-2])[-_](0[1-9]|[12]\d|3[01])(?!\d)"),
+    re.compile(r"(?:^|[/_-])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=$|[/_.-])"),
 )
 _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)
 _ENGLISH_HINT = re.compile(r"[A-Za-z]{3,9}\.?,? \d|\d{1,2} [A-Za-z]{3}")
@@ -76,6 +87,26 @@ def parse_date(text: str, *, now: datetime | None = None, tz: str = DEFAULT_TZ) 
         return _parse(text, now=now, tz=tz)
     except (ValueError, TypeError, OverflowError, ZoneInfoNotFoundError, KeyError):
         return None
+
+
+def date_from_url(
+    url: str, *, now: datetime | None = None, tz: str = DEFAULT_TZ
+) -> datetime | None:
+    """The day a URL's path names (``/2025/11/04/``, ``2025-11-04``, ``/20251104-3/``), at
+    midnight in ``tz``; None when it names none or an impossible or future day."""
+    path = urlsplit(url).path if "://" in url else url
+    for pattern in _URL_DATES:
+        match = pattern.search(path)
+        if match is None:
+            continue
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            found = datetime(year, month, day, tzinfo=_zone(tz))
+        except (ValueError, ZoneInfoNotFoundError):
+            continue
+        if _plausible(found, now, _zone(tz)):
+            return found
+    return None
 
 
 def parse_date_only(text: str, *, tz: str = DEFAULT_TZ) -> date | None:
@@ -99,6 +130,8 @@ def _parse(text: str, *, now: datetime | None, tz: str) -> datetime | None:
         return None
     zone = _zone(tz)
     found = _fast_path(value)
+    if found is None and "月" in value:
+        found = _chinese_month_day(value, now, zone)
     if found is None:
         found = _with_dateparser(value, zone, tz, now)
     if found is None:
@@ -161,6 +194,24 @@ def _chinese(value: str) -> datetime | None:
     if match[4] and hour < 12 and any(mark in value for mark in _CHINESE_PM):
         hour += 12
     return datetime(year, month, day, hour, minute)
+
+
+def _chinese_month_day(value: str, now: datetime | None, zone: tzinfo) -> datetime | None:
+    """``11月3日`` (no year, as HK papers date the day's stories): the latest such day by now."""
+    match = _CHINESE_MD.fullmatch(value)
+    if match is None:
+        return None
+    month, day = int(match[1]), int(match[2])
+    hour = int(match[3]) if match[3] else 0
+    minute = int(match[4]) if match[4] else 0
+    if match[3] and hour < 12 and any(mark in value for mark in _CHINESE_PM):
+        hour += 12
+    reference = _aware(now, zone) if now is not None else datetime.now(zone)
+    reference = reference.astimezone(zone)
+    found = datetime(reference.year, month, day, hour, minute, tzinfo=zone)
+    if found > reference + FUTURE_TOLERANCE:
+        found = found.replace(year=reference.year - 1)
+    return found
 
 
 def _english(value: str) -> datetime | None:

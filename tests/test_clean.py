@@ -32,6 +32,35 @@ PARAGRAPH = "The HKMA announced the second phase of its stablecoin sandbox on Mo
         "Leave a comment",
         "No comments yet",
         "Advertisement",
+        # ad slots that left their placeholder text in the flow
+        "Advertisement 2",
+        "This advertisement has not loaded yet, but your article continues below.",
+        "Story continues below",
+        "Article continues below advertisement",
+        # registration and paywall prompts
+        "SUBSCRIBE TO UNLOCK MORE ARTICLES",
+        "Register to unlock this article — it’s free",
+        "Create an account or sign in to continue with your reading experience.",
+        # affiliate disclosure and investment-advice disclaimers
+        "We independently select everything we recommend. Buying through us may earn us a "
+        "commission, which supports our work.",
+        "This article does not contain investment advice or recommendations. Every investment "
+        "and trading move involves risk, and readers should conduct their own research.",
+        # copyright and labelled disclaimers, however long
+        "© 2025 The Block. All Rights Reserved. This article is provided for informational "
+        "purposes only. It is not offered or intended to be used as legal, tax, investment, "
+        "financial, or other advice, and nothing in it should be read as such by anyone at all.",
+        "Disclaimer: The Block is an independent media outlet that delivers news, research and "
+        "data. As of November 2023, Foresight Ventures is a majority investor of The Block, and "
+        "it invests in other companies in the crypto space as well; the newsroom is separate.",
+        "Copyright © 2025 Fintech News Hong Kong",
+        # end-of-release markers
+        "End",
+        "- Ends -",
+        "Ends/Wednesday, November 19, 2025",
+        "Issued at HKT 16:30",
+        "NNNN",
+        "###",
     ],
 )
 def test_boilerplate_lines_are_removed(line: str) -> None:
@@ -49,6 +78,12 @@ def test_boilerplate_lines_are_removed(line: str) -> None:
         "Cookies and other tracking technologies are covered by the privacy ordinance.",
         "The comments period for the consultation closes on 31 December.",
         "Photographs taken at the event were later published by the organisers.",
+        "The broker may earn a commission of 2% on each trade, the filing showed.",
+        "Subscribers who register before March can continue to use the service for free.",
+        "Copyright law reform was debated in the Legislative Council on Wednesday.",
+        "Disclosure requirements for virtual asset platforms will be tightened, the SFC said.",
+        "End of an era: the last cash-only bank branch in Central closed on Friday.",
+        "Advertisement spending by Hong Kong banks rose 12% in the third quarter.",
     ],
 )
 def test_sentences_that_merely_mention_boilerplate_words_are_kept(line: str) -> None:
@@ -63,6 +98,39 @@ def test_comments_section_ends_the_text() -> None:
 
 def test_comment_kicker_above_an_opinion_piece_does_not_wipe_it() -> None:
     assert clean_text(f"Comment\n\n{PARAGRAPH}") == PARAGRAPH
+
+
+@pytest.mark.parametrize(
+    "heading", ["Disclaimer", "Disclaimer and Risk Warning", "Disclosure & Polices", "Disclaimers:"]
+)
+def test_disclaimer_section_ends_the_text(heading: str) -> None:
+    text = (
+        f"{PARAGRAPH}\n\n{heading}\n\nThe information provided is for educational purposes"
+        " only and should not be taken as financial advice."
+    )
+    assert clean_text(text) == PARAGRAPH
+
+
+def test_related_jetpack_block_with_dates_and_quoted_categories_is_dropped() -> None:
+    text = (
+        f"{PARAGRAPH}\n\nRelated\n\nHKMA names first stablecoin issuers\n\nNovember 14, 2025"
+        '\n\nIn "Blockchain"\n\nSFC licenses two more exchanges\n\nIn "Regulation"\n\n'
+        'The SFC chairman said: "We will keep the regime under review."'
+    )
+    assert clean_text(text) == (
+        f'{PARAGRAPH}\n\nThe SFC chairman said: "We will keep the regime under review."'
+    )
+
+
+def test_a_short_label_repeated_around_ad_slots_is_dropped() -> None:
+    label = "Article content"
+    text = "\n\n".join(
+        [label, PARAGRAPH, label, "The sandbox opens in March.", label, "Banks welcomed it."]
+    )
+    assert clean_text(text) == f"{PARAGRAPH}\n\nThe sandbox opens in March.\n\nBanks welcomed it."
+    # Said twice, a short line may be the article's own (a refrain, a repeated quote).
+    twice = f"Yes.\n\n{PARAGRAPH}\n\nYes."
+    assert clean_text(twice) == twice
 
 
 def test_related_block_titles_are_dropped_until_prose_resumes() -> None:
@@ -103,6 +171,11 @@ def test_invisible_characters_are_removed() -> None:
 
 def test_html_entities_are_unescaped() -> None:
     assert clean_text("AT&amp;T &lt;b&gt; &#8220;quoted&#8221;") == "AT&T <b> “quoted”"
+
+
+def test_entities_escaped_twice_are_decoded() -> None:
+    assert clean_text("it&amp;#8217;s the HKMA&amp;amp;SFC") == "it’s the HKMA&SFC"
+    assert clean_text("&amp;lt;b&amp;gt;&amp;nbsp;bold") == "<b> bold"
 
 
 def test_whitespace_collapsed_and_paragraphs_separated_by_one_blank_line() -> None:
@@ -168,6 +241,13 @@ def test_clean_article_cleans_text_fields_and_url() -> None:
         ("https://example.com/news/item?amp=1&id=2", "https://example.com/news/item?id=2"),
         ("https://m.example.com/news/item", "https://example.com/news/item"),
         ("https://mobile.example.com/news/item", "https://example.com/news/item"),
+        ("https://amp.example.com/news/item", "https://example.com/news/item"),
+        ("https://example.com/amp/news/item", "https://example.com/news/item"),
+        ("https://example.com/news/item.amp", "https://example.com/news/item"),
+        ("https://example.com/news/item.amp.html", "https://example.com/news/item.html"),
+        ("https://example.com/news/item?outputType=amp", "https://example.com/news/item"),
+        ("https://example.com/news/item?format=amp&id=2", "https://example.com/news/item?id=2"),
+        ("https://example.com/news/item?format=json", "https://example.com/news/item?format=json"),
         ("https://m.co.uk/news", "https://m.co.uk/news"),
         ("https://amp.dev/about", "https://amp.dev/about"),
         ("https://example.com/a/", "https://example.com/a/"),

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.dates import FUTURE_TOLERANCE, parse_date, parse_date_only, to_utc
+from pipeline.dates import (
+    FUTURE_TOLERANCE,
+    date_from_url,
+    parse_date,
+    parse_date_only,
+    to_utc,
+)
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 HKT = timedelta(hours=8)
@@ -54,6 +60,16 @@ def hk(*args: int) -> datetime:
         ("2025/11/03", hk(2025, 11, 3)),
         # Numeric day-first, as Hong Kong writes it.
         ("03/11/2025", hk(2025, 11, 3)),
+        ("03.11.2025", hk(2025, 11, 3)),
+        # Chinese with a weekday or a morning time; month and day alone (this year, or last
+        # year when that day is still ahead).
+        ("2025年11月3日 星期一", hk(2025, 11, 3)),
+        ("2025年11月3日 上午10:30", hk(2025, 11, 3, 10, 30)),
+        ("11月3日", hk(2025, 11, 3)),
+        ("11月3日 下午4:30", hk(2025, 11, 3, 16, 30)),
+        ("12月30日", hk(2024, 12, 30)),
+        # English spellings only dateparser reads.
+        ("Nov. 3, 2025, 4:30 p.m.", hk(2025, 11, 3, 16, 30)),
     ],
 )
 def test_formats(text: str, expected: datetime) -> None:
@@ -97,6 +113,9 @@ def test_date_only_values_are_midnight_in_hong_kong() -> None:
         ("3小時前", timedelta(hours=3)),
         ("3小时前", timedelta(hours=3)),
         ("yesterday", timedelta(days=1)),
+        ("2 days ago", timedelta(days=2)),
+        ("昨天", timedelta(days=1)),
+        ("3天前", timedelta(days=3)),
     ],
 )
 def test_relative_dates_count_back_from_now(text: str, ago: timedelta) -> None:
@@ -188,3 +207,37 @@ def test_fast_paths_do_not_import_dateparser() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.tageszeitung.it/2025/04/01/unermuedlicher-einsatz-2/", hk(2025, 4, 1)),
+        ("https://fintechnews.hk/2025/11/04/seed-article/?utm_source=rss", hk(2025, 11, 4)),
+        (
+            "https://www.hkma.gov.hk/eng/news-and-media/press-releases/2025/11/20251103-4/",
+            hk(2025, 11, 3),
+        ),
+        ("https://example.com/news/2025-11-03-hkma-stablecoin-licences", hk(2025, 11, 3)),
+        ("https://example.com/news/20251103.html", hk(2025, 11, 3)),
+    ],
+)
+def test_date_from_url_paths(url: str, expected: datetime) -> None:
+    found = date_from_url(url, now=NOW)
+    assert found == expected
+    assert found is not None and found.utcoffset() == HKT
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.info.gov.hk/gia/general/202511/19/P2025111900581.htm",  # an id, not a day
+        "https://www.rbb24.de/kultur/beitrag/2024/04/theater.html",  # a month, not a day
+        "https://example.com/2025/13/45/odd",
+        "https://example.com/2031/01/01/ahead",  # later than now
+        "https://example.com/article/12345678/",
+        "https://example.com/?date=2025-11-03",  # the query is not the path
+    ],
+)
+def test_date_from_url_refuses_what_is_not_a_past_day(url: str) -> None:
+    assert date_from_url(url, now=NOW) is None

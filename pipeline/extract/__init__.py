@@ -5,7 +5,8 @@ Stages, in the order they are consulted for each field (the first that finds a v
 1. structured data: JSON-LD ``NewsArticle``/``Article``/``ReportageNewsArticle`` (also in @graph);
 2. OpenGraph and ``<meta>`` tags, ``<link rel=canonical>``, ``<html lang>``;
 3. the source's own selectors (``Selectors``): title, body, published, author; ``remove`` first;
-4. the generic main-content finder (text and link density), ``<h1>``/``<title>``, ``<time>``.
+4. the generic main-content finder (text and link density), ``<h1>``/``<title>``, ``<time>``,
+   and the day the URL names (``/2025/11/04/``).
 
 The body comes from the selectors when they match, else from the generic finder, or from the
 JSON-LD ``articleBody`` when that is much longer than what the page shows (script-rendered or
@@ -22,7 +23,7 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.clean import clean_article, clean_text
-from pipeline.dates import parse_date
+from pipeline.dates import date_from_url, parse_date
 from pipeline.errors import ExtractError
 from pipeline.extract.boilerplate import prune
 from pipeline.extract.decode import looks_binary, parser_input
@@ -91,6 +92,8 @@ def extract_article(
         title = _generic_title(tree)
     if published is None:
         published = _first_date([_generic_date(tree)], fetched_at)
+    if published is None:
+        published = date_from_url(canonical or url, now=fetched_at)
     if chosen_body:
         text = "\n\n".join(block.text for block in chosen_body)
     else:

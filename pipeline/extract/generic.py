@@ -32,6 +32,10 @@ MAX_LENGTH_POINTS = 3
 ANCESTOR_SHARES = (1.0, 0.5, 1 / 3)
 # Bonus for a candidate whose class or id sounds like an article body.
 CONTENT_CLASS_BONUS = 0.25
+# A candidate holding a list of other stories (TEASER_HEADLINES linked headlines or more) is
+# a river of excerpts or a page wrapping one, and weighs this much: its excerpts are prose and
+# together often outscore a short article.
+STORY_LIST_WEIGHT = 0.25
 # Candidates whose score × (1 - link density) is compared; the rest cannot win.
 TOP_CANDIDATES = 5
 # Widen the chosen container to an ancestor holding this many times its prose: the body is
@@ -233,4 +237,6 @@ def _adjusted(candidate: _Candidate) -> float:
     attrs = node.attributes
     if _CONTENT_WORD.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
         score *= 1 + CONTENT_CLASS_BONUS
+    if len(node.css(_LINKED_HEADLINES)) >= TEASER_HEADLINES:
+        score *= STORY_LIST_WEIGHT
     return score

@@ -1,0 +1,132 @@
+"""The generic main-content finder on page shapes that trip it: lists of other stories, bodies
+split by ad slots, a standfirst in its own box, hidden and registration boxes, and the day in
+the URL when the page states no date."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from pipeline.extract import extract_article
+
+HKT = timezone(timedelta(hours=8))
+FETCHED = datetime(2025, 11, 5, 9, 0, tzinfo=UTC)
+BODY = [
+    "The Hong Kong Monetary Authority granted the first stablecoin issuer licences on Monday, "
+    "after a review that took most of the year and drew applications from 36 firms.",
+    "Two banks and a technology company received licences, and the authority said more could "
+    "follow once applicants showed they could meet its reserve and redemption requirements.",
+    "Industry groups welcomed the decision, saying clear rules would help Hong Kong compete "
+    "with Singapore and Dubai for digital asset businesses over the coming years.",
+]
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return "".join(f"<p>{line}</p>" for line in lines)
+
+
+def _teasers(count: int) -> str:
+    items = "".join(
+        f'<div class="card"><h3><a href="/news/{n}/">Other story number {n} about markets</a>'
+        f'</h3><p class="excerpt">Excerpt of story {n}: investors weighed the outlook for rates, '
+        "property prices and bank earnings as the week drew to a close, analysts said in notes "
+        "to clients on Friday afternoon.</p><div>8 hours ago</div></div>"
+        for n in range(count)
+    )
+    return f'<div class="stream">{items}</div>'
+
+
+def _page(main: str, head: str = "") -> str:
+    return (
+        f"<html lang='en'><head><title>HKMA grants first stablecoin licences</title>{head}</head>"
+        f"<body><header><a href='/'>Home</a></header><main>{main}</main>"
+        "<footer>© 2025 Example News</footer></body></html>"
+    )
+
+
+def test_a_list_of_other_stories_after_a_short_article_is_left_out() -> None:
+    html = _page(
+        f'<div class="single-post__content"><div class="entry-content">{_paragraphs(BODY)}</div>'
+        f"{_teasers(12)}</div>"
+    )
+    article = extract_article(html, "https://example.com/a", fetched_at=FETCHED)
+    assert article.text.split("\n\n") == BODY
+
+
+def test_a_body_split_by_ad_slots_is_read_whole() -> None:
+    sections = "<div class='ad-slot'><p>Advertisement</p></div>".join(
+        f"<div class='section'>{_paragraphs([line, line.replace('the', 'a', 1)])}</div>"
+        for line in BODY
+    )
+    article = extract_article(_page(f"<article>{sections}</article>"), "https://example.com/a")
+    expected = [p for line in BODY for p in (line, line.replace("the", "a", 1))]
+    assert article.text.split("\n\n") == expected
+
+
+def test_an_article_bounds_the_body_when_the_page_around_it_holds_more_prose() -> None:
+    promos = "".join(
+        f"<div class='box'><p>Promotion {n}: our reviewers picked the best films of the year, "
+        "and readers disagreed with most of the choices in long and lively letters.</p></div>"
+        for n in range(4)
+    )
+    html = _page(
+        f"<div id='screen'><article><div class='text'>"
+        f"<section>{_paragraphs(BODY[:2])}</section><section>{_paragraphs(BODY[2:])}</section>"
+        f"</div></article><div class='more'>{promos}</div></div>"
+    )
+    article = extract_article(html, "https://example.com/a")
+    assert article.text.split("\n\n") == BODY
+
+
+def test_a_standfirst_in_its_own_box_beside_the_body_is_kept() -> None:
+    lead = (
+        "The regulator names two banks and a technology firm as the first licensed issuers, "
+        "with more to come."
+    )
+    html = _page(
+        f"<article><div class='intro'><p>{lead}</p></div>"
+        f"<div class='body-text'>{_paragraphs(BODY)}</div></article>"
+    )
+    article = extract_article(html, "https://example.com/a")
+    assert article.text.split("\n\n") == [lead, *BODY]
+
+
+def test_hidden_registration_and_screen_reader_boxes_are_left_out() -> None:
+    html = _page(
+        "<article><div class='body'>"
+        f"<p>{BODY[0]}</p>"
+        "<div class='intro-body__register hidden'><div>SUBSCRIBE TO SEE MORE</div>"
+        "<ul><li>Unlimited online access to all our news sites with one account.</li></ul></div>"
+        "<div class='article-content__sign-in-group'><p>Create a free account to read on and "
+        "get our newsletters, puzzles and the digital replica of the print edition.</p></div>"
+        "<span class='h-offscreen'>Box aufklappen</span>"
+        f"<p>{BODY[1]}</p><p>{BODY[2]}</p></div></article>"
+    )
+    article = extract_article(html, "https://example.com/a")
+    assert article.text.split("\n\n") == BODY
+
+
+def test_a_prose_paragraph_marked_paywall_is_article_text() -> None:
+    html = _page(
+        f"<article><div class='body'><p>{BODY[0]}</p><p class='paywall'>{BODY[1]}</p>"
+        f"<p class='paywall'>{BODY[2]}</p><div class='paywall'><a href='/subscribe'>Subscribe</a>"
+        "</div></div></article>"
+    )
+    article = extract_article(html, "https://example.com/a")
+    assert article.text.split("\n\n") == BODY
+
+
+def test_the_day_in_the_url_dates_a_page_that_states_none() -> None:
+    html = _page(f"<article>{_paragraphs(BODY)}</article>")
+    url = "https://example.com/2025/11/03/hkma-grants-first-stablecoin-licences/"
+    article = extract_article(html, url, fetched_at=FETCHED)
+    assert article.published_at == datetime(2025, 11, 3, tzinfo=HKT)
+    # A date the page states wins over the URL's.
+    stated = _page(
+        f"<article>{_paragraphs(BODY)}</article>",
+        head='<meta property="article:published_time" content="2025-11-04T10:00:00+08:00">',
+    )
+    assert extract_article(stated, url, fetched_at=FETCHED).published_at == datetime(
+        2025, 11, 4, 10, tzinfo=HKT
+    )
+    undated = extract_article(html, "https://example.com/news/hkma-licences", fetched_at=FETCHED)
+    assert undated.published_at is None
