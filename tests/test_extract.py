@@ -572,13 +572,18 @@ def test_extract_html_fragment_of_nothing_is_empty(fragment: str) -> None:
 
 # --- real pages ---------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\w+")
-# Measured on all 258 pages: mean token F1 0.94, and 98% of pages at 0.5 or better. The bars
-# sit a little lower so that a tuning change is a decision, not an accident.
-MIN_MEAN_F1 = 0.85
-MIN_SHARE_ABOVE_HALF = 0.9
-# Measured: 247 of 252 pages with a known date match it to the minute.
-MIN_DATE_MATCH_SHARE = 0.9
+# Tokens as bench/extraction.py counts them: lower-case words, each CJK ideograph or kana one
+# token (Chinese and Japanese are written without spaces).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+# Measured on all 258 pages: mean token F1 0.952, against 0.945 for trafilatura 2.3 with its
+# defaults on the same pages (bench/extraction.py); falling below trafilatura is a regression.
+MIN_MEAN_F1 = 0.945
+# Measured: 96% of pages at 0.8 or better.
+MIN_SHARE_ABOVE_080 = 0.93
+# Measured: the same calendar day as the reference on 97.3% of pages (two of the seven misses are
+# reference rows paired with the wrong page).
+MIN_SAME_DAY_SHARE = 0.95
 
 
 def _f1(found: str, truth: str) -> float:
@@ -601,7 +606,10 @@ class EvalResult:
 
 @pytest.fixture(scope="module")
 def eval_results() -> list[EvalResult]:
-    rows = [json.loads(line) for line in (EVAL_PAGES / "index.jsonl").read_text().splitlines()]
+    index = EVAL_PAGES / "index.jsonl"
+    if not index.is_file():
+        pytest.skip(f"no evaluation pages at {EVAL_PAGES} (the shared corpus is absent)")
+    rows = [json.loads(line) for line in index.read_text().splitlines()]
     results: list[EvalResult] = []
     for row in rows:
         body = gzip.decompress((EVAL_PAGES / str(row["file"])).read_bytes())
@@ -616,7 +624,9 @@ def eval_results() -> list[EvalResult]:
     return results
 
 
-def test_real_pages_extract_with_reasonable_overlap(eval_results: list[EvalResult]) -> None:
+def test_real_pages_extract_at_least_as_well_as_trafilatura(
+    eval_results: list[EvalResult],
+) -> None:
     assert len(eval_results) >= 20
     failures = [result.error for result in eval_results if result.error]
     assert len(failures) <= 2, failures
@@ -625,15 +635,15 @@ def test_real_pages_extract_with_reasonable_overlap(eval_results: list[EvalResul
         for result in eval_results
     ]
     assert mean(scores) >= MIN_MEAN_F1
-    assert sum(score >= 0.5 for score in scores) / len(scores) >= MIN_SHARE_ABOVE_HALF
+    assert sum(score >= 0.8 for score in scores) / len(scores) >= MIN_SHARE_ABOVE_080
     for result in eval_results:
         if result.article is not None:
             assert result.article.canonical_url
             assert result.article.canonical_url.startswith("http")
 
 
-def test_real_pages_published_dates(eval_results: list[EvalResult]) -> None:
-    matched = known = 0
+def test_real_pages_published_on_the_reference_day(eval_results: list[EvalResult]) -> None:
+    same_day = known = 0
     for result in eval_results:
         if not result.row["publishing_date"]:
             continue
@@ -642,9 +652,9 @@ def test_real_pages_published_dates(eval_results: list[EvalResult]) -> None:
         if found is None:
             continue
         truth = datetime.fromisoformat(str(result.row["publishing_date"]))
-        if truth.tzinfo is None:  # the reference gives local wall-clock time only
-            found = found.replace(tzinfo=None)
-        if abs(found - truth) < timedelta(minutes=1):
-            matched += 1
+        if truth.tzinfo is not None:  # read the day in the reference's own offset
+            found = found.astimezone(truth.tzinfo)
+        if found.date() == truth.date():
+            same_day += 1
     assert known >= 20
-    assert matched / known >= MIN_DATE_MATCH_SHARE
+    assert same_day / known >= MIN_SAME_DAY_SHARE
