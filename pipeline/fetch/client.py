@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -159,6 +159,13 @@ def _option_number(source: Source, name: str, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return default
     return float(value)
+
+
+def host_key(url: str) -> str:
+    """What politeness counts as one host: the host name and its port (two ports of one
+    address are two servers, as ``PerHostTransport`` pools them)."""
+    # urlsplit: httpx.URL costs about 70 µs a parse, a tenth of a request's whole budget.
+    return urlsplit(url).netloc.rpartition("@")[2].lower()
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -308,7 +315,7 @@ class Fetcher:
 
     def set_min_delay(self, url: str, seconds: float) -> None:
         """Keep at least ``seconds`` between two requests to the host of ``url``."""
-        host = httpx.URL(url).host
+        host = host_key(url)
         self._min_delay[host] = max(seconds, self._min_delay.get(host, 0.0))
 
     async def get(
@@ -465,12 +472,14 @@ class Fetcher:
         robots: bool,
     ) -> _Answer:
         where = self._where(url, scope)
-        host = httpx.URL(url).host
+        host = host_key(url)
         limit = self.policy.total_timeout
         budget_bound = scope is not None and scope.remaining() < limit
         if scope is not None:
             limit = max(min(limit, scope.remaining()), 0.0)
-        async with self._global, self._host_slots[host]:
+        # The host's slot first: a request waiting for its host must not hold a global slot
+        # that a request to an idle host could use.
+        async with self._host_slots[host], self._global:
             await self._wait_turn(host)
             if robots:
                 self.stats.robots_requests += 1

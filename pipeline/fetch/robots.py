@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
-
-import httpx
 
 # The product token robots.txt groups are matched against (``User-agent: newswatch``).
 ROBOTS_AGENT = "newswatch"
@@ -57,9 +56,8 @@ class RobotsRules:
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of ``url``: robots.txt applies per origin."""
-    parsed = httpx.URL(url)
-    port = f":{parsed.port}" if parsed.port is not None else ""
-    return f"{parsed.scheme}://{parsed.host}{port}"
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.rpartition('@')[2].lower()}"
 
 
 def robots_url(url: str) -> str:
