@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import gzip
 import json
+import random
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fault_site import FaultHandler, FaultSite, Writer, answer, status
 
-from pipeline.errors import FetchError
+from pipeline.errors import (
+    BudgetExceeded,
+    FetchError,
+    LimitExceeded,
+    RobotsDisallowed,
+    UnexpectedContent,
+)
 from pipeline.fetch import (
     Fetcher,
     FetchPolicy,
@@ -23,6 +35,9 @@ from pipeline.fetch import (
     build_client,
     write_exchange,
 )
+from pipeline.fetch.client import parse_retry_after
+from pipeline.fetch.transport import PerHostTransport
+from pipeline.models import Source
 
 # Retries wait milliseconds here, so an error status costs no real backoff.
 FAST = FetchPolicy(backoff_base=0.001, backoff_cap=0.005, read_timeout=2.0, total_timeout=5.0)
@@ -162,7 +177,9 @@ def test_replay_miss_names_the_request(tmp_path: Path) -> None:
         async with build_client(transport) as client:
             await Fetcher(client).get("https://example.org/b")
 
-    with pytest.raises(FetchError, match=re.escape("no recorded exchange for GET https://example.org/b")):
+    with pytest.raises(
+        FetchError, match=re.escape("no recorded exchange for GET https://example.org/b")
+    ):
         asyncio.run(run())
 
 
@@ -192,3 +209,233 @@ def test_replayed_status_and_headers_come_back(tmp_path: Path) -> None:
     assert response.status_code == 410
     assert response.headers["etag"] == '"v1"'
     assert response.text == "gone"
+
+
+# --- retries, budgets, robots.txt, limits, pools (against FaultSite on 127.0.0.1) -------------
+
+
+@pytest.fixture
+def site() -> Iterator[FaultSite]:
+    server = FaultSite().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sequence(*writers: Writer) -> Writer:
+    """Each request gets the next writer; the last one repeats."""
+    calls = {"n": 0}
+
+    def write(handler: FaultHandler) -> None:
+        index = min(calls["n"], len(writers) - 1)
+        calls["n"] += 1
+        writers[index](handler)
+
+    return write
+
+
+class Sleeps:
+    """Records the waits a fetcher asks for instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def run_fetch(url: str, policy: FetchPolicy = FAST, sleep: Sleeps | None = None, **kw: Any) -> Any:
+    async def go() -> Any:
+        async with build_client(policy=policy) as client:
+            fetcher = Fetcher(client, policy=policy, sleep=sleep or Sleeps(), **kw)
+            return fetcher, await fetcher.get(url)
+
+    return asyncio.run(go())
+
+
+def test_a_503_then_200_is_retried(site: FaultSite) -> None:
+    site.set("/flaky", sequence(status(503), answer(b"<html>ok</html>")))
+    sleeps = Sleeps()
+    fetcher, page = run_fetch(f"{site.url}/flaky", sleep=sleeps)
+    assert (page.status, page.body) == (200, b"<html>ok</html>")
+    assert site.asked("/flaky") == 2 and fetcher.stats.retries == 1 and len(sleeps.waits) == 1
+
+
+def test_retry_after_seconds_are_waited_for(site: FaultSite) -> None:
+    site.set("/limited", sequence(status(429, {"retry-after": "3"}), answer(b"<html>ok</html>")))
+    sleeps = Sleeps()
+    _, page = run_fetch(f"{site.url}/limited", policy=FetchPolicy(max_retry_after=5), sleep=sleeps)
+    assert page.status == 200 and sleeps.waits == [3.0]
+
+
+def test_retry_after_as_an_http_date() -> None:
+    now = 1_700_000_000.0
+    date = email.utils.formatdate(now + 42, usegmt=True)
+    assert parse_retry_after(date, now=now) == pytest.approx(42)
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap(site: FaultSite) -> None:
+    site.set("/down", status(500))
+    policy = FetchPolicy(max_attempts=6, backoff_base=1.0, backoff_cap=8.0)
+    sleeps = Sleeps()
+    with pytest.raises(FetchError, match=r"/down: HTTP 500 \(after 6 attempts\)"):
+        run_fetch(f"{site.url}/down", policy=policy, sleep=sleeps, rng=random.Random(7))
+    assert len(sleeps.waits) == 5
+    for wait, ceiling in zip(sleeps.waits, [1, 2, 4, 8, 8], strict=True):
+        assert ceiling / 2 <= wait <= ceiling
+    # Jitter: the waits are not the bare powers of two.
+    assert sleeps.waits != [1, 2, 4, 8, 8]
+
+
+def test_a_retry_after_longer_than_a_run_waits_fails_at_once(site: FaultSite) -> None:
+    site.set("/later", status(503, {"retry-after": "3600"}))
+    sleeps = Sleeps()
+    with pytest.raises(FetchError, match="Retry-After 3600 s is longer than the 2 s a run waits"):
+        run_fetch(f"{site.url}/later", policy=FetchPolicy(max_retry_after=2), sleep=sleeps)
+    assert site.asked("/later") == 1 and sleeps.waits == []
+
+
+def test_a_client_error_is_not_retried(site: FaultSite) -> None:
+    site.set("/gone", status(410))
+    with pytest.raises(FetchError, match=r"/gone: HTTP 410$"):
+        run_fetch(f"{site.url}/gone")
+    assert site.asked("/gone") == 1
+
+
+def test_the_source_time_budget_ends_the_retries(site: FaultSite) -> None:
+    site.set("/busy", status(503, {"retry-after": "1"}))
+    source = Source(
+        id="slow-source",
+        name="Slow",
+        kind="rss",
+        urls=(f"{site.url}/busy",),
+        options={"time_budget": 0.5},
+    )
+
+    async def go() -> None:
+        async with build_client(policy=FAST) as client:
+            fetcher = Fetcher(client, policy=FetchPolicy(max_attempts=10, max_retry_after=5))
+            with fetcher.source_scope(source):
+                await fetcher.get(f"{site.url}/busy")
+
+    started = time.monotonic()
+    with pytest.raises(
+        BudgetExceeded, match=r"^slow-source: .*/busy: HTTP 503 .*time budget of 0.5 s"
+    ):
+        asyncio.run(go())
+    assert time.monotonic() - started < 0.5 and site.asked("/busy") == 1
+
+
+def test_robots_txt_is_read_once_per_origin_and_obeyed(site: FaultSite) -> None:
+    site.set("/robots.txt", answer(b"User-agent: *\nDisallow: /private\n", "text/plain"))
+    site.set("/a", answer(b"<html>a</html>"))
+    site.set("/b", answer(b"<html>b</html>"))
+
+    async def go() -> Fetcher:
+        async with build_client(policy=FAST) as client:
+            fetcher = Fetcher(client, policy=FAST)
+            await asyncio.gather(fetcher.get(f"{site.url}/a"), fetcher.get(f"{site.url}/b"))
+            with pytest.raises(RobotsDisallowed, match=r"/private/x: disallowed by .*robots\.txt"):
+                await fetcher.get(f"{site.url}/private/x")
+            return fetcher
+
+    fetcher = asyncio.run(go())
+    assert site.asked("/robots.txt") == 1 and site.asked("/private/x") == 0
+    assert fetcher.stats.robots_skipped == 1
+
+
+def test_a_redirect_into_a_disallowed_path_is_not_followed(site: FaultSite) -> None:
+    site.set("/robots.txt", answer(b"User-agent: newswatch\nDisallow: /private\n", "text/plain"))
+    site.set("/moved", answer(b"", status=301, headers={"location": "/private/page"}))
+    with pytest.raises(RobotsDisallowed, match="/private/page"):
+        run_fetch(f"{site.url}/moved")
+    assert site.asked("/private/page") == 0
+
+
+def test_a_failing_robots_txt_keeps_the_host_uncrawled(site: FaultSite) -> None:
+    site.set("/robots.txt", status(503))
+    site.set("/page", answer(b"<html>page</html>"))
+    with pytest.raises(FetchError, match=r"/page: not fetched: .*/robots.txt could not be read"):
+        run_fetch(f"{site.url}/page")
+    assert site.asked("/page") == 0
+
+
+def test_crawl_delay_spaces_requests(site: FaultSite) -> None:
+    # The standard library's parser reads whole seconds only.
+    site.set("/robots.txt", answer(b"User-agent: *\nCrawl-delay: 1\n", "text/plain"))
+    site.set("/p", answer(b"<html>p</html>"))
+
+    async def go() -> float:
+        async with build_client(policy=FAST) as client:
+            fetcher = Fetcher(client, policy=FAST)
+            started = time.monotonic()
+            await asyncio.gather(*(fetcher.get(f"{site.url}/p") for _ in range(2)))
+            return time.monotonic() - started
+
+    assert asyncio.run(go()) >= 0.95
+
+
+def test_gzip_and_raw_deflate_bodies_are_inflated(site: FaultSite) -> None:
+    page = b"<html><body>" + b"<p>Hong Kong fintech news.</p>" * 200 + b"</body></html>"
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    deflated = raw.compress(page) + raw.flush()
+    site.set("/gz", answer(gzip.compress(page), headers={"content-encoding": "gzip"}))
+    site.set("/deflate", answer(deflated, headers={"content-encoding": "deflate"}))
+    assert run_fetch(f"{site.url}/gz")[1].body == page
+    assert run_fetch(f"{site.url}/deflate")[1].body == page
+
+
+def test_a_declared_length_over_the_cap_is_refused_unread(site: FaultSite) -> None:
+    site.set("/huge", answer(b"x" * 5000))
+    with pytest.raises(LimitExceeded, match="body of 5000 bytes declared, larger than 1000"):
+        run_fetch(f"{site.url}/huge", max_body_bytes=1000)
+
+
+def test_a_body_of_the_wrong_kind_names_url_and_kinds(site: FaultSite) -> None:
+    site.set("/api", answer(b"<html><title>Login</title></html>"))
+    site.set("/empty", answer(b"", "application/json"))
+
+    async def go(path: str, expect: str) -> None:
+        async with build_client(policy=FAST) as client:
+            await Fetcher(client, policy=FAST).get(f"{site.url}{path}", expect=expect)
+
+    with pytest.raises(UnexpectedContent, match=r"/api: answer is not JSON: HTML page"):
+        asyncio.run(go("/api", "json"))
+    with pytest.raises(UnexpectedContent, match=r"/empty: empty body \(HTTP 200"):
+        asyncio.run(go("/empty", "json"))
+
+
+def test_each_host_gets_its_own_small_pool(site: FaultSite) -> None:
+    other = FaultSite().start()
+    peak = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def slow(handler: FaultHandler) -> None:
+        with lock:
+            peak["now"] += 1
+            peak["max"] = max(peak["max"], peak["now"])
+        time.sleep(0.1)
+        with lock:
+            peak["now"] -= 1
+        handler.send(200, b"<html>ok</html>")
+
+    site.set("/slow", slow)
+    other.set("/slow", answer(b"<html>ok</html>"))
+    transport = PerHostTransport(per_host=2)
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=transport) as client:
+            fetcher = Fetcher(client, policy=FetchPolicy(per_host=2))
+            urls = [f"{site.url}/slow"] * 8 + [f"{other.url}/slow"] * 2
+            await asyncio.gather(*(fetcher.get(url) for url in urls))
+            assert transport.hosts == 2
+
+    try:
+        asyncio.run(go())
+    finally:
+        other.stop()
+    assert peak["max"] == 2

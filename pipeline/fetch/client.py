@@ -371,7 +371,7 @@ class Fetcher:
         current = url
         hops = [url]
         for _ in range(self.policy.max_redirects + 1):
-            await self._check_robots(current, scope, where)
+            await self._check_robots(current, scope, self._where(current, scope))
             answer = await self._with_retries(method, current, send_headers, json_body, scope)
             location = answer.headers.get("location")
             if answer.status not in REDIRECT_STATUSES or not location:
