@@ -12,6 +12,7 @@ from local_site import Answer, LocalSite, json_answer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.fetch import FetchPolicy
 from pipeline.run import IngestOptions, RunOutcome, run_once
 from pipeline.store import db, repo, schema
 
@@ -146,8 +147,12 @@ def stored(db_url: str) -> dict[str, tuple[str, set[str]]]:
         engine.dispose()
 
 
+# A down API is retried a few times before the fallback is read; here the waits are milliseconds.
+FAST_RETRIES = FetchPolicy(backoff_base=0.001, backoff_cap=0.01)
+
+
 def run(options: IngestOptions) -> RunOutcome:
-    return asyncio.run(run_once(options))
+    return asyncio.run(run_once(options, fetch_policy=FAST_RETRIES))
 
 
 def test_a_release_via_api_and_rss_is_one_article(
