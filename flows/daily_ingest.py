@@ -18,7 +18,7 @@ from prefect.states import State
 from prefect.tasks import Task
 
 from pipeline.alerts import deliver_pending
-from pipeline.errors import FetchError
+from pipeline.errors import FetchError, LimitExceeded
 from pipeline.ingest import Stages, discover_source, fetch_items, process_batch
 from pipeline.run import IngestOptions, RunOutcome, run_once
 
@@ -29,10 +29,13 @@ NETWORK_RETRY_DELAYS = [1, 5]
 
 
 async def is_network_fault(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry network faults only: a feed that is not XML will not become XML on a retry."""
+    """Retry network faults only: a feed that is not XML will not become XML on a retry, nor
+    will a body over the size limit or a redirect loop (the fetcher retried the rest already)."""
     # Async because the tasks are: in an event loop ``State.result()`` only returns a coroutine.
     try:
         await state.aresult()
+    except LimitExceeded:
+        return False
     except FetchError:
         return True
     except Exception:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.errors import FeedError, FetchError
+from pipeline.errors import FeedError, FetchError, LimitExceeded
 
 pytestmark = pytest.mark.flow
 
@@ -64,3 +64,10 @@ def test_the_network_tasks_use_the_network_fault_condition() -> None:
     for network_task in (discover_task, fetch_task):
         assert network_task.retries >= 1
         assert network_task.retry_condition_fn is is_network_fault
+
+
+def test_a_limit_exceeded_is_not_retried(prefect_harness: None) -> None:
+    # A body over the size cap or a redirect loop is the same on a retry.
+    calls, error = run_flaky_task(LimitExceeded("https://x.example/feed: more than 5 redirects"))
+    assert calls == [1]
+    assert isinstance(error, LimitExceeded)
