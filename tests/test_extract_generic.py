@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from pipeline.extract import extract_article
 
 HKT = timezone(timedelta(hours=8))
@@ -130,3 +132,39 @@ def test_the_day_in_the_url_dates_a_page_that_states_none() -> None:
     )
     undated = extract_article(html, "https://example.com/news/hkma-licences", fetched_at=FETCHED)
     assert undated.published_at is None
+
+
+@pytest.mark.parametrize(
+    ("meta_title", "heading", "expected"),
+    [
+        (
+            "HKMA grants first stablecoin licences | Markets | Example News",
+            "HKMA grants first stablecoin licences",
+            "HKMA grants first stablecoin licences",
+        ),
+        (
+            "金管局發出首批穩定幣牌照-財經ㅣ例子日報",
+            "金管局發出首批穩定幣牌照",
+            "金管局發出首批穩定幣牌照",
+        ),
+        (  # the heading is a different wording: the metadata title stands
+            "HKMA grants first stablecoin licences",
+            "First stablecoin licences granted",
+            "HKMA grants first stablecoin licences",
+        ),
+        (  # a title that merely starts like the heading is not a suffix
+            "HKMA grants first stablecoin licences to banks",
+            "HKMA grants first stablecoin licences",
+            "HKMA grants first stablecoin licences to banks",
+        ),
+    ],
+    ids=["site-and-section", "cjk-suffix", "other-wording", "longer-title"],
+)
+def test_a_site_suffix_is_cut_where_the_heading_ends(
+    meta_title: str, heading: str, expected: str
+) -> None:
+    html = _page(
+        f"<article><h1>{heading}</h1>{_paragraphs(BODY)}</article>",
+        head=f'<meta property="og:title" content="{meta_title}">',
+    )
+    assert extract_article(html, "https://example.com/a").title == expected

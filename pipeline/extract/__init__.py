@@ -50,6 +50,11 @@ log = logging.getLogger(__name__)
 ARTICLE_BODY_PREFERRED_BELOW = 0.5
 # A JSON-LD articleBody shorter than this is a teaser, not the article.
 MIN_ARTICLE_BODY_CHARS = 200
+# Headings compared with a metadata title to find its site or section suffix; the article's
+# own <h1> comes early, and pages with dozens of them (listings) are not articles anyway.
+MAX_HEADINGS_CHECKED = 3
+# What follows a headline in "Headline | Site", "Headline - Site", "Headline-정치ㅣ한국일보".
+_SUFFIX_STARTS = frozenset("|-–—:·»«ㅣ/")
 # "Published: 3 Nov 2025", "發佈日期：2025年11月3日": a label before the date.
 _DATE_LABEL = re.compile(r"^[^\d:：]{1,30}[:：]\s*")
 
@@ -90,6 +95,8 @@ def extract_article(
     # pruning for the body removes bylines and the dates in them.
     if title is None:
         title = _generic_title(tree)
+    elif by_selector is None or by_selector.found.title is None:
+        title = _without_suffix(title, tree)
     if published is None:
         published = _first_date([_generic_date(tree)], fetched_at)
     if published is None:
@@ -142,6 +149,18 @@ def _generic_title(tree: LexborHTMLParser) -> str | None:
             if text:
                 return text
     return None
+
+
+def _without_suffix(title: str, tree: LexborHTMLParser) -> str:
+    """``"Headline | Section | Site"`` → ``"Headline"`` when the page's heading says just that."""
+    spaced = " ".join(title.split())
+    for node in tree.css("h1")[:MAX_HEADINGS_CHECKED]:
+        heading = " ".join(node.text(deep=True).split())
+        if not heading or len(heading) >= len(spaced) or not spaced.startswith(heading):
+            continue
+        if spaced[len(heading) :].lstrip()[:1] in _SUFFIX_STARTS:
+            return heading
+    return title
 
 
 def _generic_date(tree: LexborHTMLParser) -> str | None:
