@@ -3,7 +3,7 @@
 What a request goes through, in order:
 
 1. robots.txt of its origin, read once per run (``pipeline/fetch/robots.py``); a disallowed URL
-   is skipped (``RobotsDisallowed``) and listed on its source's scope, never fetched;
+   is never fetched: ``RobotsDisallowed`` says so, and the ingest lists it on the source's report;
 2. a global slot and a slot of its host (small pools, see ``PerHostTransport``), and the
    minimum delay between two requests to that host (per source option, robots Crawl-delay);
 3. conditional headers (If-None-Match / If-Modified-Since) when the caller asks and the source
@@ -109,15 +109,13 @@ def build_client(
 
 @dataclass
 class SourceScope:
-    """One source's state in a run: its options for fetching, its time budget, what it skipped."""
+    """One source's state in a run: its options for fetching and its time budget."""
 
     source_id: str
     budget: float
     conditional: bool = True
     min_delay: float = 0.0
     started: float = field(default_factory=time.monotonic)
-    # URLs robots.txt kept from being fetched.
-    skipped: list[str] = field(default_factory=list)
 
     def remaining(self) -> float:
         """Seconds left of the budget."""
@@ -296,11 +294,6 @@ class Fetcher:
             yield scope
         finally:
             _SCOPE.reset(token)
-
-    def skipped(self, source_id: str) -> list[str]:
-        """URLs of ``source_id`` that robots.txt kept from being fetched in this run."""
-        scope = self._scopes.get(source_id)
-        return list(scope.skipped) if scope else []
 
     def new_validators(self, source_ids: Iterable[str] | None = None) -> list[NewValidators]:
         """Validators seen in this run (of the given sources only, when given)."""
@@ -607,8 +600,6 @@ class Fetcher:
                         self.set_min_delay(url, min(delay, self.policy.max_crawl_delay))
         if not rules.allows(url):
             self.stats.robots_skipped += 1
-            if scope is not None:
-                scope.skipped.append(url)
             raise RobotsDisallowed(
                 f"{where}: disallowed by {origin}/robots.txt for user agent "
                 f"{ROBOTS_AGENT!r}; not fetched"
