@@ -168,3 +168,16 @@ def test_a_site_suffix_is_cut_where_the_heading_ends(
         head=f'<meta property="og:title" content="{meta_title}">',
     )
     assert extract_article(html, "https://example.com/a").title == expected
+
+
+def test_the_article_headed_by_the_title_wins_over_the_next_story_loaded_below() -> None:
+    other = [line.replace("stablecoin", "insurance") + " More follows." for line in BODY * 2]
+    html = _page(
+        f"<article id='main'><h1>HKMA grants first stablecoin licences</h1>{_paragraphs(BODY)}"
+        f"</article><div class='next'><article><h1>Insurers face new AI rules</h1>"
+        f"{_paragraphs(other)}</article></div>",
+        head='<meta property="og:title" content="HKMA grants first stablecoin licences">',
+    )
+    article = extract_article(html, "https://example.com/a")
+    assert article.title == "HKMA grants first stablecoin licences"
+    assert article.text.split("\n\n") == BODY

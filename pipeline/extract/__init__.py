@@ -105,7 +105,7 @@ def extract_article(
         text = "\n\n".join(block.text for block in chosen_body)
     else:
         prune(tree)
-        text = "\n\n".join(block.text for block in main_content(tree))
+        text = "\n\n".join(block.text for block in main_content(tree, title))
         text = _prefer_article_body(text, structured.body)
     if not text.strip():
         raise ExtractError(f"{url}: no article text found (no selector, generic or JSON-LD body)")

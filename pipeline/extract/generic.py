@@ -78,15 +78,17 @@ class _Candidate:
     mass: float = 0.0  # from every paragraph below, undecayed
 
 
-def main_content(tree: LexborHTMLParser) -> list[Block]:
-    """The paragraphs of the page's main content (prune the tree first)."""
+def main_content(tree: LexborHTMLParser, title: str | None = None) -> list[Block]:
+    """The paragraphs of the page's main content (prune the tree first); ``title`` names the
+    article when the page holds several (the next story loaded below the first)."""
     body = tree.body
     if body is None:
         return []
     candidates = _score(body)
     if not candidates:
         return filter_blocks(blocks(body))
-    chosen = _choose(candidates)
+    scope = _titled_article(tree, title) if title else None
+    chosen = _choose(candidates, scope)
     found: list[Block] = []
     for node in _with_siblings(chosen, candidates):
         found.extend(blocks(node))
@@ -145,8 +147,38 @@ def _score(body: LexborNode) -> dict[int, _Candidate]:
     return candidates
 
 
-def _choose(candidates: dict[int, _Candidate]) -> LexborNode:
-    ranked = sorted(candidates.values(), key=lambda c: c.score, reverse=True)[:TOP_CANDIDATES]
+def _titled_article(tree: LexborHTMLParser, title: str) -> LexborNode | None:
+    """The ``<article>`` whose heading is the page's title, when the page has several."""
+    articles = tree.css("article")
+    if len(articles) < 2:
+        return None
+    wanted = " ".join(title.split())
+    for heading in tree.css("article h1, article h2"):
+        if " ".join(heading.text(deep=True).split()) != wanted:
+            continue
+        node = heading.parent
+        while node is not None and node.tag != "article":
+            node = node.parent
+        return node
+    return None
+
+
+def _inside(node: LexborNode, scope: LexborNode) -> bool:
+    target = scope.mem_id
+    while node is not None:
+        if node.mem_id == target:
+            return True
+        node = node.parent
+    return False
+
+
+def _choose(candidates: dict[int, _Candidate], scope: LexborNode | None = None) -> LexborNode:
+    ranked = sorted(candidates.values(), key=lambda c: c.score, reverse=True)
+    if scope is not None:
+        # Of several articles on the page, the one headed by the page's title is the article.
+        titled = [c for c in ranked if _inside(c.node, scope)]
+        ranked = titled or ranked
+    ranked = ranked[:TOP_CANDIDATES]
     best = max(ranked, key=_adjusted)
     # The body is often split into sibling sections (text, ad slot, text, each its own <div>):
     # when an ancestor holds much more prose than the best container, read the ancestor.
