@@ -80,6 +80,7 @@ PROSE_PARAGRAPH_CHARS = 150
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 
 _WORD_SEPARATORS = str.maketrans("_-", "  ")
+_ALL_WORDS = STRONG_WORDS | WEAK_WORDS
 _PAIR_HEADS = frozenset(w.split("-")[0] for w in STRONG_WORDS | WEAK_WORDS if "-" in w)
 
 
@@ -137,6 +138,8 @@ def furniture_verdict(value: str) -> str:
     # built only when a first half is there, which is rare.
     if not _PAIR_HEADS.isdisjoint(words):
         words += [f"{first}-{second}" for first, second in itertools.pairwise(words)]
+    elif _ALL_WORDS.isdisjoint(words):
+        return ""  # most values: one set test
     if not STRONG_WORDS.isdisjoint(words):
         return "strong"
     return "" if WEAK_WORDS.isdisjoint(words) else "weak"
