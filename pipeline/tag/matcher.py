@@ -4,7 +4,9 @@ and the text's sentences."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import string
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 import ahocorasick
 
@@ -20,12 +22,8 @@ from pipeline.tag.text import (
 from pipeline.tag.text import sentence_ends as read_sentence_ends
 from pipeline.taxonomy import Node, normalise, term_variants
 
-# What the automaton stores for one spelling of one term, as a plain tuple because the scan
-# reads it for every match: (node index, length, needs a left boundary, needs a right boundary,
-# is a short form, may take a plural "s", the NFKC form a case-sensitive term must show, the
-# node has short forms or a context rule). A sentence end is stored as an int instead (see
-# ``SENTENCE_END_KEYS``).
 _CJK = chr(CJK_START)
+_ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
 # pyahocorasick finds a node's child by a linear search over its children, in the order they
 # were added; at the root that search runs for nearly every character of an article. Children
 # for these characters are added first, most frequent in English news first, so a space or an
@@ -36,7 +34,19 @@ _ROOT_ORDER = " etaoinsrhldcumfpgwybvk,.-’x0j12q:9z5;()348'76\"/\n!?“”$%&+
 # The key that makes such a child holds an upper-case ASCII letter after it, which folded text
 # never contains, so the key itself is never found.
 _NEVER = "A"
-TermInfo = tuple[int, int, bool, bool, bool, bool, str | None, bool]
+_START = itemgetter(0)
+# What the automaton stores for a spelling, as plain tuples because the scan reads them for
+# every match: (length, needs a left boundary, needs a right boundary, terms), each term being
+# (node index, is a short form, may take a plural "s", the NFKC form a case-sensitive term must
+# show, rule). One spelling can be a term of one node and a short form of others ("AI"). A
+# sentence end is stored as an int instead (see ``SENTENCE_END_KEYS``).
+TermInfo = tuple[int, bool, bool, str | None, int]
+# The rule: what the scan does with a match besides keeping it. A short form counts only after
+# a full term of its node ended earlier in the text (else it names someone else): the scan
+# remembers which nodes it met in full. The matches of a node with a context rule, short forms
+# included, wait for the sentences to be known.
+PLAIN, NAMES, SHORT, CONTEXT = 0, 1, 2, 3
+KeyInfo = tuple[int, bool, bool, tuple[TermInfo, ...]]
 
 
 class Matcher:
@@ -46,9 +56,6 @@ class Matcher:
         """Build the automaton; matches name nodes by their position in ``nodes``."""
         self._topic = [node.kind == "topic" for node in nodes]
         self._context = [node.requires_context for node in nodes]
-        # Matches of these nodes need a second look (context, short forms after a full name):
-        # the scan sets them aside, so the rest skip that step.
-        self._special = [bool(node.requires_context or node.short_forms) for node in nodes]
         # Normalised term → node index, for names a source attaches to an article.
         self.lookup: dict[str, int] = {}
         # Latin and CJK terms and the sentence ends share one automaton, so an article is
@@ -60,19 +67,29 @@ class Matcher:
             self._add_node(position, node)
         for key, after in SENTENCE_END_KEYS.items():
             self._automaton.add_word(key, after)
+        # A character that starts a real key keeps its place among the root's children
+        # without its placeholder, whose child would only lengthen that node's search.
+        for char in _ROOT_ORDER:
+            placeholder = char + _NEVER
+            if any(key != placeholder for key in self._automaton.keys(char)):
+                self._automaton.remove_word(placeholder)
         self._automaton.make_automaton()
 
     def _add_node(self, position: int, node: Node) -> None:
         exact_terms = set(node.case_sensitive)
         topic = node.kind == "topic"
         for term in node.terms:
-            self._add_term(position, term, exact=term in exact_terms, short=False, plural=topic)
+            rule = CONTEXT if node.requires_context else NAMES if node.short_forms else PLAIN
+            self._add_term(
+                position, term, rule, exact=term in exact_terms, short=False, plural=topic
+            )
         # Surnames and other short forms are capitalised words: matched with their case.
         for term in node.short_forms:
-            self._add_term(position, term, exact=True, short=True, plural=False)
+            rule = CONTEXT if node.requires_context else SHORT
+            self._add_term(position, term, rule, exact=True, short=True, plural=False)
 
     def _add_term(
-        self, position: int, term: str, *, exact: bool, short: bool, plural: bool
+        self, position: int, term: str, rule: int, *, exact: bool, short: bool, plural: bool
     ) -> None:
         automaton = self._automaton
         for variant in term_variants(term):
@@ -81,17 +98,14 @@ class Matcher:
                 self.lookup.setdefault(key, position)
             info: TermInfo = (
                 position,
-                len(key),
-                is_word(key[0]),
-                is_word(key[-1]),
                 short,
                 plural,
                 normalise(variant, fold=False) if exact else None,
-                self._special[position],
+                rule,
             )
-            # One spelling can be a term of one node and a short form of others ("AI").
-            known: tuple[TermInfo, ...] = automaton.get(key, ())
-            automaton.add_word(key, (*known, info))
+            known: KeyInfo | None = automaton.get(key, None)
+            terms = (*known[3], info) if known else (info,)
+            automaton.add_word(key, (len(key), is_word(key[0]), is_word(key[-1]), terms))
 
     def find(self, text: str) -> tuple[dict[int, list[Match]], Sentences]:
         """Accepted matches per node index, in text order, and the text's sentences."""
@@ -145,7 +159,8 @@ class Matcher:
         On a tie a short form wins: its node was named in full earlier, so the article has
         defined the abbreviation ("authorized institutions (AIs)"). Returns text order.
         """
-        candidates.sort()
+        # By start alone: comparing whole tuples costs more, and the clusters sort their own.
+        candidates.sort(key=_START)
         # Most matches overlap nothing: only the clusters that do need the full rule.
         accepted: list[Match] = []
         keep = accepted.append
@@ -176,6 +191,20 @@ class Matcher:
 
     def _resolve_cluster(self, cluster: list[Match]) -> list[Match]:
         topic = self._topic
+        if len(cluster) == 2:
+            # Most clusters are a name and a term inside it: the rule below, spelled out.
+            first, second = cluster
+            if (first[0] - first[1], not first[3], first[0]) <= (
+                second[0] - second[1],
+                not second[3],
+                second[0],
+            ):
+                winner, loser = first, second
+            else:
+                winner, loser = second, first
+            if topic[winner[2]] or not topic[loser[2]] or winner[:2] == loser[:2]:
+                return [winner]
+            return cluster
         ordered = sorted(cluster, key=lambda c: (c[0] - c[1], not c[3], c[0]))
         base = min(c[0] for c in cluster)
         size = max(c[1] for c in cluster) - base
@@ -213,39 +242,92 @@ def _scan(
     ``out`` (or ``special``, for the nodes that need a second look), with offsets in ``text``,
     and the sentence ends it meets to ``ends``."""
     # This loop runs for every match and sentence end of every article: the word test is
-    # inlined (``is_word``), and offsets are mapped back only when folding changed them.
+    # inlined (``is_word``, with a set for the ASCII characters most neighbours are), and
+    # offsets are mapped back only when folding changed them.
     size = len(norm)
-    end_at = ends.append
-    for last, terms in automaton.iter(norm):
-        if terms.__class__ is int:
-            end_at(last + 1 - terms)
+    end_at, keep, keep_aside = ends.append, out.append, special.append
+    named: set[int] = set()
+    word, cjk = _ASCII_WORD, _CJK
+    for last, value in automaton.iter(norm):
+        if value.__class__ is int:
+            end_at(last + 1 - value)
             continue
-        first = terms[0]
-        start = last - first[1] + 1
-        end = last + 1
-        if first[2] and start:
+        length, left, right, terms = value
+        start = last - length + 1
+        if left and start:
             char = norm[start - 1]
-            if (char.isalnum() or char == "_") and char < _CJK:
+            if char in word or ("\x7f" < char < cjk and char.isalnum()):
                 continue
+        end = last + 1
         if mapping:
             low, high = mapping[0][start], mapping[1][last]
         else:
             low, high = start, end
-        glued = False
-        if first[3] and end < size:
+        if right and end < size:
             char = norm[end]
-            glued = (char.isalnum() or char == "_") and char < _CJK
-        for node, _, _, _, short, plural, exact, aside in terms:
+            if char in word or ("\x7f" < char < cjk and char.isalnum()):
+                # Only a plural "s" or a ticker glued on ("BitcoinBTC") can keep the match.
+                if char == "s" or text[high].isupper():
+                    _glued(terms, norm, mapping, text, (low, high, end), named, keep, keep_aside)
+                continue
+        for node, short, _, exact, rule in terms:
+            if rule == SHORT and node not in named:
+                continue
             if exact is not None:
                 found = text[low:high]
                 # Compare in NFKC form only when the raw text differs ("ＨＫＭＡ").
                 if found != exact and normalise(found, fold=False) != exact:
                     continue
-            if not glued:
-                (special if aside else out).append((low, high, node, short))
-            elif plural and norm[end] == "s" and (end + 1 == size or not is_word(norm[end + 1])):
-                (special if aside else out).append(
-                    (low, mapping[1][end] if mapping else end + 1, node, short)
-                )
-            elif text[high - 1].islower() and text[high].isupper():
-                (special if aside else out).append((low, high, node, short))
+            if not rule:
+                keep((low, high, node, short))
+            else:
+                _keep_by_rule((low, high, node, short), rule, named, keep, keep_aside)
+
+
+def _keep_by_rule(
+    match: Match,
+    rule: int,
+    named: set[int],
+    keep: Callable[[Match], None],
+    keep_aside: Callable[[Match], None],
+) -> None:
+    """Keep a match of a node whose terms have a rule (see ``PLAIN``)."""
+    if rule == CONTEXT:
+        keep_aside(match)
+        return
+    if rule == NAMES:
+        named.add(match[2])
+    keep(match)
+
+
+def _glued(
+    terms: tuple[TermInfo, ...],
+    norm: str,
+    mapping: tuple[list[int], list[int]] | None,
+    text: str,
+    span: tuple[int, int, int],
+    named: set[int],
+    keep: Callable[[Match], None],
+    keep_aside: Callable[[Match], None],
+) -> None:
+    """Keep the matches of a term that a word character follows: a topic's plural "s", or a
+    name a capital follows (scraped text glues ticker links to names: "BitcoinBTC"). ``span``
+    is the match in the text and where it ends in ``norm``."""
+    low, high, end = span
+    size = len(norm)
+    plural_end = (
+        norm[end] == "s" and (end + 1 == size or not is_word(norm[end + 1])),
+        mapping[1][end] if mapping else end + 1,
+    )
+    camel = text[high - 1].islower() and text[high].isupper()
+    for node, short, plural, exact, rule in terms:
+        if rule == SHORT and node not in named:
+            continue
+        if exact is not None:
+            found = text[low:high]
+            if found != exact and normalise(found, fold=False) != exact:
+                continue
+        if plural and plural_end[0]:
+            _keep_by_rule((low, plural_end[1], node, short), rule, named, keep, keep_aside)
+        elif camel:
+            _keep_by_rule((low, high, node, short), rule, named, keep, keep_aside)

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import replace
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from pipeline.models import Article, Tag
@@ -23,6 +23,7 @@ ATTACHED_CATEGORY = ("category", "topic", "feed-category")
 _SLUG_JUNK = re.compile(r"[\W_]+")
 _BY_ID = attrgetter("id")
 _BY_COUNT = attrgetter("count")
+_START = itemgetter(0)
 _LEADING_SPACE = re.compile(r"\s*")
 _new = object.__new__
 
@@ -167,7 +168,8 @@ class Tagger:
             if count < min_count[node]:
                 continue
             if node in merged:
-                found.sort()
+                # By start alone: one node never has two matches starting at one place.
+                found.sort(key=_START)
             parent = parent_of[node]
             if parent >= 0:
                 inherited = hits.get(parent)

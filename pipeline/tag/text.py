@@ -20,7 +20,8 @@ CJK_START = 0x2E80
 # automaton, so one pass over the text finds both the terms and the sentence ends.
 _LATIN_STOPS = ".!?"
 _CLOSERS = ("", *".!?\"'”’)]」』")
-_SPACES = " \n\t\r\u00a0\u3000"
+# A line break ends a sentence by itself: a stop before one needs no key of its own.
+_SPACES = " \t\r\u00a0\u3000"
 SENTENCE_END_KEYS: dict[str, int] = {
     stop + closer + space: 1 for stop in _LATIN_STOPS for closer in _CLOSERS for space in _SPACES
 }
@@ -31,6 +32,7 @@ _SENTENCE_ENDS = ahocorasick.Automaton()
 for _key, _after in SENTENCE_END_KEYS.items():
     _SENTENCE_ENDS.add_word(_key, _after)
 _SENTENCE_ENDS.make_automaton()
+_ASCII = bytes(range(128))
 # Each character's matching form, filled as characters are met (bounded by the code space).
 _CHAR_FORMS: dict[int, str] = {}
 
@@ -64,6 +66,23 @@ class Folded:
         if text.isascii():
             # ASCII is its own NFKC form, and folding ASCII never changes a length.
             self.folded = text.lower()
+            return
+        # English text is ASCII but for a few quotes, dashes or names. The properties that
+        # matter here, NFKC form and case, are then those of these few characters: an ASCII
+        # character next to a character that is in NFKC form alone and combines with nothing
+        # before it (combining class 0) stays in NFKC form (checked for every such pair), and
+        # when they also fold to themselves, folding is lower-casing the ASCII letters, which
+        # bytes do without a table look-up per character. Measured on the bench corpus: 0.21
+        # million instructions per article, against 0.58 for the whole text's NFKC check and
+        # casefold.
+        data = text.encode("utf-8", "surrogatepass")
+        others = data.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+        if (
+            others.casefold() == others
+            and unicodedata.is_normalized("NFKC", others)
+            and not any(map(unicodedata.combining, others))
+        ):
+            self.folded = data.lower().decode("utf-8", "surrogatepass")
             return
         if unicodedata.is_normalized("NFKC", text):
             folded = text.casefold()
@@ -106,13 +125,13 @@ class Folded:
 class Sentences:
     """The sentences of a text, as the offsets where they end, and the snippets cut from them."""
 
-    __slots__ = ("_snippets", "ends", "text")
+    __slots__ = ("_by_sentence", "ends", "text")
 
     def __init__(self, text: str, ends: list[int]) -> None:
         self.text = text
         self.ends = ends
-        # A parent tag shows its children's matches again: each snippet is cut once.
-        self._snippets: dict[object, str] = {}
+        # A parent tag shows its children's matches again: each short sentence is cut once.
+        self._by_sentence: dict[int, str] = {}
 
     def bounds(self, start: int, end: int) -> Span:
         """The sentence holding ``text[start:end]``; the sentences, when a term holds a stop
@@ -125,38 +144,72 @@ class Sentences:
             ends[after] if after < len(ends) else len(self.text),
         )
 
-    def evidence(self, found: list[Span], limit: int, synthetic: dict[int, str]) -> tuple[str, ...]:
-        """Distinct snippets of the sentences around the first of ``found``, at most ``limit``.
-
-        One snippet per sentence, even when a long one was cut around several matches; a
-        position in ``synthetic`` (a name the source attached) stands for itself.
-        """
+    def evidence(
+        self, found: list[Match], limit: int, synthetic: dict[int, str]
+    ) -> tuple[str, ...]:
+        """Distinct snippets of the sentences around the first of ``found`` (in text order), at
+        most ``limit``; a position in ``synthetic`` (a name the source attached) stands for
+        itself."""
         ends = self.ends
         count = len(ends)
-        cache = self._snippets
+        by_sentence = self._by_sentence
+        if len(found) == 1 and not synthetic:
+            # Most tags have one match: its sentence, without the bookkeeping below.
+            start, end = found[0][0], found[0][1]
+            index = bisect_right(ends, start)
+            high = ends[index] if index < count else len(self.text)
+            low = ends[index - 1] if index else 0
+            if high < end or high - low > SNIPPET_CHARS:
+                snippet: str | None = self._cut(*self.bounds(start, end), start, end)
+            else:
+                snippet = by_sentence.get(index)
+                if snippet is None:
+                    snippet = by_sentence[index] = self._cut(low, high, start, end)
+            return (snippet,) if snippet else ()
         snippets: list[str] = []
-        seen: set[object] = set()
-        sentence: object
+        previous = -1
         for start, end, _, _ in found:
             if synthetic and start in synthetic:
-                snippet: str | None = synthetic[start]
+                snippet = synthetic[start]
             else:
+                # Matches come in text order, so a sentence's matches follow each other: one
+                # snippet per sentence needs only the previous sentence's number.
                 index = bisect_right(ends, start)
-                if index < count and ends[index] < end:
+                if index == previous:
+                    continue
+                previous = index
+                high = ends[index] if index < count else len(self.text)
+                if high < end:
                     # The term holds a stop ("GenA.I. Sandbox"): the sentences it spans.
-                    low, high = sentence = self.bounds(start, end)
+                    return self._evidence_across(found, limit, synthetic)
+                low = ends[index - 1] if index else 0
+                if high - low <= SNIPPET_CHARS:
+                    # A short sentence is its own snippet, whichever tag's match asks for it.
+                    snippet = by_sentence.get(index)
+                    if snippet is None:
+                        snippet = by_sentence[index] = self._cut(low, high, start, end)
                 else:
-                    sentence = index
-                    low = ends[index - 1] if index else 0
-                    high = ends[index] if index < count else len(self.text)
+                    snippet = self._cut(low, high, start, end)
+            if snippet and snippet not in snippets:
+                snippets.append(snippet)
+                if len(snippets) == limit:
+                    break
+        return tuple(snippets)
+
+    def _evidence_across(
+        self, found: list[Match], limit: int, synthetic: dict[int, str]
+    ) -> tuple[str, ...]:
+        """``evidence`` when a match spans sentences: each span's sentences are one unit."""
+        snippets: list[str] = []
+        seen: set[Span] = set()
+        for start, end, _, _ in found:
+            snippet = synthetic.get(start) if synthetic else None
+            if snippet is None:
+                sentence = self.bounds(start, end)
                 if sentence in seen:
                     continue
                 seen.add(sentence)
-                # A short sentence is its own snippet, whichever tag's match asks for it.
-                key = sentence if high - low <= SNIPPET_CHARS else (start, -end)
-                snippet = cache.get(key)
-                if snippet is None:
-                    snippet = cache[key] = self._cut(low, high, start, end)
+                snippet = self._cut(*sentence, start, end)
             if snippet and snippet not in snippets:
                 snippets.append(snippet)
                 if len(snippets) == limit:
