@@ -55,6 +55,8 @@ REPO = Path(__file__).resolve().parents[1]
 EVAL_PAGES = Path(os.environ.get("NEWSWATCH_EVAL_PAGES", REPO.parent / "shared" / "eval" / "pages"))
 HKMA_FIXTURES = REPO / "fixtures" / "http" / "www.hkma.gov.hk"
 LABELS = ("en", "zh-hant", "zh-hans", "other")
+# Passes over the samples per detector; the fastest counts (the first pays for cold caches).
+TIMED_PASSES = 2
 # A lead paragraph or a feed summary: detectors that need context show it here.
 SHORT_CHARS = 200
 # Pages that declare English but are written in another language (read to check): every
@@ -238,10 +240,12 @@ def evaluate(
 ) -> tuple[Counter[str], Counter[str], float, list[str]]:
     """Right answers per label, samples per label, CPU seconds, and what it got wrong."""
     texts = [s.text[:chars] for s in samples]
-    detect(texts[0])  # models load on first use; loading is reported apart
-    start = time.process_time()
-    answers = [detect(text) for text in texts]
-    seconds = time.process_time() - start
+    detect(texts[0])  # models load on first use
+    seconds = float("inf")
+    for _ in range(TIMED_PASSES):
+        start = time.process_time()
+        answers = [detect(text) for text in texts]
+        seconds = min(seconds, time.process_time() - start)
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
     wrong = []
