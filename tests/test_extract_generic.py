@@ -170,6 +170,17 @@ def test_a_site_suffix_is_cut_where_the_heading_ends(
     assert extract_article(html, "https://example.com/a").title == expected
 
 
+def test_a_site_name_set_in_the_page_header_h1_is_not_taken_for_the_headline() -> None:
+    title = "Example News - HKMA grants first stablecoin licences to two banks and a tech firm"
+    html = (
+        "<html><head>"
+        f'<meta property="og:title" content="{title}"></head><body>'
+        "<header><h1 class='logo'>Example News</h1></header>"
+        f"<main><article>{_paragraphs(BODY)}</article></main></body></html>"
+    )
+    assert extract_article(html, "https://example.com/a").title == title
+
+
 def test_the_article_headed_by_the_title_wins_over_the_next_story_loaded_below() -> None:
     other = [line.replace("stablecoin", "insurance") + " More follows." for line in BODY * 2]
     html = _page(

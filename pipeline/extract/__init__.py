@@ -158,7 +158,12 @@ def _without_suffix(title: str, tree: LexborHTMLParser) -> str:
         heading = " ".join(node.text(deep=True).split())
         if not heading or len(heading) >= len(spaced) or not spaced.startswith(heading):
             continue
-        if spaced[len(heading) :].lstrip()[:1] in _SUFFIX_STARTS:
+        rest = spaced[len(heading) :].lstrip()
+        # A site name set in a page-header <h1> also starts "Site - Headline": a heading
+        # shorter than the rest counts only inside the article.
+        if rest[:1] in _SUFFIX_STARTS and (
+            len(heading) >= len(rest) or _inside(node, ("article", "main"))
+        ):
             return heading
     return title
 
