@@ -192,3 +192,17 @@ def test_the_article_headed_by_the_title_wins_over_the_next_story_loaded_below()
     article = extract_article(html, "https://example.com/a")
     assert article.title == "HKMA grants first stablecoin licences"
     assert article.text.split("\n\n") == BODY
+
+
+def test_body_blocks_each_wrapped_in_layout_boxes_between_ad_slots_are_read_whole() -> None:
+    def block(lines: list[str]) -> str:
+        return (
+            "<div class='flex flex-col'><div class='w-full'><div class='px-24'>"
+            f"{_paragraphs(lines)}</div></div></div>"
+        )
+
+    # The second block holds too little to make the article worth widening to.
+    last = "The first licensed stablecoins are expected to be issued early next year, it said."
+    ad = "<div class='commercial' data-format='banner'></div>"
+    html = _page(f"<article>{block(BODY)}{ad}{block([last])}</article>")
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == [*BODY, last]

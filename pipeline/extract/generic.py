@@ -58,6 +58,9 @@ SIBLING_PARAGRAPH_CHARS = 80
 SIBLING_MAX_LINK_DENSITY = 0.25
 # …and so is a box of at most this many paragraphs that reads as prose (a standfirst).
 SIBLING_MAX_PARAGRAPHS = 2
+# Layout boxes wrapping the chosen container and nothing else, climbed to find its siblings;
+# three covers the flex/grid nesting of the pages measured.
+WRAPPER_LEVELS = 3
 # In the chosen container, a paragraph this link-heavy is a list of links, not prose…
 MAX_LINK_DENSITY = 0.5
 # …and so is a short one with any links at all, unless it is a heading or ends a sentence.
@@ -224,16 +227,32 @@ def _link_chars(node: LexborNode) -> int:
 
 
 def _with_siblings(chosen: LexborNode, candidates: dict[int, _Candidate]) -> list[LexborNode]:
-    """The chosen container and, in page order, the siblings that continue the body."""
-    parent = chosen.parent
-    if parent is None or chosen.tag in ("article", "main", "body"):
+    """The chosen container and, in page order, the siblings that continue the body: its own,
+    or those of the wrappers around it that hold nothing else (a body split into blocks, each
+    wrapped in layout boxes, with ad slots between)."""
+    if chosen.tag in ("article", "main", "body"):
         return [chosen]
-    best = candidates[chosen.mem_id].score
+    own = candidates[chosen.mem_id]
+    level = chosen
+    for _ in range(WRAPPER_LEVELS):
+        parent = level.parent
+        wrapper = candidates.get(parent.mem_id) if parent is not None else None
+        if (
+            parent is None
+            or wrapper is None
+            or parent.tag in ("article", "main", "body", "html")
+            or wrapper.mass > own.mass
+        ):
+            break
+        level = parent
+    parent = level.parent
+    if parent is None:
+        return [chosen]
     kept: list[LexborNode] = []
     for sibling in parent.iter():
-        if sibling.mem_id == chosen.mem_id:
+        if sibling.mem_id == level.mem_id:
             kept.append(chosen)
-        elif _continues_body(sibling, candidates, best):
+        elif _continues_body(sibling, candidates, own.score):
             kept.append(sibling)
     return kept
 
