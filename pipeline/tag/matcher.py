@@ -117,7 +117,7 @@ class Matcher:
             _scan(self._automaton, folded.folded, folded.mapping, text, candidates, special, ends)
         if not folded.same_ends:
             ends = read_sentence_ends(text)
-        sentences = Sentences(text, ends)
+        sentences = Sentences(text, ends, plain=folded.plain)
         if special:
             # The folded text is already normalised wherever its offsets are the text's.
             source = text if folded.mapping is not None else folded.folded

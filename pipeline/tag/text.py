@@ -32,7 +32,7 @@ _SENTENCE_ENDS = ahocorasick.Automaton()
 for _key, _after in SENTENCE_END_KEYS.items():
     _SENTENCE_ENDS.add_word(_key, _after)
 _SENTENCE_ENDS.make_automaton()
-_ASCII = bytes(range(128))
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 # Each character's matching form, filled as characters are met (bounded by the code space).
 _CHAR_FORMS: dict[int, str] = {}
 
@@ -55,28 +55,32 @@ class Folded:
     """The text folded for matching, with a map back to the original offsets when they differ.
 
     ``same_ends`` says the folded text has its sentence ends where the text has them, so the
-    matcher's pass over it finds them; otherwise they are read from the text itself.
+    matcher's pass over it finds them; otherwise they are read from the text itself. ``plain``
+    says its only whitespace is single spaces and line breaks, so a sentence is on one line
+    once stripped.
     """
 
-    __slots__ = ("folded", "mapping", "same_ends")
+    __slots__ = ("folded", "mapping", "plain", "same_ends")
 
     def __init__(self, text: str) -> None:
         self.mapping: tuple[list[int], list[int]] | None = None
         self.same_ends = True
+        data = text.encode("utf-8", "surrogatepass")
+        # Every character but printable ASCII and line breaks: in English text, a few quotes,
+        # dashes or names.
+        others = data.translate(None, _PLAIN_ASCII).decode("utf-8", "surrogatepass")
+        self.plain = others.isprintable() and "  " not in text
         if text.isascii():
             # ASCII is its own NFKC form, and folding ASCII never changes a length.
             self.folded = text.lower()
             return
-        # English text is ASCII but for a few quotes, dashes or names. The properties that
-        # matter here, NFKC form and case, are then those of these few characters: an ASCII
-        # character next to a character that is in NFKC form alone and combines with nothing
-        # before it (combining class 0) stays in NFKC form (checked for every such pair), and
-        # when they also fold to themselves, folding is lower-casing the ASCII letters, which
-        # bytes do without a table look-up per character. Measured on the bench corpus: 0.21
-        # million instructions per article, against 0.58 for the whole text's NFKC check and
-        # casefold.
-        data = text.encode("utf-8", "surrogatepass")
-        others = data.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+        # The properties that matter here, NFKC form and case, are then those of these few
+        # characters: an ASCII character next to a character that is in NFKC form alone and
+        # combines with nothing before it (combining class 0) stays in NFKC form (checked for
+        # every such pair), and when they also fold to themselves, folding is lower-casing the
+        # ASCII letters, which bytes do without a table look-up per character. Measured on the
+        # bench corpus: 0.21 million instructions per article, against 0.58 for the whole
+        # text's NFKC check and casefold.
         if (
             others.casefold() == others
             and unicodedata.is_normalized("NFKC", others)
@@ -125,11 +129,13 @@ class Folded:
 class Sentences:
     """The sentences of a text, as the offsets where they end, and the snippets cut from them."""
 
-    __slots__ = ("_by_sentence", "ends", "text")
+    __slots__ = ("_by_sentence", "ends", "plain", "text")
 
-    def __init__(self, text: str, ends: list[int]) -> None:
+    def __init__(self, text: str, ends: list[int], *, plain: bool = False) -> None:
         self.text = text
         self.ends = ends
+        # The text's only whitespace is single spaces and line breaks (see ``Folded``).
+        self.plain = plain
         # A parent tag shows its children's matches again: each short sentence is cut once.
         self._by_sentence: dict[int, str] = {}
 
@@ -222,9 +228,10 @@ class Sentences:
         text = self.text
         if high - low <= SNIPPET_CHARS:
             sentence = text[low:high].strip()
-            # Only a space separates words (any other whitespace is not printable): the
-            # sentence is already on one line, and splitting it into words would cost more.
-            if sentence.isprintable() and "  " not in sentence:
+            # A line break ends a sentence, so it is at most at the edges. When single spaces
+            # are the only other whitespace (any other is not printable), the sentence is
+            # already on one line, and splitting it into words would cost more.
+            if self.plain or (sentence.isprintable() and "  " not in sentence):
                 return sentence
             return " ".join(sentence.split())
         while low < high and text[low].isspace():
