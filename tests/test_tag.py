@@ -64,6 +64,7 @@ EXPECTED_000 = {
     "liquidity-management",  # "global liquidity management pilots"
     "new-energy",  # "China's new energy sector"
     "going-global",  # "help Chinese businesses operate internationally"
+    "regulation",  # "regulated AI", "Hong Kong regulators"
 }
 
 EXPECTED_002 = {
@@ -82,6 +83,7 @@ EXPECTED_002 = {
     "china-financial-leasing",
     "hk-ai-governance-2025-update",
     "nemko-digital",
+    "hk-budget-2025-26",  # "the 2025–26 budget"
     "hong-kong",
     "singapore",
     "mainland-china",
@@ -123,6 +125,7 @@ EXPECTED_002 = {
     "liquidity-management",  # "leveraging AI for valuation and liquidity"
     "startups",  # "incentivizing startups"
     "trading",  # "crypto trading", "trading strategies"
+    "regulation",  # "regulatory framework", "Regulators have also prioritized"
 }
 
 
