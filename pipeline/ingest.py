@@ -33,6 +33,7 @@ from pipeline.errors import BudgetExceeded, ExtractError, NewswatchError, Robots
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.fetch import Fetcher, save_validators
 from pipeline.fetch.charset import page_markup
+from pipeline.fetch.content import Expect
 from pipeline.models import Article, Lead, Page, Source, TaggedArticle
 from pipeline.sources import body_html_of, discover, notes_of
 from pipeline.store import repo
@@ -203,7 +204,7 @@ async def fetch_items(items: Sequence[Planned], fetcher: Fetcher) -> list[Fetche
         if item.action not in ("fetch", "update") or item.fetch_url is None:
             return Fetched(item)
         # The article page itself must be HTML; a body endpoint (SFC JSON) is read by its adapter.
-        expect = "html" if item.fetch_url == item.lead.url else None
+        expect: Expect | None = "html" if item.fetch_url == item.lead.url else None
         try:
             with fetcher.source_scope(item.source):
                 page = await fetcher.get(item.fetch_url, expect=expect)

@@ -46,7 +46,7 @@ from pipeline.errors import (
     LimitExceeded,
     RobotsDisallowed,
 )
-from pipeline.fetch.content import check_content
+from pipeline.fetch.content import Expect, check_content
 from pipeline.fetch.policy import (
     INFLATE_STEP_BYTES,
     MAX_BODY_BYTES,
@@ -316,7 +316,7 @@ class Fetcher:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        expect: str | None = None,
+        expect: Expect | None = None,
         conditional: bool = False,
     ) -> Page:
         """GET ``url``; ``expect`` (feed, xml, json, html) checks the body's kind; with
@@ -329,7 +329,7 @@ class Fetcher:
             "GET", url, headers=headers, expect=expect, conditional=conditional
         )
 
-    async def post_json(self, url: str, payload: Any, *, expect: str | None = None) -> Page:
+    async def post_json(self, url: str, payload: Any, *, expect: Expect | None = None) -> Page:
         """POST ``payload`` as JSON to ``url``."""
         return await self._request("POST", url, json_body=payload, expect=expect)
 
@@ -345,7 +345,7 @@ class Fetcher:
         *,
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
-        expect: str | None = None,
+        expect: Expect | None = None,
         conditional: bool = False,
     ) -> Page:
         scope = _SCOPE.get()

@@ -14,8 +14,8 @@ from typing import Literal
 from pipeline.errors import UnexpectedContent
 from pipeline.models import Page
 
+# What an adapter can ask a body to be.
 Expect = Literal["feed", "xml", "json", "html"]
-EXPECTED = ("feed", "xml", "json", "html")
 # Enough to pass an XML declaration, comments and a doctype to reach the root element.
 SNIFF_BYTES = 4096
 GZIP_MAGIC = b"\x1f\x8b"
@@ -59,7 +59,7 @@ def sniff(body: bytes) -> str:
     return "xml"
 
 
-def _accepts(expect: str, seen: str, media_type: str) -> bool:
+def _accepts(expect: Expect, seen: str, media_type: str) -> bool:
     if expect == "feed":
         return seen in ("xml", "json")
     if expect == "xml":
@@ -70,7 +70,7 @@ def _accepts(expect: str, seen: str, media_type: str) -> bool:
     return seen in ("html", "xml") or (seen == "other" and "html" in media_type)
 
 
-def check_content(page: Page, expect: str | None, where: str) -> None:
+def check_content(page: Page, expect: Expect | None, where: str) -> None:
     """Raise ``UnexpectedContent`` naming ``where`` when ``page`` is not the ``expect`` kind."""
     if expect is None or page.status == 304:
         return
