@@ -105,6 +105,35 @@ MAX_LABEL_CHARS = 60
 # Ticker widgets glue a symbol and price change onto a name: "BitcoinBTC--", "EthereumETH+2.35%".
 _TICKER = re.compile(r"\b([A-Z][a-z]{2,})[A-Z]{2,6}(?:--|[+\-−]\d+(?:\.\d+)?%)")
 
+# Lines of publication metadata printed above or below a body: "Published Jun 05, 2026 • 3
+# minute read", "Last updated 6 hours ago", "Lesezeit: 2 Min.", "Stand: 28. April 2023, 05:00
+# Uhr", "發佈時間：2025年11月3日 16:30". Such a line holds a number, at least one of the labels
+# and nothing but labels and the words of dates; a bare date ("20 November 2025", a release's
+# sign-off) is left alone. The length bound keeps sentences out of reach.
+MAX_META_LINE_CHARS = 80
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_META_LABELS = _word_set(
+    "published updated posted modified ago min mins minute minutes hour hours hr hrs read "
+    "reading duration stand publiziert aktualisiert veröffentlicht zuletzt uhr lesezeit "
+    "lesedauer 发布 發布 發佈 发布时间 發布時間 發佈時間 更新 更新时间 更新時間 时间 時間 "
+    "小时前 小時前 分钟前 分鐘前 天前"
+)
+_DATE_WORDS = _word_set(
+    "last day days week weeks time am pm a p m at on by um gmt utc hkt bst est edt jan "
+    "feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
+    "august september october november december monday tuesday wednesday thursday friday "
+    "saturday sunday mon tue wed thu fri sat sun today yesterday januar februar märz mai "
+    "juni juli oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag "
+    "heute gestern 年 月 日 時 分 上午 下午 星期一 星期二 星期三 星期四 星期五 星期六 星期日"
+)
+_META_WORDS = _META_LABELS | _DATE_WORDS
+_META_TOKEN = re.compile(r"[^\W\d_]+")
+
 # Feeds re-escape text a CMS already escaped; twice is the most seen, a third round is spare.
 MAX_UNESCAPE_ROUNDS = 3
 
@@ -189,8 +218,18 @@ def clean_text(text: str) -> str:
             skipping_related = False
         if short and _BOILERPLATE.fullmatch(line):
             continue
+        if len(line) <= MAX_META_LINE_CHARS and _is_meta_line(line):
+            continue
         kept.append(line)
     return "\n\n".join(kept)
+
+
+def _is_meta_line(line: str) -> bool:
+    """A line that only says when, how long ago or how long to read ("3 minute read")."""
+    if not any(ch.isdigit() for ch in line):
+        return False
+    words = _META_TOKEN.findall(line.lower())
+    return not _META_LABELS.isdisjoint(words) and all(word in _META_WORDS for word in words)
 
 
 def _unescape(text: str) -> str:

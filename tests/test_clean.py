@@ -133,6 +133,36 @@ def test_a_short_label_repeated_around_ad_slots_is_dropped() -> None:
     assert clean_text(twice) == twice
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Published Jun 05, 2026 • 3 minute read",
+        "Last updated 6 hours ago",
+        "4 minute read",
+        "Updated: 4:30 p.m. HKT, Nov 3, 2025",
+        "Lesezeit: 2 Min.",
+        "Stand: 28. April 2023, 05:00 Uhr",
+        "發佈時間：2025年11月3日 16:30",
+        "3小時前",
+    ],
+)
+def test_publication_metadata_lines_are_removed(line: str) -> None:
+    assert clean_text(f"{line}\n\n{PARAGRAPH}") == PARAGRAPH
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "20 November 2025",  # a release's dated sign-off
+        "Updated rules take effect on 1 March 2026.",
+        "Last year 3 in 10 firms read the guidance.",
+        "Published figures show 12 banks joined the pilot.",
+    ],
+)
+def test_dates_and_sentences_with_metadata_words_are_kept(line: str) -> None:
+    assert clean_text(f"{PARAGRAPH}\n\n{line}") == f"{PARAGRAPH}\n\n{line}"
+
+
 def test_related_block_titles_are_dropped_until_prose_resumes() -> None:
     text = (
         f"{PARAGRAPH}\n\nRelated articles\n\nSFC licenses two more crypto exchanges\n\n"
