@@ -30,6 +30,7 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
     r"(?:subscribe|sign up|register)\b.{0,60}\b(?:newsletter|updates|alerts|our mailing list)\b.*",
     r"(?:get|receive) (?:our|the) .{0,40}newsletter.*",
     r"subscribe(?: now| today)?[.!]?",
+    r"newsletters?",
     # "related" and "read more" headings whose links were already dropped
     r"related (?:articles?|posts?|stories|news|content|reading|topics)\s*:?",
     r"(?:read more|read also|see also|more on this|you may also like)\s*:?",
@@ -55,6 +56,9 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
     r"(?:this (?:web)?site|we) uses? cookies\b.*",
     r"(?:accept|allow|manage)(?: all)? cookies\b.*",
     r"cookie (?:policy|settings|preferences|notice)\b.*",
+    # short credit and copyright lines ("© Rolf Zoellner/imago", "Copyright: Project Syndicate")
+    r"(?:©|\(c\)).*",
+    r"copyright\s*[:©].*",
     # image credits and captions that are not article text
     r"(?:featured )?image credit\s*:.*",
     r"(?:image|photo|picture|photograph|illustration)s?\s*:.*",

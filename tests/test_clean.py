@@ -54,6 +54,9 @@ PARAGRAPH = "The HKMA announced the second phase of its stablecoin sandbox on Mo
         "data. As of November 2023, Foresight Ventures is a majority investor of The Block, and "
         "it invests in other companies in the crypto space as well; the newsroom is separate.",
         "Copyright © 2025 Fintech News Hong Kong",
+        "© Rolf Zoellner/imago",
+        "Copyright: Project Syndicate, 2025",
+        "Newsletter",
         # end-of-release markers
         "End",
         "- Ends -",
