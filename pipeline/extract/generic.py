@@ -6,10 +6,13 @@ After ``boilerplate.prune`` has removed page furniture:
    directly) earns points from its length and commas, scaled down by its link density; the
    points go to its parent, less to its grandparent and great-grandparent (Readability's
    scheme), and in full to every ancestor as its "mass" of prose.
-2. Choose the best-scoring container (link-heavy containers lose; content-like class names
-   win a little), widened to an ancestor holding much more prose when the body is split into
-   sections, but never past an ``<article>`` or ``<main>``.
-3. Read its paragraphs, dropping the title heading and link lists.
+2. Choose the best-scoring container (link-heavy containers and lists of other stories lose;
+   content-like class names win a little; of several ``<article>``s, the one headed by the
+   page's title), widened to an ancestor holding much more prose when the body is split into
+   sections, but never past an ``<article>`` or ``<main>`` nor into a list of other stories.
+3. Add the siblings that continue the body (a standfirst in its own box, a section after an ad
+   slot), also above layout boxes that wrap the container and nothing else.
+4. Read their paragraphs, dropping the title heading and link lists.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ ANCESTOR_SHARES = (1.0, 0.5, 1 / 3)
 CONTENT_CLASS_BONUS = 0.25
 # A candidate holding a list of other stories (TEASER_HEADLINES linked headlines or more) is
 # a river of excerpts or a page wrapping one, and weighs this much: its excerpts are prose and
-# together often outscore a short article.
+# together often outscore a short article. A quarter lets three paragraphs of article beat a
+# dozen excerpts, while a long body that links a few subheadings still wins against furniture.
 STORY_LIST_WEIGHT = 0.25
 # Candidates whose score × (1 - link density) is compared; the rest cannot win.
 TOP_CANDIDATES = 5
@@ -45,7 +49,7 @@ SPLIT_BODY_GAIN = 1.5
 WIDEN_LEVELS = 3
 # The text an ancestor adds must read like the body, not a river of teasers: headlines, bylines
 # and section names are links, so above this share of link text the extra is a list of stories.
-# A split body adds almost no links (measured under 0.1 on the evaluation pages).
+# A split body adds few links: its sections are prose like the rest.
 MAX_WIDEN_LINK_DENSITY = 0.25
 # …nor a list of stories whose excerpts are prose: this many more headlines that are links.
 # A body links a heading now and then; a list of other stories links every one.
