@@ -10,7 +10,9 @@ Stages, in the order they are consulted for each field (the first that finds a v
 
 The body comes from the selectors when they match, else from the generic finder, or from the
 JSON-LD ``articleBody`` when that is much longer than what the page shows (script-rendered or
-paywalled pages); when none finds any text the page raises ``ExtractError``.
+paywalled pages); when none finds any text the page raises ``ExtractError``. A metadata title
+loses the site or section suffix after the page's own heading ("Headline | Markets | Site"),
+and the language a page does not declare is detected from its text (``language.detect_lang``).
 """
 
 from __future__ import annotations
