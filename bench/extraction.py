@@ -5,16 +5,18 @@ pages beside it; ``NEWSWATCH_EVAL_PAGES`` points elsewhere), decompresses every 
 once, then runs each extractor over all of them and prints, side by side:
 
 - body token F1, precision and recall: macro-averaged over pages, a page with no output scoring
-  0. Tokens are lower-cased runs of letters and digits (``\\w``), except that every Han, kana
-  and CJK punctuation-free ideograph counts as a token of its own, because Chinese and Japanese
-  are written without spaces. The same tokeniser scores both tools;
+  0. Tokens are lower-cased runs of letters and digits (``\\w``), except that every Han
+  ideograph and kana counts as a token of its own, because Chinese and Japanese are written
+  without spaces. The same tokeniser scores both tools;
 - title exact-match rate, after NFKC and whitespace normalisation of both sides;
 - publication-date accuracy: the same calendar day as the ground truth, read in the ground
   truth's own UTC offset (trafilatura reports a date without a time, compared as it is), over
   the pages whose ground truth has a date;
 - pages/s: extraction only (HTML already in memory), on one core, per CPU-second of this process
   (``time.process_time``) so that other work on a shared machine does not skew the ratio, and
-  per wall-clock second for reference.
+  per wall-clock second for reference. The tools take turns pass by pass (``--repeat`` passes
+  each, the fastest counting), with garbage collected before each pass and not during it, as
+  ``timeit`` does, so that neither pays for the other's garbage.
 
 trafilatura runs with its defaults: ``bare_extraction(html, url=url, with_metadata=True)``,
 whose ``text`` is the main text (comments are kept apart in ``comments``, and not scored).
