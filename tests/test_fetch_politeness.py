@@ -5,6 +5,7 @@ User-Agent from settings, and pages in Big5 / GB18030 whatever their headers cla
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,67 @@ def test_chinese_pages_are_stored_as_written_whatever_they_declare(
     # Cleaning folds full-width punctuation; the characters themselves must be intact.
     assert text is not None and expected[:11] in text and expected[12:26] in text
     assert "\ufffd" not in text
+
+
+def listing_for(kind: str, base: str) -> tuple[str, bytes, str, str]:
+    """(path, body, content type, sources.toml lines) of a listing of ITEMS for ``kind``."""
+    links = [(base + path, title) for path, title in ITEMS]
+    if kind == "hkma_api":
+        records = [{"title": t, "link": u, "date": "2025-11-03"} for u, t in links]
+        body = json.dumps(
+            {
+                "header": {"success": True, "err_code": "0000", "err_msg": "No error found"},
+                "result": {"datasize": len(records), "records": records},
+            }
+        )
+        return "/api/press-releases", body.encode(), "application/json", ""
+    if kind == "sitemap":
+        entries = "".join(
+            f"<url><loc>{u}</loc><news:news><news:publication><news:name>Daily</news:name>"
+            "<news:language>en</news:language></news:publication>"
+            "<news:publication_date>2025-11-03T09:00:00+08:00</news:publication_date>"
+            f"<news:title>{t}</news:title></news:news></url>"
+            for u, t in links
+        )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            f"{entries}</urlset>"
+        )
+        return "/sitemap_news.xml", body.encode(), "application/xml", ""
+    cards = "".join(f'<div class="card"><a href="{u}">{t}</a></div>' for u, t in links)
+    body = f"<!doctype html><html><head><title>News</title></head><body>{cards}</body></html>"
+    selectors = '[source.selectors]\nitem = "div.card"\nlink = "a"'
+    return "/news/", body.encode(), "text/html; charset=utf-8", selectors
+
+
+@pytest.mark.parametrize("kind", ["hkma_api", "sitemap", "html_index"])
+def test_an_unchanged_listing_of_any_kind_costs_a_304(
+    kind: str, site: FaultSite, migrated_db_url: str, tmp_path: Path
+) -> None:
+    path, body, content_type, selectors = listing_for(kind, site.url)
+    for page_path, title in ITEMS:
+        site.set(page_path, answer(article_html(title)))
+    site.set(path, conditional(body, '"list-1"', content_type))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nid = "listing"\nname = "Listing"\nkind = "{kind}"\n'
+        f'urls = ["{site.url}{path}"]\n{selectors}\n',
+        encoding="utf-8",
+    )
+    opts = IngestOptions(
+        db_url=migrated_db_url,
+        sources_path=sources,
+        taxonomy_path=REPO / "taxonomy.toml",
+        alerts_path=REPO / "alerts.toml",
+    )
+    first = run(opts)
+    assert (first.status, first.reports["listing"].new) == ("completed", 2), first.as_dict()
+    site.server.requests.clear()
+    second = run(opts)
+    report = second.reports["listing"]
+    assert (second.status, report.found, report.new, report.error) == ("completed", 0, 0, None)
+    [asked] = [headers for _, p, headers in site.server.requests if p.startswith(path)]
+    assert asked["if-none-match"] == '"list-1"'
+    assert all(site.asked(page_path) == 0 for page_path, _ in ITEMS)
