@@ -93,8 +93,20 @@ def build_client(
 ) -> httpx.AsyncClient:
     """The run's ``httpx.AsyncClient``: a pool per host, or the given transport (replay, mock)."""
     policy = policy or FetchPolicy()
+    # Mounted rather than passed as ``transport``: httpx then still routes requests through the
+    # proxies the environment names (HTTPS_PROXY, NO_PROXY), which a custom transport disables.
+    routes: dict[str, Any] = (
+        {} if transport is not None else {"all://": PerHostTransport(policy.per_host)}
+    )
     return httpx.AsyncClient(
-        transport=transport or PerHostTransport(policy.per_host),
+        transport=transport,
+        mounts=routes,
+        # Hosts NO_PROXY lists use the client's own pool, shared: the Fetcher's per-host slots
+        # still hold each of them to ``per_host`` requests at a time.
+        limits=httpx.Limits(
+            max_connections=policy.global_concurrency,
+            max_keepalive_connections=policy.global_concurrency,
+        ),
         timeout=httpx.Timeout(
             connect=policy.connect_timeout,
             read=policy.read_timeout,
