@@ -36,7 +36,7 @@ from pipeline.fetch import (
     write_exchange,
 )
 from pipeline.fetch.client import parse_retry_after
-from pipeline.fetch.transport import PerHostTransport
+from pipeline.fetch.transport import PerHostTransport, environment_mounts
 from pipeline.models import Source
 
 # Retries wait milliseconds here, so an error status costs no real backoff.
@@ -439,3 +439,22 @@ def test_each_host_gets_its_own_small_pool(site: FaultSite) -> None:
     finally:
         other.stop()
     assert peak["max"] == 2
+
+
+def test_proxies_from_the_environment_still_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1,.gov.hk")
+
+    async def route(url: str) -> httpx.AsyncBaseTransport:
+        async with build_client() as client:
+            return client._transport_for_url(httpx.URL(url))
+
+    direct = asyncio.run(route("https://www.hkma.gov.hk/eng/"))
+    assert isinstance(direct, PerHostTransport)
+    assert isinstance(asyncio.run(route("http://127.0.0.1:8/x")), PerHostTransport)
+    proxied = asyncio.run(route("https://www.sfc.hk/en/"))
+    assert not isinstance(proxied, PerHostTransport)
+    monkeypatch.setenv("NO_PROXY", "*")
+    assert environment_mounts(PerHostTransport()) == {}

@@ -58,7 +58,7 @@ from pipeline.fetch.policy import (
 from pipeline.fetch.replay import ReplayMiss
 from pipeline.fetch.robots import ROBOTS_AGENT, RobotsRules, origin_of
 from pipeline.fetch.state import NewValidators, ValidatorStore
-from pipeline.fetch.transport import PerHostTransport
+from pipeline.fetch.transport import PerHostTransport, environment_mounts
 from pipeline.models import Page, Source
 
 __all__ = [
@@ -93,20 +93,15 @@ def build_client(
 ) -> httpx.AsyncClient:
     """The run's ``httpx.AsyncClient``: a pool per host, or the given transport (replay, mock)."""
     policy = policy or FetchPolicy()
-    # Mounted rather than passed as ``transport``: httpx then still routes requests through the
-    # proxies the environment names (HTTPS_PROXY, NO_PROXY), which a custom transport disables.
-    routes: dict[str, Any] = (
-        {} if transport is not None else {"all://": PerHostTransport(policy.per_host)}
-    )
+    mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    if transport is None:
+        pools = PerHostTransport(policy.per_host)
+        # A custom transport turns httpx's own proxy settings off; they are mounted here.
+        mounts = environment_mounts(pools, pools.ssl_context)
+        transport = pools
     return httpx.AsyncClient(
         transport=transport,
-        mounts=routes,
-        # Hosts NO_PROXY lists use the client's own pool, shared: the Fetcher's per-host slots
-        # still hold each of them to ``per_host`` requests at a time.
-        limits=httpx.Limits(
-            max_connections=policy.global_concurrency,
-            max_keepalive_connections=policy.global_concurrency,
-        ),
+        mounts=mounts,
         timeout=httpx.Timeout(
             connect=policy.connect_timeout,
             read=policy.read_timeout,

@@ -8,6 +8,9 @@ connections each instead of one pool of eighty. Pools are made on first use of a
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import ssl
+import urllib.request
 
 import httpx
 
@@ -20,7 +23,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
     def __init__(self, per_host: int = PER_HOST_CONCURRENCY) -> None:
         self.per_host = per_host
         # Loading the CA bundle takes about 20 ms; every pool shares one context.
-        self._ssl = httpx.create_ssl_context()
+        self.ssl_context = httpx.create_ssl_context()
         self._pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
         self._closed = False
 
@@ -31,7 +34,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
             limits = httpx.Limits(
                 max_connections=self.per_host, max_keepalive_connections=self.per_host
             )
-            pool = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits)
+            pool = httpx.AsyncHTTPTransport(verify=self.ssl_context, limits=limits)
             self._pools[key] = pool
         return pool
 
@@ -51,3 +54,44 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         self._closed = True
         pools, self._pools = list(self._pools.values()), {}
         await asyncio.gather(*(pool.aclose() for pool in pools))
+
+
+def _no_proxy_pattern(host: str) -> str:
+    """The httpx mount pattern of one NO_PROXY entry (curl's rules, as httpx reads them)."""
+    if "://" in host:
+        return host
+    address = host.split("/")[0]
+    try:
+        version = ipaddress.ip_address(address.strip("[]")).version
+    except ValueError:
+        version = 0
+    if version == 4 or host.lower() == "localhost":
+        return f"all://{host}"
+    if version == 6:
+        return f"all://[{address.strip('[]')}]"
+    return f"all://*{host}"
+
+
+def environment_mounts(
+    direct: httpx.AsyncBaseTransport, ssl_context: ssl.SSLContext | None = None
+) -> dict[str, httpx.AsyncBaseTransport]:
+    """Routes for the proxies the environment names (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY); hosts
+    NO_PROXY lists go to ``direct``. httpx reads these only when it builds its own transport,
+    so a client with per-host pools has to be given them."""
+    info = urllib.request.getproxies()
+    mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    for scheme in ("http", "https", "all"):
+        proxy = info.get(scheme)
+        if proxy:
+            url = proxy if "://" in proxy else f"http://{proxy}"
+            verify: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+            mounts[f"{scheme}://"] = httpx.AsyncHTTPTransport(proxy=url, verify=verify)
+    if not mounts:
+        return {}
+    for entry in info.get("no", "").split(","):
+        host = entry.strip()
+        if host == "*":
+            return {}
+        if host:
+            mounts[_no_proxy_pattern(host)] = direct
+    return mounts
