@@ -4,8 +4,8 @@ Articles are drawn from the vocabulary of the two seed articles, with taxonomy t
 names and aliases, and a share of Chinese ones) mixed in at about the rate real coverage shows,
 so every stage of the tagger (scan, boundaries, context rules, overlaps, evidence) does work.
 Prints articles/s (wall clock) and articles per CPU-second of this process, which is the
-per-core figure on a shared machine. Usage: ``python bench/tagging.py [--articles 3000]
-[--profile]``.
+per-core figure on a shared machine, for the fastest of ``--repeat`` passes. Usage:
+``python bench/tagging.py [--articles 3000] [--repeat 3] [--profile]``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ TERM_RATE = 0.02
 # bilingual regulator pages.
 CJK_TERM_SHARE = 0.1
 WORDS_PER_SENTENCE = (8, 30)
+# Timed passes over the corpus: on a machine shared with other work one pass can be slowed by
+# a neighbour, so the fastest of a few is the figure that reflects the code.
+REPEAT = 3
 SENTENCES_PER_PARAGRAPH = (2, 6)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)*")
 
@@ -92,9 +95,12 @@ def make_articles(tagger: Tagger, count: int) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    """Build the corpus, tag it once to warm up, then time a full pass."""
+    """Build the corpus, tag it once to warm up, then time full passes."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=3000)
+    parser.add_argument(
+        "--repeat", type=int, default=REPEAT, help="timed passes; the fastest is reported"
+    )
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
     args = parser.parse_args()
 
@@ -105,17 +111,21 @@ def main() -> None:
         tagger.tag(text, title=title)
 
     profiler = cProfile.Profile() if args.profile else None
-    if profiler:
-        profiler.enable()
-    wall, cpu = time.perf_counter(), time.process_time()
-    tags = sum(len(tagger.tag(text, title=title)) for title, text in articles)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    if profiler:
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    passes: list[tuple[float, float]] = []
+    for _ in range(1 if profiler else max(1, args.repeat)):
+        if profiler:
+            profiler.enable()
+        wall, cpu = time.perf_counter(), time.process_time()
+        tags = sum(len(tagger.tag(text, title=title)) for title, text in articles)
+        passes.append((time.perf_counter() - wall, time.process_time() - cpu))
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    wall, cpu = min(passes, key=lambda p: p[1])
 
     print(f"taxonomy: {len(tagger.nodes)} nodes; corpus: {len(articles)} articles")
     print(f"  {words:.0f} words per article, {tags / len(articles):.1f} tags per article")
+    print(f"  fastest of {len(passes)} passes:")
     print(f"  {len(articles) / wall:,.0f} articles/s wall clock ({wall:.2f} s)")
     print(f"  {len(articles) / cpu:,.0f} articles per CPU-second (one core, {cpu:.2f} s)")
 

@@ -204,6 +204,7 @@ def test_seed_002_headline_sets_in_title(tagger: Tagger) -> None:
         "We went whale watching off Sai Kung.",
         "The film has an ensemble cast.",
         "Ensemble performances sold out; the aid was welcome.",
+        "The DA dropped the case, said the paid aide.",
     ],
 )
 def test_negative_sentences_give_no_tags(tagger: Tagger, sentence: str) -> None:
@@ -239,6 +240,25 @@ def test_negative_sentences_give_no_tags(tagger: Tagger, sentence: str) -> None:
         (
             "蚂蚁国际与汇丰在区块链及跨境支付方面合作",
             "Ant International and HSBC work together on blockchain and cross-border payments.",
+        ),
+        (
+            "財政司司長陳茂波在2025-26年度財政預算案中預留10億元成立香港人工智能研發院",
+            "Financial Secretary Paul Chan set aside HK$1 billion in the 2025-26 Budget for the"
+            " Hong Kong AI Research and Development Institute.",
+        ),
+        (
+            "金管局與證監會在LEAP框架下推動虛擬資產發牌",
+            "The HKMA and the SFC advance virtual asset licensing under the LEAP framework.",
+        ),
+        (
+            "蚂蚁数科参与金管局的GenA.I.沙盒，以AI代理提升反欺诈及风险管理能力",
+            "Ant Digital Technologies joined the HKMA GenAI Sandbox, using AI agents to"
+            " strengthen anti-fraud and risk management.",
+        ),
+        (
+            "內地企業出海專班協助企業出海，並與新加坡及東南亞夥伴合作",
+            "The GoGlobal Task Force helps enterprises going global with partners in Singapore"
+            " and Southeast Asia.",
         ),
     ],
 )
@@ -321,6 +341,9 @@ def test_short_forms_count_only_after_the_full_name(tagger: Tagger) -> None:
     assert ids(tagger, "Jing said hello.") == set()
     [tag] = tagger.tag("Jing said hello. Eric Jing then spoke. Jing agreed.")
     assert tag.id == "eric-jing" and tag.count == 2
+    # an abbreviation the article defines: "DA" before the definition is someone else
+    found = {t.id: t.count for t in tagger.tag("DA first. A digital asset (DA) plan. DA again.")}
+    assert found == {"digital-assets": 3}
 
 
 def test_a_defined_abbreviation_wins_over_another_nodes_acronym(tagger: Tagger) -> None:

@@ -1,10 +1,10 @@
 """Tag text with the entities and topics of a taxonomy, keeping the evidence for every tag.
 
-Matching (``matcher``) runs Aho-Corasick automata over the normalised text (NFKC, case-folded;
-``text``): one for terms that start with a Latin character and one for the rest (CJK), run only
-on text that holds one of their first characters. A term a node marks case-sensitive (short
-acronyms such as "AI", "SFC", "LEAP") is matched folded and then kept only if the text has it in
-exactly that case. Rules, in the order they apply:
+Matching (``matcher``) runs one Aho-Corasick automaton (pyahocorasick) over the normalised text
+(NFKC, case-folded; ``text``): Latin and CJK terms and the sentence ends together, so an article
+is walked once. A term a node marks case-sensitive (short acronyms such as "AI", "SFC", "LEAP")
+is matched folded and then kept only if the text has it in exactly that case. Rules, in the
+order they apply:
 
 - A term that starts or ends with a Latin letter or digit needs a word boundary there: "AI" is
   never found in "SAID" or "paid". CJK terms match without spaces. Two exceptions on the right
@@ -18,13 +18,14 @@ exactly that case. Rules, in the order they apply:
   word inside an entity's name still counts for the topic (the GenAI Sandbox is about GenAI,
   Hong Kong Fintech Week about fintech).
 - Short forms (a surname, an abbreviation) count only after one of the node's full terms
-  appeared earlier; then they win over another node's term of the same spelling, as when an
-  HKMA circular defines "authorized institutions (AIs)" and "AI" no longer means the topic.
+  ended earlier in the text; then they win over another node's term of the same spelling, as
+  when an HKMA circular defines "authorized institutions (AIs)" and "AI" no longer means the
+  topic.
 
 The tagger (``tagger``) then implies parents from children: a parent's count is its own matches
 plus its emitted children's, its evidence comes from all of them. A topic is emitted once its
 count reaches its ``min_count``. Evidence is the sentence around each of the first few matches,
-split into sentences only when asked.
+each sentence cut into a snippet once, when a tag first asks for it.
 """
 
 from __future__ import annotations
