@@ -8,6 +8,7 @@ Waits are short (``FAULT_POLICY``) so each case takes a second or two.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -273,3 +274,29 @@ def test_a_fault_fails_only_its_source_and_changes_nothing_stored(
     if name == "http-503-retry-after":
         assert fault_site.asked("/feed.xml") == 2
         assert elapsed >= 1.0  # the second attempt waited the second Retry-After asked for
+
+
+def test_a_source_over_its_time_budget_fails_and_the_others_complete(
+    local_site: LocalSite, fault_site: FaultSite, migrated_db_url: str, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.toml"
+    text = sources_toml(local_site, fault_site, "rss") + "[source.options]\ntime_budget = 0.5\n"
+    sources.write_text(text, encoding="utf-8")
+    serve_good(local_site, items=2)
+    # Each answer asks for a second's wait: the budget ends the retries before the first one.
+    fault_site.set("/feed.xml", status(503, {"retry-after": "1"}))
+    policy = dataclasses.replace(FAULT_POLICY, max_attempts=10)
+    options = IngestOptions(
+        db_url=migrated_db_url,
+        sources_path=sources,
+        taxonomy_path=REPO / "taxonomy.toml",
+        alerts_path=REPO / "alerts.toml",
+    )
+    started = time.monotonic()
+    outcome = asyncio.run(run_once(options, fetch_policy=policy))
+    assert time.monotonic() - started < 10
+    error = outcome.reports["faulty"].error or ""
+    assert error.startswith("source 'faulty': BudgetExceeded: faulty: ")
+    assert "time budget of 0.5 s" in error and "HTTP 503" in error
+    assert fault_site.asked("/feed.xml") == 1
+    assert [outcome.reports[sid].new for sid in GOOD] == [2, 2]
