@@ -74,7 +74,6 @@ _CONTENT_WORD = re.compile(
     r"article|body|content|entry|main|post|story|text|prose|rich-?text|detail", re.IGNORECASE
 )
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", '"', "”", "’", ":", "：", ")")
-_COMMAS = re.compile("[,，、]")
 _LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
 
 
@@ -137,8 +136,9 @@ def _score(body: LexborNode) -> dict[int, _Candidate]:
         length = len(text.strip())
         if length < MIN_PARAGRAPH_CHARS:
             continue
-        link_chars = sum(len(a.text(deep=True).strip()) for a in paragraph.css("a"))
-        points = 1 + len(_COMMAS.findall(text)) + min(length / CHARS_PER_POINT, MAX_LENGTH_POINTS)
+        link_chars = _paragraph_link_chars(paragraph)
+        commas = text.count(",") + text.count("，") + text.count("、")
+        points = 1 + commas + min(length / CHARS_PER_POINT, MAX_LENGTH_POINTS)
         points *= 1 - min(link_chars / length, 1.0)
         ancestor = paragraph.parent
         level = 0
@@ -152,6 +152,15 @@ def _score(body: LexborNode) -> dict[int, _Candidate]:
             level += 1
             ancestor = ancestor.parent
     return candidates
+
+
+def _paragraph_link_chars(paragraph: LexborNode) -> int:
+    if paragraph.tag != "p":
+        return _link_chars(paragraph)  # a <td> or <div> may hold a whole layout: let CSS walk it
+    # A <p> holds a handful of nodes: walking them is faster than setting up a CSS query.
+    return sum(
+        len(node.text(deep=True).strip()) for node in paragraph.traverse() if node.tag == "a"
+    )
 
 
 def _titled_article(tree: LexborHTMLParser, title: str) -> LexborNode | None:
