@@ -45,7 +45,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from statistics import mean
 
 from pipeline.errors import ExtractError
@@ -137,7 +137,9 @@ def load_pages(folder: Path, limit: int | None = None) -> list[EvalPage]:
 
 def run_newswatch(page: EvalPage) -> Output:
     """newswatch's public entry point, fetch time as crawled (so no date is 'in the future')."""
-    crawled = datetime.fromisoformat(str(page.row["crawl_date"]))
+    # The corpus records crawl times without a zone: read as UTC (as tests/test_extract.py does),
+    # the latest reading, so that no page's own date looks later than its crawl.
+    crawled = datetime.fromisoformat(str(page.row["crawl_date"])).replace(tzinfo=UTC)
     try:
         article = extract_article(page.html, page.url, fetched_at=crawled)
     except ExtractError:
