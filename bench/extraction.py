@@ -137,8 +137,8 @@ def load_pages(folder: Path, limit: int | None = None) -> list[EvalPage]:
 
 def run_newswatch(page: EvalPage) -> Output:
     """newswatch's public entry point, fetch time as crawled (so no date is 'in the future')."""
-    # The corpus records crawl times without a zone: read as UTC (as tests/test_extract.py does),
-    # the latest reading, so that no page's own date looks later than its crawl.
+    # The corpus records crawl times without a zone: read as UTC, as tests/test_extract.py does,
+    # so that both agree on which dates are "in the future" and refused.
     crawled = datetime.fromisoformat(str(page.row["crawl_date"])).replace(tzinfo=UTC)
     try:
         article = extract_article(page.html, page.url, fetched_at=crawled)
