@@ -32,6 +32,8 @@ _SENTENCE_ENDS = ahocorasick.Automaton()
 for _key, _after in SENTENCE_END_KEYS.items():
     _SENTENCE_ENDS.add_word(_key, _after)
 _SENTENCE_ENDS.make_automaton()
+# Printable ASCII and the line break: what a text holds besides these decides how it is folded
+# and whether its sentences need their whitespace collapsed (see ``Folded``).
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 # Each character's matching form, filled as characters are met (bounded by the code space).
 _CHAR_FORMS: dict[int, str] = {}
