@@ -26,6 +26,7 @@ SAMPLES = [
     "Jamo pair: \u1100\u1161 then ASCII a\u1161.",
     "Greek: ΣΟΦΙΑ and σοφία.",
     "No-break space:\u00a0HKMA and ideographic\u3000space.",
+    "Lone surrogate: \ud800 HKMA.",
 ]
 
 
