@@ -35,6 +35,8 @@ _ROOT_ORDER = " etaoinsrhldcumfpgwybvk,.-’x0j12q:9z5;()348'76\"/\n!?“”$%&+
 # never contains, so the key itself is never found.
 _NEVER = "A"
 _START = itemgetter(0)
+# Closes the last cluster of ``Matcher._resolve``: it starts after any match ends.
+_SENTINEL: Match = (1 << 62, 1 << 62, -1, False)
 # What the automaton stores for a spelling, as plain tuples because the scan reads them for
 # every match: (length, needs a left boundary, needs a right boundary, terms), each term being
 # (node index, is a short form, may take a plural "s", the NFKC form a case-sensitive term must
@@ -124,16 +126,7 @@ class Matcher:
             candidates.extend(self._second_look(special, source, sentences))
         if not candidates:
             return {}, sentences
-        hits: dict[int, list[Match]] = {}
-        get = hits.get
-        for match in self._resolve(candidates):
-            found = get(match[2])
-            if found is not None:
-                found.append(match)
-            # The full mention may have lost to a longer name: then the short form goes too.
-            elif not match[3]:
-                hits[match[2]] = [match]
-        return hits, sentences
+        return self._resolve(candidates), sentences
 
     def _second_look(self, special: list[Match], source: str, sentences: Sentences) -> list[Match]:
         """Keep the matches that meet their node's context rule, and the short forms that
@@ -153,17 +146,19 @@ class Matcher:
                 first_full[match[2]] = match[0]
         return [m for m in kept if not m[3] or first_full.get(m[2], m[0]) < m[0]]
 
-    def _resolve(self, candidates: list[Match]) -> list[Match]:
-        """Longest match first; an entity yields to any overlap, a topic only to topics.
+    def _resolve(self, candidates: list[Match]) -> dict[int, list[Match]]:
+        """The accepted matches per node, in text order: longest match first; an entity yields
+        to any overlap, a topic only to topics.
 
         On a tie a short form wins: its node was named in full earlier, so the article has
-        defined the abbreviation ("authorized institutions (AIs)"). Returns text order.
+        defined the abbreviation ("authorized institutions (AIs)").
         """
         # By start alone: comparing whole tuples costs more, and the clusters sort their own.
         candidates.sort(key=_START)
+        candidates.append(_SENTINEL)
+        hits: dict[int, list[Match]] = {}
+        get = hits.get
         # Most matches overlap nothing: only the clusters that do need the full rule.
-        accepted: list[Match] = []
-        keep = accepted.append
         alone: Match | None = None  # the current cluster's match, while it has one
         cluster: list[Match] = []
         reach = -1
@@ -177,17 +172,23 @@ class Matcher:
                     reach = candidate[1]
                 continue
             if alone is not None:
-                keep(alone)
+                found = get(alone[2])
+                if found is not None:
+                    found.append(alone)
+                # The full mention may have lost to a longer name: then the short form goes.
+                elif not alone[3]:
+                    hits[alone[2]] = [alone]
             elif cluster:
-                accepted.extend(self._resolve_cluster(cluster))
+                for match in self._resolve_cluster(cluster):
+                    found = get(match[2])
+                    if found is not None:
+                        found.append(match)
+                    elif not match[3]:
+                        hits[match[2]] = [match]
                 cluster = []
             alone = candidate
             reach = candidate[1]
-        if alone is not None:
-            keep(alone)
-        elif cluster:
-            accepted.extend(self._resolve_cluster(cluster))
-        return accepted
+        return hits
 
     def _resolve_cluster(self, cluster: list[Match]) -> list[Match]:
         topic = self._topic
