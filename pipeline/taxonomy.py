@@ -198,18 +198,19 @@ def parse_nodes(raw: Mapping[str, Any], path: Path) -> tuple[Node, ...]:
         problems.append(f"{path}: no [[node]] tables")
         entries = []
     nodes: list[Node] = []
-    first_index: dict[str, int] = {}
+    first: dict[str, tuple[int, Node]] = {}
     for index, entry in enumerate(entries):
         node = _parse_node(index, entry, path, problems)
         if node is None:
             continue
-        if node.id in first_index:
+        if node.id in first:
+            earlier, other = first[node.id]
             problems.append(
-                f"{path}: node {node.id!r}: field 'id' duplicates node #{first_index[node.id] + 1}"
-                f" (this is node #{index + 1})"
+                f"{path}: node {node.id!r}: field 'id' is claimed by both node #{earlier + 1}"
+                f" ({other.name!r}) and node #{index + 1} ({node.name!r})"
             )
             continue
-        first_index[node.id] = index
+        first[node.id] = (index, node)
         nodes.append(node)
     _check_parents(nodes, path, problems)
     _check_terms(nodes, path, problems)

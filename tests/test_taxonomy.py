@@ -131,7 +131,9 @@ def test_node_info_has_the_declared_fields(tmp_path: Path) -> None:
 def test_duplicate_id_is_named(tmp_path: Path) -> None:
     text = BASE + '\n[[node]]\nid = "hkma"\nkind = "entity"\ntype = "company"\nname = "Other"\n'
     problem = one_problem(tmp_path, text)
-    assert "node 'hkma'" in problem and "field 'id'" in problem and "node #1" in problem
+    assert "node 'hkma'" in problem and "field 'id'" in problem and "claimed by both" in problem
+    assert "node #1 ('Hong Kong Monetary Authority')" in problem
+    assert "node #3 ('Other')" in problem
 
 
 def test_alias_claimed_by_two_nodes_names_both(tmp_path: Path) -> None:
