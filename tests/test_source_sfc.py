@@ -359,3 +359,17 @@ async def test_an_item_repeated_on_the_next_page_is_read_once(
     leads = await discover(source, serve(api), since=datetime(2026, 2, 15, tzinfo=HONG_KONG))
     assert [lead.item_id for lead in leads] == ["26PR9", "26PR8", "26PR7"]
     assert api.content_requests == []
+
+
+def test_the_sfc_host_is_never_asked_faster_than_every_half_second() -> None:
+    from pipeline.sources.sfc_api import min_delay_for
+
+    source = SOURCES["sfc-news"]
+    hasty = dataclasses.replace(source, options={**source.options, "min_delay": 0.05})
+    assert source.urls[0].startswith("https://apps.sfc.hk/")
+    assert min_delay_for(hasty, source.urls[0]) == 0.5
+    assert min_delay_for(source, source.urls[0]) >= 0.5
+    # A local server or a mirror may be read at the pace the source asks for.
+    assert min_delay_for(hasty, "http://127.0.0.1:8080/api/news/search") == 0.05
+    slower = dataclasses.replace(source, options={**source.options, "min_delay": 2})
+    assert min_delay_for(slower, source.urls[0]) == 2.0

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.dates import parse_date
@@ -28,6 +28,9 @@ DEFAULT_LANG = "EN"
 DEFAULT_PAGE_SIZE = 20
 # The SFC asks for at least half a second between calls; every item costs one content call.
 DEFAULT_MIN_DELAY = 0.5
+# On the SFC's own host that half second is a floor a configured ``min_delay`` cannot lower
+# (a local test server or a mirror may be asked faster).
+SFC_API_HOST = "apps.sfc.hk"
 # A daily run needs only the newest page: the SFC publishes a handful of items a day.
 PAGES_WITHOUT_SINCE = 1
 # A backfill pages back until items are older than ``since``; 250 pages of 20 cover the whole
@@ -152,7 +155,7 @@ async def discover(
     base = _base(source, url)
     lang = str(source.options.get("api_lang") or DEFAULT_LANG)
     page_size = _positive_int(source, "page_size", DEFAULT_PAGE_SIZE)
-    fetcher.set_min_delay(url, _min_delay(source))
+    fetcher.set_min_delay(url, min_delay_for(source, url))
     floor = _aware(since) if since is not None else None
     pages = MAX_PAGES_WITH_SINCE if since is not None else PAGES_WITHOUT_SINCE
 
@@ -278,10 +281,15 @@ def _positive_int(source: Source, key: str, default: int) -> int:
     return value
 
 
-def _min_delay(source: Source) -> float:
-    value = source.options.get("min_delay") or DEFAULT_MIN_DELAY
+def min_delay_for(source: Source, url: str) -> float:
+    """Seconds between two calls to ``url``'s host: the option, never under 0.5 s at the SFC."""
+    value = source.options.get("min_delay")
+    if value is None:
+        value = DEFAULT_MIN_DELAY
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise SourceError(f"{source.id}: options.min_delay must be a number of seconds ({value!r})")
+    if urlsplit(url).hostname == SFC_API_HOST:
+        return max(float(value), DEFAULT_MIN_DELAY)
     return float(value)
 
 
