@@ -182,8 +182,13 @@ class Tagger:
             snippets = shown.get(id(found))
             if snippets is None:
                 snippets = shown[id(found)] = evidence(found, EVIDENCE_LIMIT, synthetic)
-            # The first match at or after the lead's start tells whether the lead names it.
-            after_lead = bisect_left(found, lead_key)
+            first = found[0][0]
+            if first >= lead_high:
+                in_lead = False
+            else:
+                # The first match at or after the lead's start tells whether the lead names it.
+                after_lead = bisect_left(found, lead_key)
+                in_lead = after_lead < count and found[after_lead][0] < lead_high
             # Built around ``Tag.__init__``, which sets each field of a frozen dataclass with a
             # call of its own: half the cost, for the ~30 tags of every article.
             tag = _new(Tag)
@@ -191,8 +196,8 @@ class Tagger:
                 fields[node],
                 count=count,
                 evidence=snippets,
-                in_title=found[0][0] < title_end,
-                in_lead=after_lead < count and found[after_lead][0] < lead_high,
+                in_title=first < title_end,
+                in_lead=in_lead,
             )
             tags.append(tag)
         return tags
