@@ -190,14 +190,13 @@ class Tagger:
                 after_lead = bisect_left(found, lead_key)
                 in_lead = after_lead < count and found[after_lead][0] < lead_high
             # Built around ``Tag.__init__``, which sets each field of a frozen dataclass with a
-            # call of its own: half the cost, for the ~30 tags of every article.
+            # call of its own: about half the cost, for the ~30 tags of every article.
             tag = _new(Tag)
-            tag.__dict__.update(
-                fields[node],
-                count=count,
-                evidence=snippets,
-                in_title=first < title_end,
-                in_lead=in_lead,
-            )
+            values = tag.__dict__
+            values.update(fields[node])
+            values["count"] = count
+            values["evidence"] = snippets
+            values["in_title"] = first < title_end
+            values["in_lead"] = in_lead
             tags.append(tag)
         return tags
