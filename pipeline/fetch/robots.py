@@ -11,9 +11,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
+
+from pipeline.errors import FetchError, RobotsDisallowed
+from pipeline.fetch.exchange import Answer
+from pipeline.fetch.policy import MAX_ROBOTS_BYTES
+from pipeline.fetch.redirects import redirect_target
+from pipeline.fetch.replay import ReplayMiss
+from pipeline.fetch.stats import FetchStats
 
 # The product token robots.txt groups are matched against (``User-agent: newswatch``).
 ROBOTS_AGENT = "newswatch"
@@ -52,6 +62,82 @@ class RobotsRules:
             return None
         delay = self.parser.crawl_delay(ROBOTS_AGENT)
         return float(delay) if delay is not None else None
+
+
+async def read_robots(
+    origin: str,
+    fetch: Callable[[str], Awaitable[Answer]],
+    *,
+    where: str,
+    max_redirects: int,
+) -> RobotsRules:
+    """The rules of ``origin``, read with ``fetch`` (one GET with its retries), redirects
+    followed; ``FetchError`` naming ``where`` when robots.txt cannot be read."""
+    url = origin + "/robots.txt"
+    for _ in range(max_redirects + 1):
+        try:
+            answer = await fetch(url)
+        except FetchError as exc:
+            if isinstance(exc.__cause__, ReplayMiss):
+                return RobotsRules.allow_all(origin, "no recorded robots.txt in the replay")
+            raise FetchError(
+                f"{where}: not fetched: {origin}/robots.txt could not be read ({exc}); "
+                "a host whose robots.txt fails is not crawled"
+            ) from exc
+        target = redirect_target(url, answer)
+        if target is not None:
+            url = target
+            continue
+        if 200 <= answer.status < 300:
+            text = answer.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
+            return RobotsRules.parse(origin, text)
+        if 400 <= answer.status < 500:
+            return RobotsRules.allow_all(origin, f"robots.txt answered HTTP {answer.status}")
+        raise FetchError(
+            f"{where}: not fetched: {origin}/robots.txt answered HTTP {answer.status}; "
+            "a host whose robots.txt fails is not crawled"
+        )
+    return RobotsRules.allow_all(origin, "robots.txt redirects too often")
+
+
+class RobotsGate:
+    """Asks robots.txt before each request: every origin's rules are read once per run, and a
+    URL they forbid is refused unfetched."""
+
+    def __init__(self, stats: FetchStats, *, max_redirects: int) -> None:
+        self.stats = stats
+        self.max_redirects = max_redirects
+        self._rules: dict[str, RobotsRules] = {}
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def check(
+        self,
+        url: str,
+        fetch: Callable[[str], Awaitable[Answer]],
+        *,
+        where: str,
+        on_read: Callable[[RobotsRules], None],
+    ) -> None:
+        """Raise ``RobotsDisallowed`` naming ``where`` if ``url`` is forbidden; the first
+        request to an origin reads its robots.txt with ``fetch`` and hands it to ``on_read``."""
+        origin = origin_of(url)
+        rules = self._rules.get(origin)
+        if rules is None:
+            # One read per origin: requests arriving meanwhile wait for it instead of asking too.
+            async with self._locks[origin]:
+                rules = self._rules.get(origin)
+                if rules is None:
+                    rules = await read_robots(
+                        origin, fetch, where=where, max_redirects=self.max_redirects
+                    )
+                    self._rules[origin] = rules
+                    on_read(rules)
+        if not rules.allows(url):
+            self.stats.robots_skipped += 1
+            raise RobotsDisallowed(
+                f"{where}: disallowed by {origin}/robots.txt for user agent "
+                f"{ROBOTS_AGENT!r}; not fetched"
+            )
 
 
 def origin_of(url: str) -> str:
