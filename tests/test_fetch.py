@@ -36,6 +36,7 @@ from pipeline.fetch import (
     write_exchange,
 )
 from pipeline.fetch.client import parse_retry_after
+from pipeline.fetch.robots import RobotsRules
 from pipeline.fetch.transport import PerHostTransport, environment_mounts
 from pipeline.models import Source
 
@@ -365,7 +366,6 @@ def test_a_failing_robots_txt_keeps_the_host_uncrawled(site: FaultSite) -> None:
 
 
 def test_crawl_delay_spaces_requests(site: FaultSite) -> None:
-    # The standard library's parser reads whole seconds only.
     site.set("/robots.txt", answer(b"User-agent: *\nCrawl-delay: 1\n", "text/plain"))
     site.set("/p", answer(b"<html>p</html>"))
 
@@ -377,6 +377,51 @@ def test_crawl_delay_spaces_requests(site: FaultSite) -> None:
             return time.monotonic() - started
 
     assert asyncio.run(go()) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [("0.5", 0.5), (".25", 0.25), ("2", 2.0), ("30", 10.0), ("soon", 0.0), ("-1", 0.0)],
+    ids=["half-second", "no-leading-zero", "whole", "capped", "not-a-number", "negative"],
+)
+def test_a_fractional_crawl_delay_is_kept(site: FaultSite, value: str, kept: float) -> None:
+    # The standard library's parser keeps whole seconds only and would drop 0.5 altogether.
+    site.set("/robots.txt", answer(f"User-agent: *\nCrawl-delay: {value}\n".encode(), "text/plain"))
+    site.set("/p", answer(b"<html>p</html>"))
+    fetcher, page = run_fetch(f"{site.url}/p", policy=FetchPolicy(max_crawl_delay=10.0))
+    assert page.status == 200
+    assert fetcher.min_delay(f"{site.url}/other") == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "delay"),
+    [
+        ("User-agent: *\nCrawl-delay: 3\n\nUser-agent: newswatch\nCrawl-delay: 0.75\n", 0.75),
+        ("User-agent: newswatch\nUser-agent: other\nCrawl-delay: 1.5\nDisallow: /x\n", 1.5),
+        ("User-agent: other\nCrawl-delay: 0.1\n\nUser-agent: *\nCrawl-delay: 0.3\n", 0.3),
+        # The first "*" group is the fallback; a later one is ignored, as for the rules.
+        ("User-agent: *\nCrawl-delay: 0.2\n\nUser-agent: *\nCrawl-delay: 4\n", 0.2),
+        # A blank line ends a group: the delay after it belongs to no group.
+        ("User-agent: newswatch\nDisallow: /x\n\nCrawl-delay: 0.5\n", None),
+        ("Crawl-delay: 0.5\nUser-agent: *\nDisallow: /x\n", None),
+        ("User-agent: *\nCrawl-delay: 0.5 # seconds\n", 0.5),
+        ("User-agent: *\nCrawl-delay: 1e3\n", None),
+        ("User-agent: other\nCrawl-delay: 0.5\n", None),
+    ],
+    ids=[
+        "own-group-first",
+        "shared-group",
+        "star-fallback",
+        "first-star-wins",
+        "blank-line-ends-group",
+        "before-any-group",
+        "comment",
+        "exponent",
+        "other-agent",
+    ],
+)
+def test_crawl_delay_comes_from_the_group_whose_rules_apply(text: str, delay: float | None) -> None:
+    assert RobotsRules.parse("https://example.org", text).crawl_delay() == delay
 
 
 def test_gzip_and_raw_deflate_bodies_are_inflated(site: FaultSite) -> None:

@@ -177,6 +177,10 @@ class Fetcher:
         """Keep at least ``seconds`` between two requests to the host of ``url``."""
         self._gate.set_min_delay(url, seconds)
 
+    def min_delay(self, url: str) -> float:
+        """The least gap kept between two requests to the host of ``url``, in seconds."""
+        return self._gate.min_delay(url)
+
     async def get(
         self,
         url: str,

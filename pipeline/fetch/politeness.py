@@ -36,6 +36,10 @@ class HostGate:
         # Several parties ask (a source's option, robots.txt): the slowest pace wins.
         self._min_delay[host] = max(seconds, self._min_delay.get(host, 0.0))
 
+    def min_delay(self, url: str) -> float:
+        """The least gap kept between two requests to the host of ``url``, in seconds."""
+        return self._min_delay.get(host_key(url), 0.0)
+
     @asynccontextmanager
     async def turn(self, url: str, *, spaced: bool = True) -> AsyncIterator[None]:
         """Hold a slot of the host of ``url`` and a global one; with ``spaced``, also wait

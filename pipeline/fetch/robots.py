@@ -7,15 +7,19 @@
   be read; as a network fault the flow retries it and the next run tries again). Such an
   outcome is not cached, so a robots.txt that comes back during the run is read then.
 - A replayed run with no recorded robots.txt: everything is allowed (recordings predate it).
+
+``Crawl-delay`` is read here rather than by the stdlib parser, which keeps whole seconds only
+and drops ``Crawl-delay: 0.5``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 from urllib.robotparser import RobotFileParser
 
 from pipeline.errors import FetchError, RobotsDisallowed
@@ -27,6 +31,9 @@ from pipeline.fetch.stats import FetchStats
 
 # The product token robots.txt groups are matched against (``User-agent: newswatch``).
 ROBOTS_AGENT = "newswatch"
+# Seconds, whole or decimal ("2", "0.5", ".5"); any other value is ignored, as the stdlib
+# ignores one it cannot read.
+_DELAY_VALUE = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class RobotsRules:
     parser: RobotFileParser | None
     # Why there are no rules (a 404, a replay without a recording), for messages.
     reason: str = ""
+    delay: float | None = None
 
     @classmethod
     def allow_all(cls, origin: str, reason: str) -> RobotsRules:
@@ -46,9 +54,10 @@ class RobotsRules:
     @classmethod
     def parse(cls, origin: str, text: str) -> RobotsRules:
         """Rules from the text of a robots.txt."""
+        lines = text.splitlines()
         parser = RobotFileParser()
-        parser.parse(text.splitlines())
-        return cls(origin, parser)
+        parser.parse(lines)
+        return cls(origin, parser, delay=_crawl_delay(lines, ROBOTS_AGENT))
 
     def allows(self, url: str) -> bool:
         """Whether this crawler may fetch ``url``."""
@@ -57,11 +66,63 @@ class RobotsRules:
         return self.parser.can_fetch(ROBOTS_AGENT, url)
 
     def crawl_delay(self) -> float | None:
-        """The ``Crawl-delay`` asked of this crawler, in seconds."""
-        if self.parser is None:
-            return None
-        delay = self.parser.crawl_delay(ROBOTS_AGENT)
-        return float(delay) if delay is not None else None
+        """The ``Crawl-delay`` asked of this crawler, in seconds (decimals included)."""
+        return self.delay
+
+
+@dataclass
+class _Group:
+    agents: list[str] = field(default_factory=list)
+    delay: float | None = None
+
+
+def _groups(lines: list[str]) -> list[_Group]:
+    # Formed exactly as RobotFileParser.parse forms its entries (a blank line ends a group, a
+    # rule before any User-agent is ignored), so the delay is read from the group whose
+    # rules ``allows`` applies.
+    groups: list[_Group] = []
+    group = _Group()
+    state = 0  # 0: outside a group, 1: in its User-agent lines, 2: in its rules
+    for raw in lines:
+        if not raw:
+            if state == 2:
+                groups.append(group)
+            if state:
+                group, state = _Group(), 0
+            continue
+        line = raw.split("#", 1)[0].strip()
+        key, colon, value = line.partition(":")
+        if not colon:
+            continue
+        key, value = key.strip().lower(), unquote(value.strip())
+        if key == "user-agent":
+            if state == 2:
+                groups.append(group)
+                group = _Group()
+            group.agents.append(value)
+            state = 1
+        elif key in ("allow", "disallow", "crawl-delay", "request-rate") and state:
+            if key == "crawl-delay" and _DELAY_VALUE.fullmatch(value.strip()):
+                group.delay = float(value)
+            state = 2
+    if state == 2:
+        groups.append(group)
+    return groups
+
+
+def _crawl_delay(lines: list[str], agent: str) -> float | None:
+    """The ``Crawl-delay`` of the group that applies to ``agent``, in seconds, or None."""
+    # The group is chosen as RobotFileParser.crawl_delay chooses it: the first group naming a
+    # part of the agent's name, else the first "*" group.
+    name = agent.split("/")[0].lower()
+    default: _Group | None = None
+    for group in _groups(lines):
+        if "*" in group.agents:
+            if default is None:
+                default = group
+        elif any(listed.lower() in name for listed in group.agents):
+            return group.delay
+    return default.delay if default is not None else None
 
 
 async def read_robots(
