@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pipeline.alerts.rules import matching_rules
+from pipeline.charset import page_markup
 from pipeline.clean import canonical_url
 from pipeline.config import AlertsConfig
 from pipeline.dates import parse_date
@@ -32,7 +33,6 @@ from pipeline.dedupe import Deduper, content_hash, item_key
 from pipeline.errors import BudgetExceeded, ExtractError, NewswatchError, RobotsDisallowed
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.fetch import Fetcher, save_validators
-from pipeline.fetch.charset import page_markup
 from pipeline.fetch.content import Expect
 from pipeline.models import Article, Lead, Page, Source, TaggedArticle
 from pipeline.sources import body_html_of, discover, notes_of

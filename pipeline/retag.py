@@ -172,7 +172,7 @@ def retag_batch(session: Session, tagger: Tagger, ids: Sequence[int]) -> RetagRe
             repo.upsert_tags(session, fresh)
             session.execute(
                 ArticleTag.__table__.insert(),
-                [_link_values(article_id, tag, version) for tag in added],
+                [repo.link_values(article_id, tag, version) for tag in added],
             )
             report.gained.update(tag.id for tag in added)
             report.names.update((tag.id, tag.name) for tag in added)
@@ -180,7 +180,7 @@ def retag_batch(session: Session, tagger: Tagger, ids: Sequence[int]) -> RetagRe
             session.execute(
                 update(ArticleTag)
                 .where(ArticleTag.article_id == article_id, ArticleTag.tag_id == tag.id)
-                .values(_link_values(article_id, tag, version))
+                .values(repo.link_values(article_id, tag, version))
             )
     session.execute(
         update(ArticleRow)
@@ -188,18 +188,6 @@ def retag_batch(session: Session, tagger: Tagger, ids: Sequence[int]) -> RetagRe
         .values(taxonomy_version=version)
     )
     return report
-
-
-def _link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
-    return {
-        "article_id": article_id,
-        "tag_id": tag.id,
-        "count": tag.count,
-        "in_title": tag.in_title,
-        "in_lead": tag.in_lead,
-        "evidence": list(tag.evidence),
-        "taxonomy_version": version,
-    }
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:

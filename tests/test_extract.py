@@ -482,10 +482,24 @@ def test_http_equiv_charset_and_utf8_bom() -> None:
     assert extract_article(bom, "https://example.com/a").text == text
 
 
-def test_undeclared_bytes_fall_back_to_utf8_with_replacement() -> None:
+def test_undeclared_legacy_bytes_are_read_by_the_detector() -> None:
+    # Not UTF-8 and no charset declared: the detector, as for fetched pages, reads Latin-1.
     html = b"<html><body><p>Caf\xe9 prices rose again, a survey of shops found.</p></body></html>"
     article = extract_article(html, "https://example.com/a")
-    assert article.text == "Caf\ufffd prices rose again, a survey of shops found."
+    assert article.text == "Caf\u00e9 prices rose again, a survey of shops found."
+
+
+def test_bytes_handed_over_decode_like_fetched_pages() -> None:
+    # Undeclared Big5 and GB18030 bytes: the same detector as for fetched pages reads them.
+    from pipeline.charset import markup
+
+    text = "金管局推出穩定幣發行人發牌制度，市場反應正面。" * 4
+    for encoding in ("big5hkscs", "gb18030"):
+        assert markup(text.encode(encoding)) == text
+        page = f"<html><body><p>{text}</p></body></html>".encode(encoding)
+        # Cleaning applies NFKC, which turns the full-width comma into an ASCII one.
+        expected = unicodedata.normalize("NFKC", text)
+        assert extract_article(page, "https://example.com/a").text == expected
 
 
 # --- malformed input ------------------------------------------------------------------------------

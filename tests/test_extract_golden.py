@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.charset import page_markup
 from pipeline.config import load_sources
 from pipeline.extract import extract_article
 from pipeline.fetch import Fetcher, ReplayTransport, build_client
-from pipeline.fetch.charset import page_markup
 from pipeline.ingest import Fetched, build_article, fetch_items, plan_items
 from pipeline.sources import discover
 

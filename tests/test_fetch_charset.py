@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.fetch.charset import decode_body, detect_encoding, page_markup
+from pipeline.charset import decode_body, detect_encoding, page_markup
 from pipeline.fetch.content import sniff
 from pipeline.models import Page
 

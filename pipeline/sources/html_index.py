@@ -12,9 +12,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from pipeline.charset import page_text
 from pipeline.dates import parse_date
 from pipeline.errors import SourceError
-from pipeline.fetch.charset import page_text
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Page, Source
 from pipeline.sources.rss import shorten

@@ -265,7 +265,8 @@ def _unique_tags(tags: Iterable[Tag]) -> list[Tag]:
     return list(unique.values())
 
 
-def _link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
+def link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
+    """The row of the link between an article and one of its tags."""
     return {
         "article_id": article_id,
         "tag_id": tag.id,
@@ -278,7 +279,7 @@ def _link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
 
 
 def _insert_links(session: Session, article_id: int, tags: list[Tag], version: str) -> None:
-    rows = [_link_values(article_id, tag, version) for tag in tags]
+    rows = [link_values(article_id, tag, version) for tag in tags]
     # An executemany of one cached statement: a multi-row VALUES would compile anew every time.
     stmt = _insert(session, ArticleTag).on_conflict_do_nothing(
         index_elements=["article_id", "tag_id"]
@@ -361,7 +362,7 @@ def replace_article_tags(
         upsert_tags(session, [wanted[tag_id] for tag_id in added])
         _insert_links(session, article_id, [wanted[tag_id] for tag_id in sorted(added)], version)
     for tag_id in set(wanted) & set(stored):
-        fresh = _link_values(article_id, wanted[tag_id], version)
+        fresh = link_values(article_id, wanted[tag_id], version)
         changes = {c: fresh[c] for c in columns if getattr(stored[tag_id], c) != fresh[c]}
         if changes:
             session.execute(

@@ -123,14 +123,21 @@ def page_text(page: Page) -> str:
     return decode_body(page.body, page.headers.get("content-type"))
 
 
-def page_markup(page: Page) -> bytes | str:
+def markup(body: bytes, content_type: str | None = None) -> bytes | str:
     """What an HTML parser should read: the bytes when they are UTF-8, else the decoded text.
 
     UTF-8 bytes go to the parser as they are (it reads them fastest); any other encoding is
-    decoded here, where the response headers are known, so a page whose ``<meta>`` is wrong or
-    missing still reads correctly.
+    decoded here, by the rules above, so a page whose ``<meta>`` is wrong or missing still
+    reads correctly.
     """
-    name = detect_encoding(page.body, page.headers.get("content-type"))
+    name = detect_encoding(body, content_type)
     if name == "utf-8":
-        return page.body
-    return page.body.decode(name, errors="replace").lstrip("\ufeff")
+        return body
+    if name == "utf-8-sig":
+        return body[len(codecs.BOM_UTF8) :]
+    return body.decode(name, errors="replace").lstrip("\ufeff")
+
+
+def page_markup(page: Page) -> bytes | str:
+    """``markup`` of a fetched page, with the charset its response headers declare."""
+    return markup(page.body, page.headers.get("content-type"))
