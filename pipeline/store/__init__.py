@@ -1,1 +1,3 @@
-"""Storage: the schema (``schema``), engines and migrations (``db``), writes (``repo``), search."""
+"""Storage: the schema (``schema``), engines and migrations (``db``), writes (``repo``, which
+gathers ``sources``, ``articles``, ``tags``, ``links``, ``runs``, ``outbox``, ``fetch_state``),
+search."""

@@ -2,15 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from pipeline.models import Tag
-from pipeline.store import repo
+from pipeline.store.schema import TagRow
+from pipeline.store.sql import dialect_insert
 
 if TYPE_CHECKING:
     from pipeline.tag import Tagger
+
+
+def unique_tags(tags: Iterable[Tag]) -> list[Tag]:
+    """One tag per id (the first), since one statement may not touch a row twice."""
+    unique: dict[str, Tag] = {}
+    for tag in tags:
+        unique.setdefault(tag.id, tag)
+    return list(unique.values())
+
+
+def upsert_tags(
+    session: Session,
+    tags: Iterable[Tag],
+    parents: Mapping[str, str | None] | None = None,
+    regulators: set[str] | None = None,
+) -> None:
+    """Insert or update tag rows; ``parents``/``regulators`` (from the taxonomy) when known.
+
+    Without ``regulators`` a new tag is a regulator when its type says so, and a stored tag keeps
+    its flag; without ``parents`` a stored tag keeps its parent.
+    """
+    unique = unique_tags(tags)
+    if not unique:
+        return
+
+    def is_regulator(tag: Tag) -> bool:
+        return tag.id in regulators if regulators is not None else tag.type == "regulator"
+
+    rows = [
+        {
+            "id": tag.id,
+            "name": tag.name,
+            "kind": tag.kind,
+            "type": tag.type,
+            "parent_id": parents.get(tag.id) if parents is not None else None,
+            "regulator": is_regulator(tag),
+        }
+        for tag in unique
+    ]
+    stmt = dialect_insert(session, TagRow)
+    updated = ["name", "kind", "type"]
+    if parents is not None:
+        updated.append("parent_id")
+    if regulators is not None:
+        updated.append("regulator")
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"], set_={name: stmt.excluded[name] for name in updated}
+        ),
+        rows,
+    )
 
 
 def sync_taxonomy(session: Session, tagger: Tagger) -> set[str]:
@@ -19,7 +72,7 @@ def sync_taxonomy(session: Session, tagger: Tagger) -> set[str]:
     Rows of nodes since removed from the taxonomy stay: old links and searches may name them.
     """
     nodes = list(tagger.nodes)
-    repo.upsert_tags(
+    upsert_tags(
         session,
         [Tag(id=n.id, name=n.name, kind=n.kind, type=n.type, count=0) for n in nodes],
         parents={n.id: n.parent for n in nodes},

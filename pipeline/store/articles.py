@@ -1,0 +1,201 @@
+"""Articles: the idempotent insert keyed on the item key, edits, lookups, and sightings (which
+sources carried an article)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from pipeline.errors import StoreError
+from pipeline.models import TaggedArticle
+from pipeline.store.links import insert_links, replace_article_tags
+from pipeline.store.schema import VERDICTS, Article, Sighting
+from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
+from pipeline.store.tags import unique_tags, upsert_tags
+
+
+def existing_item_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """The subset of ``keys`` already stored as articles."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for chunk in chunks(wanted):
+        found.update(session.scalars(select(Article.item_key).where(Article.item_key.in_(chunk))))
+    return found
+
+
+def stored_markers(session: Session, keys: Iterable[str]) -> dict[str, str | None]:
+    """For each of ``keys`` already stored, the source's change marker kept with it (or None)."""
+    wanted = sorted(set(keys))
+    found: dict[str, str | None] = {}
+    for chunk in chunks(wanted):
+        stmt = select(Article.item_key, Article.source_modified).where(Article.item_key.in_(chunk))
+        found.update({key: marker for key, marker in session.execute(stmt)})
+    return found
+
+
+def dedupe_index(session: Session) -> Iterator[tuple[str, str | None, str, str]]:
+    """(item key, canonical URL, content hash, item key of the original) for every article."""
+    original = aliased(Article)
+    stmt = (
+        select(Article.item_key, Article.canonical_url, Article.content_hash, original.item_key)
+        .outerjoin(original, original.id == Article.duplicate_of)
+        .order_by(Article.id)
+    )
+    for key, canonical, digest, original_key in session.execute(stmt):
+        yield key, canonical, digest or "", original_key or key
+
+
+def article_id_for_key(session: Session, item_key: str) -> int | None:
+    """The id of the article stored under ``item_key``, if any."""
+    return session.scalar(select(Article.id).where(Article.item_key == item_key))
+
+
+def count_articles(session: Session) -> int:
+    """How many articles are stored (duplicates included)."""
+    return int(session.scalar(select(func.count()).select_from(Article)) or 0)
+
+
+def insert_article(
+    session: Session,
+    tagged: TaggedArticle,
+    *,
+    item_key: str,
+    duplicate_of_key: str | None = None,
+    parents: Mapping[str, str | None] | None = None,
+    regulators: set[str] | None = None,
+    known_tag_ids: set[str] | None = None,
+    source_modified: str | None = None,
+) -> tuple[int, bool]:
+    """Store an article once under ``item_key``; returns (article id, whether it was created).
+
+    ``source_modified`` is the source's own change marker, kept to spot a later edit.
+
+    A second call with the same key changes nothing and returns the stored id. A new article's
+    tags are upserted (but for ``known_tag_ids``, which gains the ones upserted) and linked;
+    ``duplicate_of_key`` marks it as a copy of that article.
+    """
+    article = tagged.article
+    duplicate_of = article_id_for_key(session, duplicate_of_key) if duplicate_of_key else None
+    published = article.published_at
+    if published is not None:
+        # A naive time is taken as UTC, as the column type does; never as the host's zone.
+        published = published.replace(tzinfo=UTC) if published.tzinfo is None else published
+        published = published.astimezone(UTC)
+    values = {
+        "item_key": item_key,
+        "source_id": article.source_id,
+        "item_id": article.item_id,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "text": article.text,
+        "summary": article.description,
+        "author": article.author,
+        "lang": article.lang,
+        "doc_type": article.doc_type,
+        "regulator": article.regulator,
+        "published_at": published,
+        "first_seen_at": utc_now(),
+        "content_hash": tagged.content_hash,
+        "taxonomy_version": tagged.taxonomy_version,
+        "duplicate_of": duplicate_of,
+        "categories": list(article.categories),
+        "entities": list(article.entities),
+        "source_modified": source_modified,
+    }
+    # Values go as parameters, not .values(): the statement then compiles once and is cached.
+    stmt = (
+        dialect_insert(session, Article)
+        .on_conflict_do_nothing(index_elements=["item_key"])
+        .returning(Article.id)
+    )
+    new_id = session.execute(stmt, values).scalar_one_or_none()
+    if new_id is None:
+        existing = article_id_for_key(session, item_key)
+        if existing is None:  # pragma: no cover - a conflict implies the row exists
+            raise StoreError(f"article {item_key!r}: insert conflicted but no row was found")
+        return existing, False
+    tags = unique_tags(tagged.tags)
+    if tags:
+        # Tags the caller has already stored (``known_tag_ids``) need no upsert per article.
+        unknown = [t for t in tags if known_tag_ids is None or t.id not in known_tag_ids]
+        if unknown:
+            upsert_tags(session, unknown, parents, regulators)
+            if known_tag_ids is not None:
+                known_tag_ids.update(t.id for t in unknown)
+        insert_links(session, new_id, tags, tagged.taxonomy_version)
+    return new_id, True
+
+
+def update_article(
+    session: Session, tagged: TaggedArticle, *, item_key: str, source_modified: str | None
+) -> int:
+    """Rewrite the stored article under ``item_key`` with a changed version; returns its id.
+
+    The row keeps its id, first-seen time and alerts (an edit is not a new item); its text,
+    metadata, change marker and tag links become the new version's.
+    """
+    article_id = article_id_for_key(session, item_key)
+    if article_id is None:
+        raise StoreError(f"article {item_key!r}: no stored row to update")
+    article = tagged.article
+    published = article.published_at
+    if published is not None:
+        published = published.replace(tzinfo=UTC) if published.tzinfo is None else published
+        published = published.astimezone(UTC)
+    session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(
+            url=article.url,
+            canonical_url=article.canonical_url,
+            title=article.title,
+            text=article.text,
+            summary=article.description,
+            author=article.author,
+            lang=article.lang,
+            doc_type=article.doc_type,
+            published_at=published,
+            content_hash=tagged.content_hash,
+            categories=list(article.categories),
+            entities=list(article.entities),
+            source_modified=source_modified,
+        )
+    )
+    replace_article_tags(session, article_id, tagged.tags, tagged.taxonomy_version)
+    return article_id
+
+
+# Sightings ----------------------------------------------------------------------------------
+
+
+def record_sighting(
+    session: Session,
+    *,
+    article_id: int,
+    source_id: str,
+    url: str,
+    guid: str | None,
+    verdict: str,
+    run_id: int | None,
+) -> bool:
+    """Note that ``source_id`` carried the article; True the first time, False after."""
+    check_allowed(verdict, VERDICTS, f"sighting of article {article_id} in {source_id}")
+    stmt = (
+        dialect_insert(session, Sighting)
+        .on_conflict_do_nothing(index_elements=["article_id", "source_id"])
+        .returning(Sighting.id)
+    )
+    values = {
+        "article_id": article_id,
+        "source_id": source_id,
+        "run_id": run_id,
+        "url": url,
+        "guid": guid,
+        "verdict": verdict,
+        "seen_at": utc_now(),
+    }
+    return session.execute(stmt, values).scalar_one_or_none() is not None
