@@ -163,7 +163,7 @@ def test_sources_check_passes_on_the_shipped_files() -> None:
 
 
 def test_run_summary_shows_fallback_notes_and_updates(capsys: pytest.CaptureFixture[str]) -> None:
-    from pipeline.cli import _print_run_summary
+    from pipeline.cli.ingest import _print_run_summary
 
     row = {"status": "ok", "found": 3, "new": 0, "duplicates": 2, "errors": 0, "error": None}
     result = {

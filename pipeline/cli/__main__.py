@@ -1,0 +1,5 @@
+"""``python -m pipeline.cli``: the ``newswatch`` command."""
+
+from pipeline.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""Analysts' read-only queries: ``newswatch search`` and ``newswatch runs``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.common import (
+    DbOption,
+    OutputFormat,
+    console,
+    open_engine,
+    parse_when,
+    print_csv,
+)
+
+
+def search(
+    query: Annotated[str | None, typer.Argument(help="Full-text query.")] = None,
+    entity: Annotated[str | None, typer.Option("--entity", help="Tagged with this entity.")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Tagged with this topic.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="From this source id.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Published on or after.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Published before.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    db_url: DbOption = None,
+) -> None:
+    """Search stored articles by text, entity, topic, source and date."""
+    from sqlalchemy.orm import Session
+
+    from pipeline.store.search import search_articles
+
+    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
+    engine = open_engine(db_url)
+    with Session(engine) as session:
+        hits = search_articles(
+            session,
+            query,
+            entity=entity,
+            topic=topic,
+            source=source,
+            since=since_at,
+            until=until_at,
+            limit=limit,
+        )
+    rows = [_hit_record(hit) for hit in hits]
+    if output is OutputFormat.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif output is OutputFormat.csv:
+        print_csv(rows, ["id", "published_at", "source", "title", "url", "tags"])
+    else:
+        table = Table(show_lines=False)
+        for column in ("published", "source", "title", "tags"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            tags = ", ".join(t["name"] for t in row["tags"][:6])
+            table.add_row((row["published_at"] or "")[:10], row["source"], row["title"], tags)
+        console.print(table)
+        console.print(f"{len(rows)} article(s)")
+
+
+def _local_iso(dt: datetime | None) -> str | None:
+    """A timestamp as Hong Kong time, ISO 8601 with its offset."""
+    from pipeline.dates import local_time
+
+    local = local_time(dt)
+    return local.isoformat() if local else None
+
+
+def _hit_record(hit: Any) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "url": hit.url,
+        "canonical_url": hit.canonical_url,
+        "source": hit.source_id,
+        "published_at": _local_iso(hit.published_at),
+        "doc_type": hit.doc_type,
+        "regulator": hit.regulator,
+        "snippet": hit.snippet,
+        "text": hit.text,
+        "tags": [
+            {"id": t[0], "name": t[1], "kind": t[2], "count": t[3], "evidence": list(t[4])}
+            for t in hit.tags
+        ],
+    }
+
+
+def runs(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 10,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    db_url: DbOption = None,
+) -> None:
+    """Show recent runs with their per-source counts and errors."""
+    from sqlalchemy.orm import Session
+
+    from pipeline.store import repo
+
+    engine = open_engine(db_url)
+    with Session(engine) as session:
+        records = repo.latest_runs(session, limit=limit)
+    rows = [repo.run_record_dict(r) for r in records]
+    if output is not OutputFormat.table:
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return
+    for row in rows:
+        console.print(
+            f"run {row['id']} {row['status']} started {row['started_at']}"
+            + (f" error: {row['error']}" if row.get("error") else ""),
+            highlight=False,
+        )
+        for src in row["sources"]:
+            if src["error"]:
+                console.print(f"  [red]{src['source_id']}[/]: {src['error']}", highlight=False)

@@ -1,0 +1,65 @@
+"""``newswatch retag``: re-tag stored articles after the taxonomy changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.common import (
+    DbOption,
+    ReportFormat,
+    TaxonomyOption,
+    console,
+    fail,
+    open_engine,
+)
+from pipeline.errors import ConfigError, NewswatchError
+
+
+def retag(
+    db_url: DbOption = None,
+    taxonomy_path: TaxonomyOption = Path("taxonomy.toml"),
+    all_articles: Annotated[
+        bool,
+        typer.Option("--all", help="Re-tag every article, not only those of older versions."),
+    ] = False,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", help="Report as a table or JSON.")
+    ] = ReportFormat.table,
+) -> None:
+    """Re-tag stored articles after taxonomy.toml changes; show which tags were gained or lost."""
+    from pipeline.retag import retag_articles
+    from pipeline.tag import Tagger
+
+    try:
+        tagger = Tagger.from_path(taxonomy_path)
+    except ConfigError as exc:
+        fail("\n".join(exc.problems))
+    engine = open_engine(db_url)
+    try:
+        report = retag_articles(engine, tagger, all_articles=all_articles)
+    except NewswatchError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    if output is ReportFormat.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        return
+    console.print(
+        f"taxonomy {report.taxonomy_version}: {report.considered} articles considered,"
+        f" {report.rewritten} rewritten, {report.unchanged} unchanged",
+        highlight=False,
+    )
+    changes = report.changes()
+    if not changes:
+        return
+    table = Table()
+    for column in ("tag", "name", "gained", "lost"):
+        table.add_column(column, justify="right" if column in ("gained", "lost") else "left")
+    for change in changes:
+        table.add_row(change.tag_id, change.name, str(change.gained), str(change.lost))
+    console.print(table)
