@@ -31,7 +31,8 @@ from multiprocessing.connection import Connection
 
 from pipeline.config import AlertsConfig
 from pipeline.fetch import DbValidatorStore, Fetcher, FetchPolicy, build_client
-from pipeline.ingest import StageClock, run_ingest
+from pipeline.ingest import run_ingest
+from pipeline.ingest_records import StageClock
 from pipeline.models import Source
 from pipeline.store import db
 from pipeline.tag import Tagger

@@ -26,10 +26,8 @@ from pathlib import Path
 
 from pipeline.config import AlertsConfig, load_alerts
 from pipeline.fetch import Fetcher, ReplayTransport, build_client, write_exchange
-from pipeline.ingest import (
-    StageClock,
-    run_ingest,
-)
+from pipeline.ingest import run_ingest
+from pipeline.ingest_records import StageClock
 from pipeline.models import Selectors, Source
 from pipeline.store import db
 from pipeline.tag import Tagger

@@ -24,7 +24,8 @@ from pipeline.config import (
 )
 from pipeline.errors import NewswatchError
 from pipeline.fetch import DbValidatorStore, Fetcher, FetchPolicy, ReplayTransport, build_client
-from pipeline.ingest import RunResult, SourceReport, Stages, run_ingest
+from pipeline.ingest import Stages, run_ingest
+from pipeline.ingest_records import RunResult, SourceReport
 from pipeline.store import db, repo
 from pipeline.tag import Tagger
 

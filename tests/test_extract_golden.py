@@ -21,7 +21,8 @@ from pipeline.charset import page_markup
 from pipeline.config import load_sources
 from pipeline.extract import extract_article
 from pipeline.fetch import Fetcher, ReplayTransport, build_client
-from pipeline.ingest import Fetched, build_article, fetch_items, plan_items
+from pipeline.ingest import build_article, fetch_items, plan_items
+from pipeline.ingest_records import Fetched
 from pipeline.sources import discover
 
 REPO = Path(__file__).resolve().parents[1]
