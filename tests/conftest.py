@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fault_site import FaultSite
 from local_site import LocalSite
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -121,6 +122,17 @@ def session(engine: Engine) -> Iterator[Session]:
 def local_site() -> Iterator[LocalSite]:
     """A real HTTP server on 127.0.0.1 whose answers the test sets; stopped after the test."""
     site = LocalSite().start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture
+def fault_site() -> Iterator[FaultSite]:
+    """A misbehaving HTTP server on 127.0.0.1 (``fault_site.py``); stopped, stalled handlers
+    woken, after the test."""
+    site = FaultSite().start()
     try:
         yield site
     finally:

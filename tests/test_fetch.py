@@ -216,12 +216,9 @@ def test_replayed_status_and_headers_come_back(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def site() -> Iterator[FaultSite]:
-    server = FaultSite().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def site(fault_site: FaultSite) -> FaultSite:
+    """The misbehaving server of the conftest, under a shorter name."""
+    return fault_site
 
 
 def sequence(*writers: Writer) -> Writer:

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,16 +172,6 @@ urls = ["{faulty.url}{listing_path(kind)}"]
 id_pattern = '/(\\d{{8}}-\\d+)/?$'
 """
     )
-
-
-@pytest.fixture
-def fault_site() -> Iterator[FaultSite]:
-    """The misbehaving server; stopped (stalled handlers woken) after the test."""
-    site = FaultSite().start()
-    try:
-        yield site
-    finally:
-        site.stop()
 
 
 def serve_good(site: LocalSite, items: int) -> None:

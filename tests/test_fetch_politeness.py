@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,9 @@ ITEMS = [("/news/1.html", "First story"), ("/news/2.html", "Second story")]
 
 
 @pytest.fixture
-def site() -> Iterator[FaultSite]:
+def site(fault_site: FaultSite) -> FaultSite:
     """A server whose feed honours If-None-Match; stopped after the test."""
-    server = FaultSite().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return fault_site
 
 
 def options(site: FaultSite, db_url: str, tmp_path: Path, extra: str = "") -> IngestOptions:
