@@ -82,11 +82,12 @@ def declared_encodings(body: bytes, content_type: str | None) -> list[str]:
     return found
 
 
-def _utf8(body: bytes) -> str | None:
+def _is_utf8(body: bytes) -> bool:
     try:
-        return body.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError:
-        return None
+        return False
+    return True
 
 
 def detect_encoding(body: bytes, content_type: str | None = None) -> str:
@@ -94,17 +95,21 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return name
-    as_utf8 = _utf8(body)
-    multibyte_utf8 = as_utf8 is not None and not body.isascii()
+    # Every page is checked against UTF-8 once; ASCII needs no decoding to know it.
+    ascii_only = body.isascii()
+    valid_utf8 = ascii_only or _is_utf8(body)
+    multibyte_utf8 = valid_utf8 and not ascii_only
     for name in declared_encodings(body, content_type):
         if multibyte_utf8 and name not in _MULTIBYTE:
             continue
+        if name == "utf-8" and valid_utf8:
+            return name
         try:
             body.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
         return name
-    if as_utf8 is not None:
+    if valid_utf8:
         return "utf-8"
     best = from_bytes(body[:DETECT_BYTES]).best()
     if best is not None and best.encoding:
