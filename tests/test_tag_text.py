@@ -8,10 +8,18 @@ from pathlib import Path
 import pytest
 
 from pipeline.tag import SNIPPET_CHARS, Tagger
+from pipeline.tag.matcher import Matcher
 from pipeline.tag.text import Folded, Sentences, sentence_ends
-from pipeline.taxonomy import normalise
+from pipeline.taxonomy import load_taxonomy, normalise
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    """The shipped taxonomy's matcher."""
+    return Matcher(load_taxonomy(REPO / "taxonomy.toml").nodes)
+
 
 SAMPLES = [
     "Plain ASCII: the HKMA said so.",
@@ -77,16 +85,24 @@ def test_a_combining_accent_after_ascii_takes_the_slow_path() -> None:
         ("A\r\nWindows line end.", False),
     ],
 )
-def test_plain_spacing_is_single_spaces_and_line_breaks(text: str, plain: bool) -> None:
-    assert Folded(text).plain is plain
+def test_plain_spacing_is_single_spaces_and_line_breaks(
+    matcher: Matcher, text: str, plain: bool
+) -> None:
+    _, sentences = matcher.find(text)
+    assert sentences.plain is plain
 
 
-@pytest.mark.parametrize("plain", [True, False])
-def test_snippets_are_one_line_with_single_spaces(plain: bool) -> None:
-    text = "First one.\n\n  The HKMA\tsaid  so.\nLast."
-    ends = sentence_ends(text)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "First one.\n\n  The HKMA\tsaid  so.\nLast.",
+        "First one. The HKMA said  so. Last.",
+        "First one. The\u00a0HKMA said so. Last.",
+    ],
+)
+def test_snippets_are_one_line_with_single_spaces(matcher: Matcher, text: str) -> None:
+    _, sentences = matcher.find(text)
     start = text.index("HKMA")
-    sentences = Sentences(text, ends, plain=plain and Folded(text).plain)
     match = (start, start + 4, 0, False)
     assert sentences.evidence([match], 3, {}) == ("The HKMA said so.",)
 

@@ -1,6 +1,6 @@
 """Tag text with the entities and topics of a taxonomy, keeping the evidence for every tag.
 
-Matching (``matcher``) runs one Aho-Corasick automaton (pyahocorasick) over the normalised text
+Matching (``matcher``) runs one Aho-Corasick DFA (ahocorasick_rs) over the normalised text
 (NFKC, case-folded; ``text``): Latin and CJK terms and the sentence ends together, so an article
 is walked once. A term a node marks case-sensitive (short acronyms such as "AI", "SFC", "LEAP")
 is matched folded and then kept only if the text has it in exactly that case. Rules, in the

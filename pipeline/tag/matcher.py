@@ -8,7 +8,7 @@ import string
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 
-import ahocorasick
+import ahocorasick_rs
 
 from pipeline.tag.text import (
     CJK_START,
@@ -24,17 +24,9 @@ from pipeline.taxonomy import Node, normalise, term_variants
 
 _CJK = chr(CJK_START)
 _ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
-# pyahocorasick finds a node's child by a linear search over its children, in the order they
-# were added; at the root that search runs for nearly every character of an article. Children
-# for these characters are added first, most frequent in English news first, so a space or an
-# "e" is found at once and only the rare non-ASCII character walks the CJK first characters.
-# Measured on the bench corpus: 67 µs per article for terms and sentence ends together, against
-# 112 µs with the children in taxonomy order.
-_ROOT_ORDER = " etaoinsrhldcumfpgwybvk,.-’x0j12q:9z5;()348'76\"/\n!?“”$%&+_"
-# The key that makes such a child holds an upper-case ASCII letter after it, which folded text
-# never contains, so the key itself is never found.
-_NEVER = "A"
 _START = itemgetter(0)
+# A double space means a snippet needs its whitespace collapsed (see ``Sentences``).
+_DOUBLE_SPACE = "  "
 # Closes the last cluster of ``Matcher._resolve``: it starts after any match ends.
 _SENTINEL: Match = (1 << 62, 1 << 62, -1, False)
 # What the automaton stores for a spelling, as plain tuples because the scan reads them for
@@ -60,22 +52,21 @@ class Matcher:
         self._context = [node.requires_context for node in nodes]
         # Normalised term → node index, for names a source attaches to an article.
         self.lookup: dict[str, int] = {}
-        # Latin and CJK terms and the sentence ends share one automaton, so an article is
-        # walked once (see ``_ROOT_ORDER`` for what keeps that walk fast).
-        self._automaton = ahocorasick.Automaton()
-        for char in _ROOT_ORDER:
-            self._automaton.add_word(char + _NEVER, 0)
+        self._keys: dict[str, KeyInfo] = {}
         for position, node in enumerate(nodes):
             self._add_node(position, node)
-        for key, after in SENTENCE_END_KEYS.items():
-            self._automaton.add_word(key, after)
-        # A character that starts a real key keeps its place among the root's children
-        # without its placeholder, whose child would only lengthen that node's search.
-        for char in _ROOT_ORDER:
-            placeholder = char + _NEVER
-            if any(key != placeholder for key in self._automaton.keys(char)):
-                self._automaton.remove_word(placeholder)
-        self._automaton.make_automaton()
+        # Terms, sentence ends and double spaces share one automaton, so an article is walked
+        # once. A match names its pattern by number: a double space first, then the sentence
+        # ends, then the terms, so one comparison tells a term from the rest.
+        self.patterns = [_DOUBLE_SPACE, *SENTENCE_END_KEYS, *self._keys]
+        self._values: list[int | KeyInfo] = [0, *SENTENCE_END_KEYS.values(), *self._keys.values()]
+        self._first_term = 1 + len(SENTENCE_END_KEYS)
+        # The DFA: every state has a full transition table, the fastest walk (bench/automata.py).
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            self.patterns,
+            matchkind=ahocorasick_rs.MatchKind.Standard,
+            implementation=ahocorasick_rs.Implementation.DFA,
+        )
 
     def _add_node(self, position: int, node: Node) -> None:
         exact_terms = set(node.case_sensitive)
@@ -93,7 +84,7 @@ class Matcher:
     def _add_term(
         self, position: int, term: str, rule: int, *, exact: bool, short: bool, plural: bool
     ) -> None:
-        automaton = self._automaton
+        keys = self._keys
         for variant in term_variants(term):
             key = normalise(variant)
             if not short:
@@ -105,9 +96,9 @@ class Matcher:
                 normalise(variant, fold=False) if exact else None,
                 rule,
             )
-            known: KeyInfo | None = automaton.get(key, None)
+            known = keys.get(key)
             terms = (*known[3], info) if known else (info,)
-            automaton.add_word(key, (len(key), is_word(key[0]), is_word(key[-1]), terms))
+            keys[key] = (len(key), is_word(key[0]), is_word(key[-1]), terms)
 
     def find(self, text: str) -> tuple[dict[int, list[Match]], Sentences]:
         """Accepted matches per node index, in text order, and the text's sentences."""
@@ -115,11 +106,15 @@ class Matcher:
         candidates: list[Match] = []
         special: list[Match] = []
         ends: list[int] = []
+        spaced = False
         if text:
-            _scan(self._automaton, folded.folded, folded.mapping, text, candidates, special, ends)
+            matches = self._automaton.find_matches_as_indexes(folded.folded, overlapping=True)
+            spaced = _scan(
+                matches, self._values, self._first_term, folded, text, candidates, special, ends
+            )
         if not folded.same_ends:
             ends = read_sentence_ends(text)
-        sentences = Sentences(text, ends, plain=folded.plain)
+        sentences = Sentences(text, ends, plain=folded.printable and not spaced)
         if special:
             # The folded text is already normalised wherever its offsets are the text's.
             source = text if folded.mapping is not None else folded.folded
@@ -231,37 +226,42 @@ class Matcher:
 
 
 def _scan(
-    automaton: ahocorasick.Automaton,
-    norm: str,
-    mapping: tuple[list[int], list[int]] | None,
+    matches: list[tuple[int, int, int]],
+    values: list[int | KeyInfo],
+    first_term: int,
+    folded: Folded,
     text: str,
     out: list[Match],
     special: list[Match],
     ends: list[int],
-) -> None:
-    """Append the automaton's matches in ``norm`` that pass the boundary and case rules to
-    ``out`` (or ``special``, for the nodes that need a second look), with offsets in ``text``,
-    and the sentence ends it meets to ``ends``."""
+) -> bool:
+    """Append the automaton's matches (pattern, start, end) in the folded text that pass the
+    boundary and case rules to ``out`` (or ``special``, for the nodes that need a second look),
+    with offsets in ``text``, and the sentence ends among them to ``ends``. True when the
+    folded text holds a double space."""
     # This loop runs for every match and sentence end of every article: the word test is
     # inlined (``is_word``, with a set for the ASCII characters most neighbours are), and
     # offsets are mapped back only when folding changed them.
+    norm, mapping = folded.folded, folded.mapping
     size = len(norm)
     end_at, keep, keep_aside = ends.append, out.append, special.append
     named: set[int] = set()
     word, cjk = _ASCII_WORD, _CJK
-    for last, value in automaton.iter(norm):
-        if value.__class__ is int:
-            end_at(last + 1 - value)
+    spaced = False
+    for index, start, end in matches:
+        if index < first_term:
+            if index:
+                end_at(end - values[index])  # type: ignore[operator]
+            else:
+                spaced = True
             continue
-        length, left, right, terms = value
-        start = last - length + 1
+        _, left, right, terms = values[index]  # type: ignore[misc]
         if left and start:
             char = norm[start - 1]
             if char in word or ("\x7f" < char < cjk and char.isalnum()):
                 continue
-        end = last + 1
         if mapping:
-            low, high = mapping[0][start], mapping[1][last]
+            low, high = mapping[0][start], mapping[1][end - 1]
         else:
             low, high = start, end
         if right and end < size:
@@ -283,6 +283,8 @@ def _scan(
                 keep((low, high, node, short))
             else:
                 _keep_by_rule((low, high, node, short), rule, named, keep, keep_aside)
+
+    return spaced
 
 
 def _keep_by_rule(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from bisect import bisect_left, bisect_right
 
-import ahocorasick
+import ahocorasick_rs
 
 from pipeline.taxonomy import normalise
 
@@ -28,10 +28,10 @@ SENTENCE_END_KEYS: dict[str, int] = {
 SENTENCE_END_KEYS.update(dict.fromkeys("\n。！？；", 0))
 # For text whose folded form lost its sentence ends (NFKC turns "！" into "!"): the same keys
 # over the original text, in a pass of their own.
-_SENTENCE_ENDS = ahocorasick.Automaton()
-for _key, _after in SENTENCE_END_KEYS.items():
-    _SENTENCE_ENDS.add_word(_key, _after)
-_SENTENCE_ENDS.make_automaton()
+_SENTENCE_ENDS = ahocorasick_rs.AhoCorasick(
+    SENTENCE_END_KEYS, matchkind=ahocorasick_rs.MatchKind.Standard
+)
+_AFTER = list(SENTENCE_END_KEYS.values())
 # Printable ASCII and the line break: what a text holds besides these decides how it is folded
 # and whether its sentences need their whitespace collapsed (see ``Folded``).
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
@@ -50,19 +50,20 @@ def is_word(char: str) -> bool:
 
 def sentence_ends(text: str) -> list[int]:
     """Offsets where the sentences of ``text`` end, ascending."""
-    return [last + 1 - after for last, after in _SENTENCE_ENDS.iter(text)]
+    found = _SENTENCE_ENDS.find_matches_as_indexes(text, overlapping=True)
+    return [end - _AFTER[key] for key, _, end in found]
 
 
 class Folded:
     """The text folded for matching, with a map back to the original offsets when they differ.
 
     ``same_ends`` says the folded text has its sentence ends where the text has them, so the
-    matcher's pass over it finds them; otherwise they are read from the text itself. ``plain``
-    says its only whitespace is single spaces and line breaks, so a sentence is on one line
-    once stripped.
+    matcher's pass over it finds them; otherwise they are read from the text itself.
+    ``printable`` says its only whitespace is spaces and line breaks: with no double space
+    (which the matcher's pass finds), a sentence is then on one line once stripped.
     """
 
-    __slots__ = ("folded", "mapping", "plain", "same_ends")
+    __slots__ = ("folded", "mapping", "printable", "same_ends")
 
     def __init__(self, text: str) -> None:
         self.mapping: tuple[list[int], list[int]] | None = None
@@ -71,7 +72,7 @@ class Folded:
         # Every character but printable ASCII and line breaks: in English text, a few quotes,
         # dashes or names.
         others = data.translate(None, _PLAIN_ASCII).decode("utf-8", "surrogatepass")
-        self.plain = others.isprintable() and "  " not in text
+        self.printable = others.isprintable()
         if text.isascii():
             # ASCII is its own NFKC form, and folding ASCII never changes a length.
             self.folded = text.lower()
