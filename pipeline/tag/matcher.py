@@ -29,11 +29,12 @@ _START = itemgetter(0)
 _DOUBLE_SPACE = "  "
 # Closes the last cluster of ``Matcher._resolve``: it starts after any match ends.
 _SENTINEL: Match = (1 << 62, 1 << 62, -1, False)
-# What the automaton stores for a spelling, as plain tuples because the scan reads them for
-# every match: (length, needs a left boundary, needs a right boundary, terms), each term being
-# (node index, is a short form, may take a plural "s", the NFKC form a case-sensitive term must
-# show, rule). One spelling can be a term of one node and a short form of others ("AI"). A
-# sentence end is stored as an int instead (see ``SENTENCE_END_KEYS``).
+# What the scan knows of a spelling, as plain tuples because it reads them for every match:
+# (the node, when the spelling is one node's full term with no case or rule to check, else -1;
+# needs a left boundary; needs a right boundary; terms), each term being (node index, is a
+# short form, may take a plural "s", the NFKC form a case-sensitive term must show, rule). One
+# spelling can be a term of one node and a short form of others ("AI"). A sentence end is
+# stored as the number of its characters after the end (see ``SENTENCE_END_KEYS``).
 TermInfo = tuple[int, bool, bool, str | None, int]
 # The rule: what the scan does with a match besides keeping it. A short form counts only after
 # a full term of its node ended earlier in the text (else it names someone else): the scan
@@ -98,7 +99,8 @@ class Matcher:
             )
             known = keys.get(key)
             terms = (*known[3], info) if known else (info,)
-            keys[key] = (len(key), is_word(key[0]), is_word(key[-1]), terms)
+            only = position if len(terms) == 1 and not exact and rule == PLAIN else -1
+            keys[key] = (only, is_word(key[0]), is_word(key[-1]), terms)
 
     def find(self, text: str) -> tuple[dict[int, list[Match]], Sentences]:
         """Accepted matches per node index, in text order, and the text's sentences."""
@@ -255,7 +257,7 @@ def _scan(
             else:
                 spaced = True
             continue
-        _, left, right, terms = values[index]  # type: ignore[misc]
+        only, left, right, terms = values[index]  # type: ignore[misc]
         if left and start:
             char = norm[start - 1]
             if char in word or ("\x7f" < char < cjk and char.isalnum()):
@@ -271,6 +273,9 @@ def _scan(
                 if char == "s" or text[high].isupper():
                     _glued(terms, norm, mapping, text, (low, high, end), named, keep, keep_aside)
                 continue
+        if only >= 0:
+            keep((low, high, only, False))
+            continue
         for node, short, _, exact, rule in terms:
             if rule == SHORT and node not in named:
                 continue

@@ -158,7 +158,7 @@ class Tagger:
         lead_key = (lead_low,)
         evidence = sentences.evidence
         # A parent that inherits one child's list unchanged shows that child's evidence.
-        shown: dict[int, tuple[str, ...]] = {}
+        inherited_evidence: dict[int, tuple[str, ...]] = {}
         tags: list[Tag] = []
         for node in sorted(involved):
             found = hits.get(node)
@@ -170,18 +170,20 @@ class Tagger:
             if node in merged:
                 # By start alone: one node never has two matches starting at one place.
                 found.sort(key=_START)
+            snippets = inherited_evidence.get(node)
+            if snippets is None:
+                snippets = evidence(found, EVIDENCE_LIMIT, synthetic)
             parent = parent_of[node]
             if parent >= 0:
                 inherited = hits.get(parent)
                 if inherited is None:
                     hits[parent] = found
+                    inherited_evidence[parent] = snippets
                 else:
                     # A new list: the parent's must not grow the matcher's list of its own.
                     hits[parent] = inherited + found
                     merged.add(parent)
-            snippets = shown.get(id(found))
-            if snippets is None:
-                snippets = shown[id(found)] = evidence(found, EVIDENCE_LIMIT, synthetic)
+                    inherited_evidence.pop(parent, None)
             first = found[0][0]
             if first >= lead_high:
                 in_lead = False

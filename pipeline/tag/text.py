@@ -129,14 +129,26 @@ class Folded:
         self.mapping = (starts, ends)
 
 
+def _on_one_line(sentence: str) -> str:
+    """A stripped sentence with its whitespace collapsed to single spaces."""
+    # A line break ends a sentence, so it is at most at the edges. When single spaces are the
+    # only other whitespace (any other is not printable), the sentence is already on one line,
+    # and splitting it into words would cost more.
+    if sentence.isprintable() and "  " not in sentence:
+        return sentence
+    return " ".join(sentence.split())
+
+
 class Sentences:
     """The sentences of a text, as the offsets where they end, and the snippets cut from them."""
 
-    __slots__ = ("_by_sentence", "ends", "plain", "text")
+    __slots__ = ("_by_sentence", "edges", "plain", "text")
 
     def __init__(self, text: str, ends: list[int], *, plain: bool = False) -> None:
         self.text = text
-        self.ends = ends
+        # Sentence ``i`` is ``text[edges[i - 1]:edges[i]]``: the ends with the text's own
+        # edges around them, so no sentence needs a case of its own.
+        self.edges = [0, *ends, len(text)]
         # The text's only whitespace is single spaces and line breaks (see ``Folded``).
         self.plain = plain
         # A parent tag shows its children's matches again: each short sentence is cut once.
@@ -145,13 +157,9 @@ class Sentences:
     def bounds(self, start: int, end: int) -> Span:
         """The sentence holding ``text[start:end]``; the sentences, when a term holds a stop
         ("GenA.I. Sandbox")."""
-        ends = self.ends
-        before = bisect_right(ends, start)
-        after = bisect_left(ends, end, before)
-        return (
-            ends[before - 1] if before else 0,
-            ends[after] if after < len(ends) else len(self.text),
-        )
+        edges = self.edges
+        before = bisect_right(edges, start)
+        return edges[before - 1], edges[bisect_left(edges, end, before)]
 
     def evidence(
         self, found: list[Match], limit: int, synthetic: dict[int, str]
@@ -159,21 +167,19 @@ class Sentences:
         """Distinct snippets of the sentences around the first of ``found`` (in text order), at
         most ``limit``; a position in ``synthetic`` (a name the source attached) stands for
         itself."""
-        ends = self.ends
-        count = len(ends)
+        edges = self.edges
         by_sentence = self._by_sentence
         if len(found) == 1 and not synthetic:
             # Most tags have one match: its sentence, without the bookkeeping below.
             start, end = found[0][0], found[0][1]
-            index = bisect_right(ends, start)
-            high = ends[index] if index < count else len(self.text)
-            low = ends[index - 1] if index else 0
-            if high < end or high - low > SNIPPET_CHARS:
-                snippet: str | None = self._cut(*self.bounds(start, end), start, end)
+            index = bisect_right(edges, start)
+            high = edges[index]
+            if high < end:
+                snippet = self._cut(*self.bounds(start, end), start, end)
             else:
                 snippet = by_sentence.get(index)
                 if snippet is None:
-                    snippet = by_sentence[index] = self._cut(low, high, start, end)
+                    snippet = self._sentence(index, start, end)
             return (snippet,) if snippet else ()
         snippets: list[str] = []
         previous = -1
@@ -183,27 +189,33 @@ class Sentences:
             else:
                 # Matches come in text order, so a sentence's matches follow each other: one
                 # snippet per sentence needs only the previous sentence's number.
-                index = bisect_right(ends, start)
+                index = bisect_right(edges, start)
                 if index == previous:
                     continue
                 previous = index
-                high = ends[index] if index < count else len(self.text)
-                if high < end:
+                if edges[index] < end:
                     # The term holds a stop ("GenA.I. Sandbox"): the sentences it spans.
                     return self._evidence_across(found, limit, synthetic)
-                low = ends[index - 1] if index else 0
-                if high - low <= SNIPPET_CHARS:
-                    # A short sentence is its own snippet, whichever tag's match asks for it.
-                    snippet = by_sentence.get(index)
-                    if snippet is None:
-                        snippet = by_sentence[index] = self._cut(low, high, start, end)
-                else:
-                    snippet = self._cut(low, high, start, end)
+                snippet = by_sentence.get(index)
+                if snippet is None:
+                    snippet = self._sentence(index, start, end)
             if snippet and snippet not in snippets:
                 snippets.append(snippet)
                 if len(snippets) == limit:
                     break
         return tuple(snippets)
+
+    def _sentence(self, index: int, start: int, end: int) -> str:
+        """The snippet of sentence ``index`` for the match ``start:end`` in it: a short sentence
+        is its own snippet, whichever tag's match asks for it, and is cut once."""
+        low, high = self.edges[index - 1], self.edges[index]
+        if high - low > SNIPPET_CHARS:
+            return self._cut(low, high, start, end)
+        sentence = self.text[low:high].strip()
+        if not self.plain:
+            sentence = _on_one_line(sentence)
+        self._by_sentence[index] = sentence
+        return sentence
 
     def _evidence_across(
         self, found: list[Match], limit: int, synthetic: dict[int, str]
@@ -231,12 +243,7 @@ class Sentences:
         text = self.text
         if high - low <= SNIPPET_CHARS:
             sentence = text[low:high].strip()
-            # A line break ends a sentence, so it is at most at the edges. When single spaces
-            # are the only other whitespace (any other is not printable), the sentence is
-            # already on one line, and splitting it into words would cost more.
-            if self.plain or (sentence.isprintable() and "  " not in sentence):
-                return sentence
-            return " ".join(sentence.split())
+            return sentence if self.plain else _on_one_line(sentence)
         while low < high and text[low].isspace():
             low += 1
         while high > low and text[high - 1].isspace():
