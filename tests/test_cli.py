@@ -147,6 +147,28 @@ def test_sources_check_prints_every_problem(tmp_path: Path) -> None:
     assert "2 problem(s) found" in output
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [
+        (("sources", "list"), "--sources", "sources.toml"),
+        (("alerts", "send"), "--alerts", "alerts.toml"),
+        (("alerts", "test"), "--alerts", "alerts.toml"),
+    ],
+)
+def test_a_command_names_the_problems_of_its_broken_config_file(
+    tmp_path: Path, command: tuple[str, ...], option: str, name: str
+) -> None:
+    broken = tmp_path / name
+    broken.write_text("[[oops\n", encoding="utf-8")
+    args = [*command, option, str(broken)]
+    if command == ("alerts", "send"):
+        args += ["--db", f"sqlite:///{tmp_path / 'unused.db'}"]
+    code, output = invoke(*args)
+    assert code == 1
+    assert "error:" in output and str(broken) in output
+    assert not (tmp_path / "unused.db").exists()
+
+
 def test_sources_check_passes_on_the_shipped_files() -> None:
     code, output = invoke(
         "sources",

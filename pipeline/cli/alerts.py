@@ -17,10 +17,11 @@ from pipeline.cli.common import (
     console,
     err_console,
     fail,
+    load_or_fail,
     open_engine,
     print_csv,
 )
-from pipeline.errors import ConfigError, NewswatchError
+from pipeline.errors import NewswatchError
 
 alerts_app = typer.Typer(help="Inspect, send and test alerts.", no_args_is_help=True)
 
@@ -75,10 +76,7 @@ def alerts_send(db_url: DbOption = None, alerts_path: AlertsOption = Path("alert
     from pipeline.alerts import deliver_pending
     from pipeline.config import load_alerts
 
-    try:
-        config = load_alerts(alerts_path)
-    except ConfigError as exc:
-        fail("\n".join(exc.problems))
+    config = load_or_fail(load_alerts, alerts_path)
     report = deliver_pending(open_engine(db_url), config, console=console)
     console.print(f"{report.sent} sent, {report.failed} failed, {report.waiting} waiting")
     for error in report.errors:
@@ -94,10 +92,7 @@ def alerts_test(alerts_path: AlertsOption = Path("alerts.toml")) -> None:
     from pipeline.config import load_alerts
     from pipeline.models import Alert
 
-    try:
-        config = load_alerts(alerts_path)
-    except ConfigError as exc:
-        fail("\n".join(exc.problems))
+    config = load_or_fail(load_alerts, alerts_path)
     now = datetime.now(UTC)
     failures = 0
     for channel_id, channel_config in config.channels.items():

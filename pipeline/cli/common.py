@@ -9,15 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
-from pipeline.errors import NewswatchError
+from pipeline.errors import ConfigError, NewswatchError
+
+Loaded = TypeVar("Loaded")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -50,10 +53,18 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error on stderr and end the command with exit code ``code``."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def load_or_fail(load: Callable[[Path], Loaded], path: Path) -> Loaded:
+    """``load(path)`` for a configuration file, or end the command with the file's problems."""
+    try:
+        return load(path)
+    except ConfigError as exc:
+        fail("\n".join(exc.problems))
 
 
 def parse_when(value: str | None, name: str) -> datetime | None:

@@ -15,9 +15,10 @@ from pipeline.cli.common import (
     TaxonomyOption,
     console,
     fail,
+    load_or_fail,
     open_engine,
 )
-from pipeline.errors import ConfigError, NewswatchError
+from pipeline.errors import NewswatchError
 
 
 def retag(
@@ -35,10 +36,7 @@ def retag(
     from pipeline.retag import retag_articles
     from pipeline.tag import Tagger
 
-    try:
-        tagger = Tagger.from_path(taxonomy_path)
-    except ConfigError as exc:
-        fail("\n".join(exc.problems))
+    tagger = load_or_fail(Tagger.from_path, taxonomy_path)
     engine = open_engine(db_url)
     try:
         report = retag_articles(engine, tagger, all_articles=all_articles)

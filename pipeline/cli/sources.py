@@ -13,7 +13,7 @@ from pipeline.cli.common import (
     TaxonomyOption,
     console,
     err_console,
-    fail,
+    load_or_fail,
 )
 from pipeline.errors import ConfigError, NewswatchError
 
@@ -55,10 +55,7 @@ def sources_list(sources_path: SourcesOption = Path("sources.toml")) -> None:
     """List the configured sources."""
     from pipeline.config import load_sources
 
-    try:
-        sources = load_sources(sources_path)
-    except ConfigError as exc:
-        fail("\n".join(exc.problems))
+    sources = load_or_fail(load_sources, sources_path)
     table = Table()
     for column in ("id", "kind", "regulator", "doc_type", "enabled", "url"):
         table.add_column(column, overflow="fold")
