@@ -266,17 +266,18 @@ def _scan(
             low, high = mapping[0][start], mapping[1][end - 1]
         else:
             low, high = start, end
+        glued: tuple[int, bool] | None = None
         if right and end < size:
             char = norm[end]
             if char in word or ("\x7f" < char < cjk and char.isalnum()):
                 # Only a plural "s" or a ticker glued on ("BitcoinBTC") can keep the match.
-                if char == "s" or text[high].isupper():
-                    _glued(terms, norm, mapping, text, (low, high, end), named, keep, keep_aside)
-                continue
-        if only >= 0:
+                if char != "s" and not text[high].isupper():
+                    continue
+                glued = _glued_ends(norm, mapping, text, high, end)
+        if only >= 0 and glued is None:
             keep((low, high, only, False))
             continue
-        for node, short, _, exact, rule in terms:
+        for node, short, plural, exact, rule in terms:
             if rule == SHORT and node not in named:
                 continue
             if exact is not None:
@@ -284,10 +285,16 @@ def _scan(
                 # Compare in NFKC form only when the raw text differs ("ＨＫＭＡ").
                 if found != exact and normalise(found, fold=False) != exact:
                     continue
+            stop = high
+            if glued is not None:
+                if plural and glued[0] >= 0:
+                    stop = glued[0]
+                elif not glued[1]:
+                    continue
             if not rule:
-                keep((low, high, node, short))
+                keep((low, stop, node, short))
             else:
-                _keep_by_rule((low, high, node, short), rule, named, keep, keep_aside)
+                _keep_by_rule((low, stop, node, short), rule, named, keep, keep_aside)
 
     return spaced
 
@@ -308,34 +315,17 @@ def _keep_by_rule(
     keep(match)
 
 
-def _glued(
-    terms: tuple[TermInfo, ...],
+def _glued_ends(
     norm: str,
     mapping: tuple[list[int], list[int]] | None,
     text: str,
-    span: tuple[int, int, int],
-    named: set[int],
-    keep: Callable[[Match], None],
-    keep_aside: Callable[[Match], None],
-) -> None:
-    """Keep the matches of a term that a word character follows: a topic's plural "s", or a
-    name a capital follows (scraped text glues ticker links to names: "BitcoinBTC"). ``span``
-    is the match in the text and where it ends in ``norm``."""
-    low, high, end = span
-    size = len(norm)
-    plural_end = (
-        norm[end] == "s" and (end + 1 == size or not is_word(norm[end + 1])),
-        mapping[1][end] if mapping else end + 1,
-    )
-    camel = text[high - 1].islower() and text[high].isupper()
-    for node, short, plural, exact, rule in terms:
-        if rule == SHORT and node not in named:
-            continue
-        if exact is not None:
-            found = text[low:high]
-            if found != exact and normalise(found, fold=False) != exact:
-                continue
-        if plural and plural_end[0]:
-            _keep_by_rule((low, plural_end[1], node, short), rule, named, keep, keep_aside)
-        elif camel:
-            _keep_by_rule((low, high, node, short), rule, named, keep, keep_aside)
+    high: int,
+    end: int,
+) -> tuple[int, bool]:
+    """How a match that a word character follows may still count: where it ends with a topic's
+    plural "s" (-1 when the "s" begins a longer word), and whether a capital follows its
+    lower-case end (scraped text glues ticker links to names: "BitcoinBTC"). ``high`` is where
+    the match ends in the text, ``end`` where it ends in ``norm``."""
+    plural = norm[end] == "s" and (end + 1 == len(norm) or not is_word(norm[end + 1]))
+    plural_high = (mapping[1][end] if mapping else end + 1) if plural else -1
+    return plural_high, text[high - 1].islower() and text[high].isupper()
