@@ -49,7 +49,7 @@ def test_command_has_help_and_is_documented(name: str, command: Any) -> None:
     assert f"newswatch {name}" in readme, f"`newswatch {name}` is not in README.md"
 
 
-def test_query_commands_do_not_import_prefect(tmp_path: Path) -> None:
+def test_commands_that_run_no_flow_do_not_import_prefect(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
     script = (
         "import sys\n"
@@ -60,7 +60,8 @@ def test_query_commands_do_not_import_prefect(tmp_path: Path) -> None:
         "             ['alerts', 'list', '--format', 'json', '--db', URL],\n"
         "             ['runs', '--format', 'json', '--db', URL],\n"
         "             ['db', 'upgrade', '--db', URL],\n"
-        "             ['sources', 'check'], ['sources', 'list']):\n"
+        "             ['sources', 'check'], ['sources', 'list'],\n"
+        "             ['retag', '--format', 'json', '--db', URL]):\n"
         "    try:\n"
         "        app(argv)\n"
         "    except SystemExit as exc:\n"
@@ -71,4 +72,5 @@ def test_query_commands_do_not_import_prefect(tmp_path: Path) -> None:
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+    assert '"considered": 0' in result.stdout
     assert result.stdout.strip().endswith("PREFECT_ABSENT")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,24 +193,3 @@ def test_retag_flow_run(tmp_path: Path) -> None:
     assert lost[REMOVED_ID] == len(with_whale) and summary["rewritten"] >= len(with_whale)
     names = {deployment.name for deployment in build_deployments(url)}
     assert {"daily", "retag"} <= names
-
-
-def test_retag_command_does_not_import_prefect(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'q.db'}"
-    script = (
-        "import sys\n"
-        "from pipeline.store import db\n"
-        f"db.upgrade({url!r})\n"
-        "from pipeline.cli import app\n"
-        "try:\n"
-        f"    app(['retag', '--format', 'json', '--db', {url!r}])\n"
-        "except SystemExit as exc:\n"
-        "    assert not exc.code, exc.code\n"
-        "print('PREFECT_LOADED' if 'prefect' in sys.modules else 'PREFECT_ABSENT')\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    assert '"considered": 0' in result.stdout
-    assert result.stdout.strip().endswith("PREFECT_ABSENT")
