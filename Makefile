@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean wheel-check
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ run: $(BIN)/.installed
 	@echo '$$ newswatch search --topic tokenisation --since 2025-11-01'
 	@$(BIN)/newswatch search --topic tokenisation --since 2025-11-01 --limit 5 --db $(DB_URL)
 
+# Lint, types (mypy over pipeline and flows), the import contracts of .importlinter, then the tests.
 test: $(BIN)/.installed-dev
-	$(BIN)/ruff check pipeline flows db tests bench
+	$(BIN)/ruff check pipeline flows tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q -rs $(PYTEST_ARGS)
 
 $(BIN)/.installed-bench: $(BIN)/.installed
@@ -40,6 +43,10 @@ $(BIN)/.installed-bench: $(BIN)/.installed
 
 bench: $(BIN)/.installed-bench
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The wheel installed in a new environment, run from outside the checkout (CI runs it too).
+wheel-check: $(BIN)/.installed
+	PYTHON=$(BIN)/python .ci/wheel-check
 
 clean:
 	rm -rf $(VENV) .prefect newswatch.db newswatch.db-wal newswatch.db-shm alerts.jsonl

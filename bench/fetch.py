@@ -29,12 +29,11 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 
-from pipeline.config import AlertsConfig
-from pipeline.fetch import DbValidatorStore, Fetcher, FetchPolicy, build_client
-from pipeline.ingest import run_ingest
-from pipeline.ingest_records import StageClock
+from pipeline.alerts.config import AlertsConfig
+from pipeline.fetch import Fetcher, FetchPolicy, build_client
+from pipeline.ingest import StageClock, run_ingest
 from pipeline.models import Source
-from pipeline.store import db
+from pipeline.store import db, repo
 from pipeline.tag import Tagger
 
 REPO = Path(__file__).resolve().parents[1]
@@ -163,7 +162,7 @@ async def ingest_twice(ports: list[int], pages: int, latency: float) -> None:
             clock = StageClock()
             started = time.perf_counter()
             async with build_client(policy=policy) as client:
-                fetcher = Fetcher(client, policy=policy, validators=DbValidatorStore(engine))
+                fetcher = Fetcher(client, policy=policy, validators=repo.DbValidatorStore(engine))
                 result = await run_ingest(
                     engine=engine,
                     sources=sources,

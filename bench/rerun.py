@@ -22,7 +22,8 @@ from collections import Counter
 
 import httpx
 
-from pipeline.config import load_alerts, load_sources, select_sources
+from pipeline.alerts.config import load_alerts
+from pipeline.config import load_sources, select_sources
 from pipeline.fetch import Fetcher, ReplayTransport, build_client
 from pipeline.ingest import run_ingest
 from pipeline.store import db
@@ -47,9 +48,10 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 async def run() -> None:
     """Two runs of the regulator API sources; prints requests and seconds per run."""
-    sources = select_sources(load_sources(REPO / "sources.toml"), SOURCE_IDS)
+    configured = load_sources(REPO / "sources.toml")
+    sources = select_sources(configured, SOURCE_IDS)
     tagger = Tagger.from_path(REPO / "taxonomy.toml")
-    alerts = load_alerts(REPO / "alerts.toml")
+    alerts = load_alerts(REPO / "alerts.toml", sources=configured, taxonomy=tagger.taxonomy)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         db.upgrade(url)

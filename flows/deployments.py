@@ -4,39 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.backfill import backfill
-from flows.daily_ingest import daily_ingest
-from flows.retag import retag
+from prefect.schedules import Cron
 
-# 07:00 Hong Kong time: after the regulators' evening releases, before the compliance desk's day.
-DAILY_CRON = "0 7 * * *"
-TIMEZONE = "Asia/Hong_Kong"
+from flows.daily_ingest import backfill, daily_ingest
+from flows.retag import retag
+from pipeline.settings import DAILY_CRON, HONG_KONG_TZ
 
 
 def build_deployments(
-    db_url: str, *, replay: str | None = None, cron: str = DAILY_CRON
+    db_url: str,
+    *,
+    config_dir: str | None = None,
+    replay: str | None = None,
+    cron: str = DAILY_CRON,
 ) -> list[Any]:
-    """The deployments to serve, bound to ``db_url`` (and a replay directory, for demos)."""
+    """The deployments to serve, bound to ``db_url`` and a configuration directory (and a
+    replay directory, for demos)."""
+    common = {"db_url": db_url, "config_dir": config_dir}
     return [
         daily_ingest.to_deployment(
             name="daily",
-            cron=cron,
-            parameters={"db_url": db_url, "replay": replay},
+            # The schedule is Hong Kong time, as every time newswatch shows.
+            schedule=Cron(cron, timezone=HONG_KONG_TZ),
+            parameters={**common, "replay": replay},
             description="One ingestion run of every enabled source, then its alerts.",
             tags=["newswatch", "ingest"],
         ),
         # No schedule: an operator starts a backfill with the date to page back to.
         backfill.to_deployment(
             name="backfill",
-            parameters={"db_url": db_url, "replay": replay},
-            description="One run that pages the sources back to `since` (a required parameter).",
+            parameters={**common, "replay": replay},
+            description="One run that pages the sources back to `since` (give it as a parameter).",
             tags=["newswatch", "backfill"],
         ),
         # No schedule: a retag follows an edit of taxonomy.toml, started by whoever made it.
         retag.to_deployment(
             name="retag",
-            parameters={"db_url": db_url},
+            parameters=common,
             description="Re-tag stored articles tagged with an older taxonomy version.",
             tags=["newswatch", "retag"],
         ),
     ]
+

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TZ = "Asia/Hong_Kong"
+from pipeline.settings import HONG_KONG_TZ
+
+DEFAULT_TZ = HONG_KONG_TZ
+# The zone naive times are read in, as an object for the modules that need one.
+HONG_KONG = ZoneInfo(HONG_KONG_TZ)
 
 # A date this far past the fetch time is still accepted. Naive timestamps are read as Hong Kong
 # time, so a publisher that meant a western zone (up to UTC-12) looks up to 20 hours ahead, and
@@ -107,19 +111,6 @@ def date_from_url(
         if _plausible(found, now, _zone(tz)):
             return found
     return None
-
-
-def parse_date_only(text: str, *, tz: str = DEFAULT_TZ) -> date | None:
-    """The calendar date of a date string, in the offset the text gave (or ``tz``)."""
-    parsed = parse_date(text, tz=tz)
-    return parsed.date() if parsed is not None else None
-
-
-def to_utc(dt: datetime, *, tz: str = DEFAULT_TZ) -> datetime:
-    """The same instant in UTC; a naive value is read in ``tz`` first."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=_zone(tz))
-    return dt.astimezone(UTC)
 
 
 def _parse(text: str, *, now: datetime | None, tz: str) -> datetime | None:

@@ -2,6 +2,7 @@
 
 ``Source`` → ``Lead`` (an item found in a feed, API or listing) → ``Page`` (a fetched response)
 → ``Article`` (clean text and metadata) → ``TaggedArticle`` → stored row → ``Alert``.
+``Validators`` and ``SeenValidators`` carry conditional-GET state between fetch and store.
 
 All are frozen: a stage returns a new record instead of changing the one it was given.
 """
@@ -83,6 +84,8 @@ class Lead:
     body_html: str | None = None
     # Where the body is served when it is not the item's page (SFC content endpoints).
     body_url: str | None = None
+    # Set when the answer at ``body_url`` is a JSON object: the field that holds the body's HTML.
+    body_field: str | None = None
     # The source's own "last changed" marker (SFC modificationTime); a newer one means re-fetch.
     modified: str | None = None
     lang: str | None = None
@@ -103,6 +106,27 @@ class Page:
     def content_type(self) -> str:
         """The media type without parameters, lower case."""
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last response for a URL said, for the next conditional request."""
+
+    etag: str | None
+    last_modified: str | None
+    last_status: int | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class SeenValidators:
+    """Validators of a response in this run, owed to the store once its source succeeds."""
+
+    source_id: str | None
+    url: str
+    etag: str | None
+    last_modified: str | None
+    status: int
 
 
 @dataclass(frozen=True)

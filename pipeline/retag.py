@@ -2,34 +2,29 @@
 
 An article is considered when its ``taxonomy_version`` differs from the tagger's (or always, with
 ``all_articles``). Its tags are computed again from the stored title, text, entities and
-categories and compared with its stored links: a link that is the same (count, title, lead,
-evidence) is left as it is, so its ``taxonomy_version`` keeps naming the version that last changed
-it; links that appear, vanish or change are written. The article's own ``taxonomy_version``
-always moves to the current version, so the next retag skips it.
+categories and handed to the store, which compares them with the stored links: a link that is
+the same (count, title, lead, evidence) is left as it is, so its ``taxonomy_version`` keeps
+naming the version that last changed it; links that appear, vanish or change are written. The
+article's own ``taxonomy_version`` always moves to the current version, so the next retag skips
+it. Batches are written in their own transactions, so a re-run picks up where one stopped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pipeline.models import Article, Tag
 from pipeline.store import repo
-from pipeline.store.schema import Article as ArticleRow
-from pipeline.store.schema import ArticleTag, TagRow
-from pipeline.store.tags import sync_taxonomy
 from pipeline.tag import Tagger
 
 # Articles per transaction: a crash loses at most this much work, and one IN (...) list of
 # ids stays far below SQLite's bound-parameter limit.
 RETAG_BATCH = 200
-
-_LINK_FIELDS = ("count", "in_title", "in_lead", "evidence")
 
 
 @dataclass(frozen=True)
@@ -74,13 +69,6 @@ class RetagReport:
         self.lost.update(other.lost)
         self.names.update(other.names)
 
-    def fill_names(self, session: Session) -> None:
-        """Look up the names of lost tags (a removed node is no longer in the taxonomy)."""
-        missing = sorted(set(self.lost) - set(self.names))
-        if missing:
-            found = session.execute(select(TagRow.id, TagRow.name).where(TagRow.id.in_(missing)))
-            self.names.update({tag_id: name for tag_id, name in found})
-
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able summary."""
         return {
@@ -95,99 +83,35 @@ class RetagReport:
         }
 
 
-def _link_key(values: Any) -> tuple[Any, ...]:
-    return (values.count, bool(values.in_title), bool(values.in_lead), tuple(values.evidence))
-
-
-def _tag_key(tag: Tag) -> tuple[Any, ...]:
-    return (tag.count, tag.in_title, tag.in_lead, tuple(tag.evidence))
-
-
-def article_ids_to_retag(session: Session, version: str, *, all_articles: bool) -> list[int]:
-    """Ids of the stored articles a retag to ``version`` must look at, in id order."""
-    stmt = select(ArticleRow.id).order_by(ArticleRow.id)
-    if not all_articles:
-        stmt = stmt.where(ArticleRow.taxonomy_version != version)
-    return list(session.scalars(stmt))
-
-
 def retag_batch(session: Session, tagger: Tagger, ids: Sequence[int]) -> RetagReport:
     """Re-tag the articles ``ids`` within the caller's transaction; what changed in them.
 
-    The taxonomy's tag rows must exist already (``sync_taxonomy``).
+    The taxonomy's tag rows must exist already (``repo.sync_taxonomy``).
     """
-    version = tagger.version
-    report = RetagReport(taxonomy_version=version)
-    stored: dict[int, dict[str, Any]] = {article_id: {} for article_id in ids}
-    for row in session.execute(
-        select(
-            ArticleTag.article_id,
-            ArticleTag.tag_id,
-            *(getattr(ArticleTag, name) for name in _LINK_FIELDS),
-        ).where(ArticleTag.article_id.in_(ids))
-    ):
-        stored[row.article_id][row.tag_id] = row
-    articles = session.execute(
-        select(
-            ArticleRow.id,
-            ArticleRow.title,
-            ArticleRow.text,
-            ArticleRow.entities,
-            ArticleRow.categories,
-        ).where(ArticleRow.id.in_(ids))
-    )
-    taxonomy_ids = {node.id for node in tagger.nodes}
-    for article_id, title, text, entities, categories in articles:
-        article = Article(
-            url="",
-            title=title or "",
-            text=text or "",
-            entities=tuple(entities or ()),
-            categories=tuple(categories or ()),
-        )
-        wanted = {tag.id: tag for tag in tagger.tag_article(article)}
-        have = stored[article_id]
-        added = [wanted[tag_id] for tag_id in sorted(set(wanted) - set(have))]
-        removed = sorted(set(have) - set(wanted))
-        changed = [
-            wanted[tag_id]
-            for tag_id in sorted(set(wanted) & set(have))
-            if _tag_key(wanted[tag_id]) != _link_key(have[tag_id])
-        ]
+    report = RetagReport(taxonomy_version=tagger.version)
+    wanted = {
+        article_id: tagger.tag_article(article)
+        for article_id, article in repo.articles_to_tag(session, ids)
+    }
+    names = {tag.id: tag.name for tags in wanted.values() for tag in tags}
+    for change in repo.rewrite_links(session, wanted, tagger.version).values():
         report.considered += 1
-        if not (added or removed or changed):
+        if not change.any:
             continue
         report.rewritten += 1
-        if removed:
-            session.execute(
-                delete(ArticleTag).where(
-                    ArticleTag.article_id == article_id, ArticleTag.tag_id.in_(removed)
-                )
-            )
-            report.lost.update(removed)
-        if added:
-            # Tags from the source (licensed corporations, feed categories) are not in the
-            # taxonomy, so their rows may not exist yet.
-            fresh = [tag for tag in added if tag.id not in taxonomy_ids]
-            repo.upsert_tags(session, fresh)
-            session.execute(
-                ArticleTag.__table__.insert(),
-                [repo.link_values(article_id, tag, version) for tag in added],
-            )
-            report.gained.update(tag.id for tag in added)
-            report.names.update((tag.id, tag.name) for tag in added)
-        for tag in changed:
-            session.execute(
-                update(ArticleTag)
-                .where(ArticleTag.article_id == article_id, ArticleTag.tag_id == tag.id)
-                .values(repo.link_values(article_id, tag, version))
-            )
-    session.execute(
-        update(ArticleRow)
-        .where(ArticleRow.id.in_(ids), ArticleRow.taxonomy_version != version)
-        .values(taxonomy_version=version)
-    )
+        report.gained.update(change.added)
+        report.lost.update(change.removed)
+        report.names.update((tag_id, names[tag_id]) for tag_id in change.added)
     return report
+
+
+def retag_one_batch(engine: Engine, tagger: Tagger, ids: Sequence[int]) -> RetagReport:
+    """Re-tag one batch of articles in its own transaction."""
+    with Session(engine) as session, session.begin():
+        return retag_batch(session, tagger, ids)
+
+
+RunBatch = Callable[[Engine, Tagger, Sequence[int]], RetagReport]
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -196,16 +120,26 @@ def _chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 
 
 def retag_articles(
-    engine: Engine, tagger: Tagger, *, all_articles: bool = False, batch_size: int = RETAG_BATCH
+    engine: Engine,
+    tagger: Tagger,
+    *,
+    all_articles: bool = False,
+    batch_size: int = RETAG_BATCH,
+    run_batch: RunBatch = retag_one_batch,
 ) -> RetagReport:
-    """Re-tag stored articles with ``tagger``'s taxonomy; see the module docstring."""
+    """Re-tag stored articles with ``tagger``'s taxonomy; see the module docstring.
+
+    ``run_batch`` runs one batch (the Prefect flow passes a task wrapping ``retag_one_batch``).
+    """
     report = RetagReport(taxonomy_version=tagger.version)
     with Session(engine) as session, session.begin():
-        sync_taxonomy(session, tagger)
-        ids = article_ids_to_retag(session, tagger.version, all_articles=all_articles)
+        repo.sync_taxonomy(session, tagger.nodes)
+        ids = repo.article_ids_to_retag(session, tagger.version, all_articles=all_articles)
     for chunk in _chunks(ids, batch_size):
-        with Session(engine) as session, session.begin():
-            report.merge(retag_batch(session, tagger, chunk))
-    with Session(engine) as session:
-        report.fill_names(session)
+        report.merge(run_batch(engine, tagger, list(chunk)))
+    # A removed node's name is only in its stored row now.
+    missing = set(report.lost) - set(report.names)
+    if missing:
+        with Session(engine) as session:
+            report.names.update(repo.tag_names(session, missing))
     return report

@@ -1,22 +1,22 @@
-"""Load and validate ``taxonomy.toml``: the entities and topics articles are tagged with.
+"""Load ``taxonomy.toml``: the entities and topics articles are tagged with, and their lookup.
 
-Every problem is collected before raising, so ``newswatch sources check`` prints them all at
-once; each names the file, the node and the field.
+Reading the file is here; checking its nodes is in ``pipeline.taxonomy_checks``. Every problem
+is collected before raising, so ``newswatch sources check`` prints them all at once; each names
+the file, the node and the field.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.errors import ConfigError
+from pipeline.tomlfile import read_toml
 
 NodeKind = Literal["entity", "topic"]
 KINDS: tuple[str, ...] = ("entity", "topic")
@@ -41,27 +41,6 @@ TOPIC_TYPES: tuple[str, ...] = ("topic",)
 # database ever sees, and it stays short enough to print in a run table.
 VERSION_LENGTH = 16
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_SEED_RE = re.compile(r"^\d{3}$")
-_TOML_POSITION_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
-_FIELDS = {
-    "id",
-    "kind",
-    "type",
-    "name",
-    "aliases",
-    "keywords",
-    "parent",
-    "regulator",
-    "case_sensitive",
-    "requires_context",
-    "short_forms",
-    "min_count",
-    "seed",
-    "description",
-}
-_REQUIRED = ("id", "kind", "type", "name")
-_TOPIC_ONLY = ("keywords", "min_count")
 
 
 def normalise(text: str, *, fold: bool = True) -> str:
@@ -111,15 +90,17 @@ class Node:
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """A validated taxonomy: nodes in file order, looked up by id."""
+    """A validated taxonomy: nodes in file order, looked up by id, name or alias."""
 
     path: Path
     version: str
     nodes: tuple[Node, ...]
     _by_id: dict[str, Node] = field(init=False, repr=False, compare=False)
+    _by_spelling: dict[str, tuple[Node, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {node.id: node for node in self.nodes})
+        object.__setattr__(self, "_by_spelling", _spelling_index(self.nodes))
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -147,20 +128,55 @@ class Taxonomy:
             parent = node.parent
         return tuple(found)
 
+    def resolve(self, name: str, kind: str | None = None) -> Node | None:
+        """The node with this id, name or alias, or ``None``; only of ``kind`` when given.
+
+        Case, character width (NFKC) and the surrounding spaces do not count, and a hyphen
+        matches a space, as in tagging. Where one node's id is another's name or alias, the id
+        wins: ids are what rule files are meant to use.
+        """
+        for node in self._by_spelling.get(normalise(name.strip()), ()):
+            if kind is None or node.kind == kind:
+                return node
+        return None
+
+    def closest(self, name: str, kind: str | None = None, n: int = 3) -> list[str]:
+        """Up to ``n`` known ids and names most like ``name``, best first, for error messages."""
+        if n < 1:
+            return []
+        spellings: dict[str, str] = {}
+        for node in self.nodes:
+            if kind is None or node.kind == kind:
+                for known in (node.id, node.name):
+                    spellings.setdefault(normalise(known), known)
+        found = difflib.get_close_matches(normalise(name.strip()), list(spellings), n=n)
+        return [spellings[key] for key in found]
+
+
+def _spelling_index(nodes: Iterable[Node]) -> dict[str, tuple[Node, ...]]:
+    """Nodes by the normalised spellings of their ids, names and aliases, ids first."""
+    nodes = tuple(nodes)
+    index: dict[str, list[Node]] = {}
+    for node in nodes:
+        index.setdefault(normalise(node.id), []).append(node)
+    for node in nodes:
+        for term in (node.name, *node.aliases):
+            for variant in term_variants(term):
+                found = index.setdefault(normalise(variant), [])
+                # An id and an alias often share a spelling ("hkma", "HKMA"): list the node once.
+                if all(other is not node for other in found):
+                    found.append(node)
+    return {key: tuple(found) for key, found in index.items()}
+
 
 def load_taxonomy(path: str | Path) -> Taxonomy:
     """Read and validate a taxonomy file; ``ConfigError`` lists every problem found."""
+    # taxonomy_checks builds Node objects, so it imports this module; importing it only when a
+    # file is loaded keeps the two modules free of an import cycle.
+    from pipeline.taxonomy_checks import parse_nodes
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read taxonomy: {exc.strerror or exc}") from None
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_problem(path, exc)) from None
+    raw = read_toml(path, "taxonomy")
     return Taxonomy(path=path, version=content_version(raw), nodes=parse_nodes(raw, path))
 
 
@@ -174,245 +190,3 @@ def content_version(raw: Mapping[str, Any]) -> str:
         raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:VERSION_LENGTH]
-
-
-def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> str:
-    message = str(exc)
-    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
-    if line is None and (found := _TOML_POSITION_RE.search(message)):
-        line, column = int(found.group(1)), int(found.group(2))
-        message = message[: found.start()].rstrip()
-    if line is None:
-        return f"{path}: not valid TOML: {message}"
-    return f"{path}: not valid TOML at line {line}, column {column}: {message}"
-
-
-def parse_nodes(raw: Mapping[str, Any], path: Path) -> tuple[Node, ...]:
-    """Validate the parsed TOML of a taxonomy file and build its nodes."""
-    problems: list[str] = []
-    for key in raw:
-        if key != "node":
-            problems.append(f"{path}: top-level key {key!r} is not known (only [[node]] tables)")
-    entries = raw.get("node", [])
-    if not isinstance(entries, list) or not entries:
-        problems.append(f"{path}: no [[node]] tables")
-        entries = []
-    nodes: list[Node] = []
-    first: dict[str, tuple[int, Node]] = {}
-    for index, entry in enumerate(entries):
-        node = _parse_node(index, entry, path, problems)
-        if node is None:
-            continue
-        if node.id in first:
-            earlier, other = first[node.id]
-            problems.append(
-                f"{path}: node {node.id!r}: field 'id' is claimed by both node #{earlier + 1}"
-                f" ({other.name!r}) and node #{index + 1} ({node.name!r})"
-            )
-            continue
-        first[node.id] = (index, node)
-        nodes.append(node)
-    _check_parents(nodes, path, problems)
-    _check_terms(nodes, path, problems)
-    if problems:
-        raise ConfigError(problems)
-    return tuple(nodes)
-
-
-def _string_list(
-    raw: Mapping[str, Any], key: str, where: str, problems: list[str]
-) -> tuple[str, ...]:
-    value = raw.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        problems.append(f"{where}: field {key!r} must be a list of non-empty strings")
-        return ()
-    return tuple(v.strip() for v in value)
-
-
-def _parse_node(index: int, raw: object, path: Path, problems: list[str]) -> Node | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{path}: node #{index + 1} must be a table")
-        return None
-    ident = raw.get("id")
-    label = f"node {ident!r}" if isinstance(ident, str) and ident else f"node #{index + 1}"
-    where = f"{path}: {label}"
-    before = len(problems)
-    for key in raw:
-        if key not in _FIELDS:
-            problems.append(f"{where}: field {key!r} is not a known field")
-    for key in _REQUIRED:
-        if key not in raw:
-            problems.append(f"{where}: field {key!r} is missing")
-    if "id" in raw and (not isinstance(ident, str) or not _ID_RE.match(ident)):
-        problems.append(f"{where}: field 'id' must be lower-case letters, digits and '-'")
-    kind = raw.get("kind")
-    if "kind" in raw and kind not in KINDS:
-        problems.append(f"{where}: field 'kind' is {kind!r}; expected one of {', '.join(KINDS)}")
-    node_type = raw.get("type")
-    allowed = TOPIC_TYPES if kind == "topic" else ENTITY_TYPES
-    if "type" in raw and node_type not in allowed:
-        problems.append(
-            f"{where}: field 'type' is {node_type!r}; a {kind or 'node'} takes one of"
-            f" {', '.join(allowed)}"
-        )
-    name = raw.get("name")
-    if "name" in raw and (not isinstance(name, str) or not name.strip()):
-        problems.append(f"{where}: field 'name' must be a non-empty string")
-    aliases = _string_list(raw, "aliases", where, problems)
-    keywords = _string_list(raw, "keywords", where, problems)
-    context = _string_list(raw, "requires_context", where, problems)
-    short_forms = _string_list(raw, "short_forms", where, problems)
-    if kind == "entity":
-        for key in _TOPIC_ONLY:
-            if key in raw:
-                problems.append(f"{where}: field {key!r} is only for topics")
-    parent = raw.get("parent")
-    if parent is not None and (not isinstance(parent, str) or not parent):
-        problems.append(f"{where}: field 'parent' must be a node id")
-    regulator = raw.get("regulator", False)
-    if not isinstance(regulator, bool):
-        problems.append(f"{where}: field 'regulator' must be true or false")
-    elif regulator and node_type != "regulator":
-        problems.append(f"{where}: field 'regulator' is true but type is {node_type!r}")
-    min_count = raw.get("min_count", 1)
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        problems.append(f"{where}: field 'min_count' must be a whole number ≥ 1")
-    seed = _parse_seed(raw.get("seed"), where, problems)
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        problems.append(f"{where}: field 'description' must be a string")
-    if len(problems) > before:
-        return None
-    terms = (str(name).strip(), *aliases, *keywords)
-    case_sensitive = _parse_case_sensitive(raw.get("case_sensitive", False), terms, where)
-    if isinstance(case_sensitive, str):
-        problems.append(case_sensitive)
-        return None
-    return Node(
-        id=str(ident),
-        kind=kind,  # type: ignore[arg-type]
-        type=str(node_type),
-        name=str(name).strip(),
-        aliases=aliases,
-        keywords=keywords,
-        parent=parent,
-        regulator=regulator,
-        case_sensitive=case_sensitive,
-        requires_context=tuple(normalise(word) for word in context),
-        short_forms=short_forms,
-        min_count=min_count,
-        seed=seed,
-        description=description.strip(),
-    )
-
-
-def _parse_seed(value: object, where: str, problems: list[str]) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    seeds = [value] if isinstance(value, str) else value
-    if not isinstance(seeds, list) or not all(
-        isinstance(s, str) and _SEED_RE.match(s) for s in seeds
-    ):
-        problems.append(f"{where}: field 'seed' must be a seed number like \"000\" or a list")
-        return ()
-    return tuple(seeds)
-
-
-def _parse_case_sensitive(
-    value: object, terms: tuple[str, ...], where: str
-) -> tuple[str, ...] | str:
-    """The node's case-sensitive terms, or a problem message."""
-    if isinstance(value, bool):
-        return terms if value else ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        return f"{where}: field 'case_sensitive' must be true, false or a list of the node's terms"
-    unknown = [v for v in value if v not in terms]
-    if unknown:
-        return (
-            f"{where}: field 'case_sensitive' lists {', '.join(map(repr, unknown))},"
-            " which is not the node's name, an alias or a keyword"
-        )
-    return tuple(value)
-
-
-def _check_parents(nodes: list[Node], path: Path, problems: list[str]) -> None:
-    by_id = {node.id: node for node in nodes}
-    for node in nodes:
-        if node.parent is None:
-            continue
-        parent = by_id.get(node.parent)
-        if parent is None:
-            problems.append(f"{path}: node {node.id!r}: field 'parent' {node.parent!r} is unknown")
-        elif parent.kind != node.kind:
-            problems.append(
-                f"{path}: node {node.id!r}: field 'parent' {node.parent!r} is a {parent.kind},"
-                f" not a {node.kind}"
-            )
-    for node in nodes:
-        seen = {node.id}
-        current = by_id.get(node.parent or "")
-        while current is not None:
-            if current.id in seen:
-                problems.append(
-                    f"{path}: node {node.id!r}: field 'parent' leads into a cycle at {current.id!r}"
-                )
-                break
-            seen.add(current.id)
-            current = by_id.get(current.parent or "")
-
-
-def _check_terms(nodes: Iterable[Node], path: Path, problems: list[str]) -> None:
-    """Every term, in its matching form, must belong to one node and be listed once."""
-    nodes = list(nodes)
-    owner: dict[str, tuple[str, str]] = {}
-    _check_short_forms(nodes, path, problems)
-    for node in nodes:
-        for source, values in (
-            ("name", (node.name,)),
-            ("aliases", node.aliases),
-            ("keywords", node.keywords),
-        ):
-            for term in values:
-                if not any(ch.isalnum() for ch in term):
-                    problems.append(
-                        f"{path}: node {node.id!r}: field {source!r} term {term!r} has no letters"
-                    )
-                    continue
-                for key in dict.fromkeys(normalise(v) for v in term_variants(term)):
-                    if key not in owner:
-                        owner[key] = (node.id, source)
-                        continue
-                    other, other_field = owner[key]
-                    if other == node.id:
-                        problems.append(
-                            f"{path}: node {node.id!r}: field {source!r} repeats {term!r}"
-                            f" (already in {other_field!r}; case, hyphens and spaces do not count)"
-                        )
-                    else:
-                        problems.append(
-                            f"{path}: node {node.id!r}: field {source!r} term {term!r} is claimed"
-                            f" by both {other!r} and {node.id!r}"
-                        )
-                    break
-
-
-def _check_short_forms(nodes: list[Node], path: Path, problems: list[str]) -> None:
-    """A short form may share another node's term (it wins only once its node is named), but
-    not another node's short form, nor repeat its own node's terms."""
-    owner: dict[str, str] = {}
-    for node in nodes:
-        own = {normalise(term) for term in node.terms}
-        for term in node.short_forms:
-            key = normalise(term)
-            if key in own:
-                problems.append(
-                    f"{path}: node {node.id!r}: field 'short_forms' repeats {term!r}"
-                    " (already one of the node's terms)"
-                )
-            elif key in owner and owner[key] != node.id:
-                problems.append(
-                    f"{path}: node {node.id!r}: field 'short_forms' term {term!r} is claimed by"
-                    f" both {owner[key]!r} and {node.id!r}"
-                )
-            else:
-                owner[key] = node.id

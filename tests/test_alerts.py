@@ -8,13 +8,23 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.local_site import Answer, LocalSite
 
 from pipeline.alerts import deliver_pending, matching_rules
-from pipeline.alerts.channels import DeliveryError, JsonlChannel, alert_record, alert_text
-from pipeline.config import AlertChannel, AlertRule, AlertsConfig
+from pipeline.alerts.channels import (
+    AppriseChannel,
+    ConsoleChannel,
+    DeliveryError,
+    JsonlChannel,
+    alert_record,
+    alert_text,
+)
+from pipeline.alerts.config import AlertChannel, AlertRule, AlertsConfig
+from pipeline.errors import ConfigError
 from pipeline.models import Alert, Article, Source, Tag, TaggedArticle
-from pipeline.store import db, repo
+from pipeline.store import db, repo, schema
 
 NOW = datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
 
@@ -146,4 +156,79 @@ def test_outbox_delivers_each_alert_once_and_keeps_failures(
     with Session(engine) as session:
         statuses = sorted(a.status for a in repo.list_alerts(session))
     assert statuses == ["failed", "sent"]
+    engine.dispose()
+
+
+def test_apprise_channel_refuses_an_unreadable_url_without_showing_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        AppriseChannel("mailtos://ops:hunter2@", name="mail")
+    assert str(caught.value) == (
+        "alert channel 'mail': URL mailtos://***@ is not a URL Apprise can read"
+    )
+
+
+def test_console_channel_prints_bracketed_titles_as_written(tmp_path: Path) -> None:
+    out = tmp_path / "console.txt"
+    with out.open("w", encoding="utf-8") as handle:
+        channel = ConsoleChannel(Console(file=handle, width=200))
+        channel.send(
+            Alert(
+                id=1,
+                article_id=1,
+                source_id="sfc-news",
+                rule="r",
+                channel="console",
+                title="[Update] SFC warns of [red] flags",
+                url="https://example.org/x",
+                published_at=NOW,
+                created_at=NOW,
+            )
+        )
+    assert "[Update] SFC warns of [red] flags" in out.read_text(encoding="utf-8")
+
+
+def test_a_channel_that_cannot_be_built_fails_alone(
+    migrated_db_url: str, tmp_path: Path, local_site: LocalSite
+) -> None:
+    local_site.set("/hook", Answer(b"ok", 200, "text/plain"), method="POST")
+    engine = db.make_engine(migrated_db_url)
+    source = Source(
+        id="hkma-press", name="HKMA", kind="hkma_api", urls=("https://x.example/",), regulator=True
+    )
+    with Session(engine) as session, session.begin():
+        repo.sync_sources(session, [source])
+        article_id, _ = repo.insert_article(
+            session, tagged(regulator=True), item_key="hkma-press:20251103-1"
+        )
+        for channel in ("mail", "hook", "jsonl"):
+            repo.enqueue_alert(session, article_id=article_id, rule="reg", channel=channel)
+    out = tmp_path / "alerts.jsonl"
+    webhook = local_site.url.replace("http://", "json://") + "/hook"
+    # A URL load_alerts would refuse, as when Apprise changes under a checked file.
+    config = AlertsConfig(
+        rules=(AlertRule(id="reg", channels=("mail", "hook", "jsonl"), regulator=True),),
+        channels={
+            "mail": AlertChannel(id="mail", kind="apprise", url="mailtos://ops:hunter2@"),
+            "hook": AlertChannel(id="hook", kind="apprise", url=webhook),
+            "jsonl": AlertChannel(id="jsonl", kind="jsonl", path=str(out)),
+        },
+    )
+    report = deliver_pending(engine, config)
+    assert (report.sent, report.failed) == (2, 1)
+    reason = "alert channel 'mail': URL mailtos://***@ is not a URL Apprise can read"
+    assert report.errors == [reason]
+    [(method, path, body)] = local_site.requests
+    assert (method, path) == ("POST", "/hook")
+    assert b"Stablecoin issuer licences granted" in body
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
+    with Session(engine) as session:
+        rows = session.execute(
+            select(schema.AlertRow.channel, schema.AlertRow.status, schema.AlertRow.last_error)
+        ).all()
+    assert sorted(rows) == [
+        ("hook", "sent", None),
+        ("jsonl", "sent", None),
+        ("mail", "failed", reason),
+    ]
+    assert "hunter2" not in reason
     engine.dispose()

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import REPO
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.run import IngestOptions, run_once
+from pipeline.ingest import IngestOptions, run_once
 from pipeline.store import db
 
-REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
@@ -140,7 +140,8 @@ def test_sources_check_prints_every_problem(tmp_path: Path) -> None:
     text = text.replace('kind = "hkma_api"', 'kind = "hkma"', 1)
     text = text.replace('urls = ["https://fintechnews.hk/feed/"]', 'urls = ["fintechnews"]', 1)
     bad.write_text(text, encoding="utf-8")
-    code, output = invoke("sources", "check", "--sources", str(bad))
+    shipped = ["--taxonomy", str(REPO / "taxonomy.toml"), "--alerts", str(REPO / "alerts.toml")]
+    code, output = invoke("sources", "check", "--sources", str(bad), *shipped)
     assert code == 1
     assert "source 'hkma-press': field 'kind'" in output
     assert "source 'fintechnews-hk': field 'urls[0]'" in output

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 import typer
+from support import REPO
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def all_commands() -> list[tuple[str, Any]]:
@@ -32,6 +31,7 @@ def all_commands() -> list[tuple[str, Any]]:
 
 
 COMMANDS = all_commands()
+CONFIG_FILES = ("sources.toml", "taxonomy.toml", "alerts.toml")
 
 
 def test_the_contract_commands_exist() -> None:
@@ -51,25 +51,31 @@ def test_command_has_help_and_is_documented(name: str, command: Any) -> None:
 
 def test_commands_that_run_no_flow_do_not_import_prefect(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
+    sources, taxonomy, alerts = (str(REPO / name) for name in CONFIG_FILES)
+    commands = [
+        ["search", "hkma", "--format", "json", "--db", url],
+        ["alerts", "list", "--format", "json", "--db", url],
+        ["runs", "--format", "json", "--db", url],
+        ["db", "upgrade", "--db", url],
+        ["sources", "check", "--sources", sources, "--taxonomy", taxonomy, "--alerts", alerts],
+        ["sources", "list", "--sources", sources],
+        ["retag", "--format", "json", "--db", url, "--taxonomy", taxonomy],
+    ]
     script = (
         "import sys\n"
         "from pipeline.store import db\n"
         f"db.upgrade({url!r})\n"
         "from pipeline.cli import app\n"
-        "for argv in (['search', 'hkma', '--format', 'json', '--db', URL],\n"
-        "             ['alerts', 'list', '--format', 'json', '--db', URL],\n"
-        "             ['runs', '--format', 'json', '--db', URL],\n"
-        "             ['db', 'upgrade', '--db', URL],\n"
-        "             ['sources', 'check'], ['sources', 'list'],\n"
-        "             ['retag', '--format', 'json', '--db', URL]):\n"
+        f"for argv in {commands!r}:\n"
         "    try:\n"
         "        app(argv)\n"
         "    except SystemExit as exc:\n"
         "        assert not exc.code, (argv, exc.code)\n"
         "print('PREFECT_LOADED' if 'prefect' in sys.modules else 'PREFECT_ABSENT')\n"
-    ).replace("URL", repr(url))
+    )
+    # Run in the test's own directory: the shipped files are named by absolute path.
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert '"considered": 0' in result.stdout

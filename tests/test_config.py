@@ -1,4 +1,4 @@
-"""sources.toml and alerts.toml load; every mistake is named with file, entry and field."""
+"""sources.toml loads; every mistake is named with file, entry and field."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import check_sources, load_alerts, load_sources, select_sources
+from pipeline.config import check_sources, load_sources, select_sources
 from pipeline.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,8 +84,6 @@ def test_a_valid_minimal_entry_gets_defaults(tmp_path: Path) -> None:
         ("id_pattern = 'no-group'", "'id_pattern'"),
         ('colour = "blue"', "'colour'"),
         ('selectors = { body = "div[[" }', "'selectors.body' is not valid CSS"),
-        ('options = { fallback_urls = "https://x.org/f" }', "'options.fallback_urls' must be"),
-        ('options = { fallback_urls = ["gopher://x"] }', "'options.fallback_urls[0]'"),
         ('options = { conditional = "no" }', "'options.conditional' must be true or false"),
         ('options = { min_delay = "1s" }', "'options.min_delay' must be a number of seconds"),
         ("options = { min_delay = -1 }", "'options.min_delay' must be a number of seconds"),
@@ -142,30 +140,6 @@ def test_select_sources_by_id_and_unknown_ids(tmp_path: Path) -> None:
     assert select_sources(sources, None) == [s for s in sources if s.enabled]
     with pytest.raises(ConfigError, match="no-such-source"):
         select_sources(sources, ["hkma-press", "no-such-source"])
-
-
-def test_shipped_alerts_config_alerts_on_regulators() -> None:
-    config = load_alerts(REPO / "alerts.toml")
-    [rule] = config.rules
-    assert rule.regulator is True
-    assert set(rule.channels) <= set(config.channels)
-
-
-def test_alerts_config_mistakes_are_named(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        '[[channel]]\nid = "pager"\nkind = "pigeon"\n'
-        '[[channel]]\nid = "file"\nkind = "jsonl"\n'
-        '[[rule]]\nid = "r1"\nchannels = ["nowhere"]\nregulator = "yes"\n',
-        "alerts.toml",
-    )
-    with pytest.raises(ConfigError) as caught:
-        load_alerts(path)
-    problems = caught.value.problems
-    assert any("channel 'pager': field 'kind'" in p for p in problems)
-    assert any("channel 'file': field 'path' is required" in p for p in problems)
-    assert any("rule 'r1': field 'channels' names unknown channel 'nowhere'" in p for p in problems)
-    assert any("rule 'r1': field 'regulator'" in p for p in problems)
 
 
 def test_sitemap_is_a_source_kind(tmp_path: Path) -> None:

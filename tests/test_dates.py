@@ -5,24 +5,21 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import REPO
 
 from pipeline.dates import (
     FUTURE_TOLERANCE,
     date_from_url,
     parse_date,
-    parse_date_only,
-    to_utc,
 )
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 HKT = timedelta(hours=8)
 # A fixed "fetch time" so relative dates and the future check do not depend on today.
 NOW = datetime(2025, 11, 4, 12, 0, tzinfo=UTC)
-REPO = Path(__file__).resolve().parents[1]
 
 
 def hk(*args: int) -> datetime:
@@ -90,7 +87,7 @@ def test_naive_times_are_read_in_hong_kong() -> None:
     assert parsed is not None
     assert parsed.tzinfo is not None
     assert parsed.utcoffset() == HKT
-    assert to_utc(parsed) == datetime(2025, 11, 3, 8, 53, 29, tzinfo=UTC)
+    assert parsed.astimezone(UTC) == datetime(2025, 11, 3, 8, 53, 29, tzinfo=UTC)
 
 
 def test_naive_times_follow_the_zone_asked_for() -> None:
@@ -181,17 +178,10 @@ def test_epoch_seconds_and_milliseconds() -> None:
     assert parse_date("1762156800000", now=NOW) == expected
 
 
-def test_parse_date_only_keeps_the_calendar_day_of_the_text() -> None:
-    assert parse_date_only("2025-11-03T23:30:00+08:00") == date(2025, 11, 3)
-    assert parse_date_only("2025年11月3日") == date(2025, 11, 3)
-    assert parse_date_only("nonsense") is None
-
-
-def test_to_utc_converts_aware_and_reads_naive_in_hong_kong() -> None:
-    aware = datetime(2025, 11, 3, 8, 0, tzinfo=timezone(HKT))
-    assert to_utc(aware) == datetime(2025, 11, 3, 0, 0, tzinfo=UTC)
-    assert to_utc(aware).utcoffset() == timedelta(0)
-    assert to_utc(datetime(2025, 11, 3, 8, 0)) == datetime(2025, 11, 3, 0, 0, tzinfo=UTC)
+def test_a_time_with_an_offset_keeps_its_calendar_day() -> None:
+    parsed = parse_date("2025-11-03T23:30:00+08:00")
+    assert parsed is not None and parsed.date() == date(2025, 11, 3)
+    assert parse_date("nonsense") is None
 
 
 def test_fast_paths_do_not_import_dateparser() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipeline.dedupe import (
@@ -16,12 +14,21 @@ from pipeline.dedupe import (
 )
 from pipeline.models import Article
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_8b8f788cc300a693.txt"
+# An article of some length, with the curly quotes and line breaks real bodies have.
+BODY = """The Hong Kong Monetary Authority (HKMA) today announced the second cohort of its
+Generative Artificial Intelligence Sandbox, in which banks test AI models against the HKMA’s
+risk-management expectations before they reach customers.
+
+“The sandbox lets banks try new ideas safely,” said an HKMA spokesperson. Participants will
+work with Cyberport on computing resources, and the results will inform supervisory guidance
+on the use of AI in banking, including fraud detection and customer service."""
 
 
 @pytest.fixture(scope="module")
 def seed_text() -> str:
-    return SEED.read_text(encoding="utf-8")
+    """A text long enough to have a content hash."""
+    assert len(normalise_for_hash(BODY)) >= MIN_TEXT_FOR_HASH
+    return BODY
 
 
 def article(url: str, text: str, *, source: str = "src", item_id: str | None = None) -> Article:

@@ -12,18 +12,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from html import escape
-from pathlib import Path
 from statistics import mean
 
 import pytest
+from support.shared import shared_path
 
 from pipeline.errors import ExtractError
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.models import Article, Selectors
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "seeds"
-EVAL_PAGES = SHARED / "eval" / "pages"
 HKT = timezone(timedelta(hours=8))
 FETCHED = datetime(2025, 11, 5, 9, 0, tzinfo=UTC)
 
@@ -157,8 +154,13 @@ def _json_ld(title: str, type_: str = "NewsArticle") -> str:
     )
 
 
+def _seed_lines(name: str) -> list[str]:
+    """The lines of a seed article (``../shared/seeds``); skips the test without it."""
+    return shared_path("seeds", name).read_text(encoding="utf-8").splitlines()
+
+
 def _seed_000() -> Seed:
-    lines = [ln.strip() for ln in (SEEDS / "000_8b8f788cc300a693.txt").read_text().splitlines()]
+    lines = [ln.strip() for ln in _seed_lines("000_8b8f788cc300a693.txt")]
     lines = [ln for ln in lines if ln]
     credit = [ln for ln in lines if ln.startswith("Featured image credit")]
     body = [ln for ln in lines if ln not in credit]
@@ -167,7 +169,7 @@ def _seed_000() -> Seed:
 
 
 def _seed_002() -> Seed:
-    lines = [ln.strip() for ln in (SEEDS / "002_f2cc545ab4b0069d.txt").read_text().splitlines()]
+    lines = [ln.strip() for ln in _seed_lines("002_f2cc545ab4b0069d.txt")]
     lines = [ln for ln in lines if ln]
     title, lines = lines[0], lines[1:]
     trailer = lines[-2:]
@@ -192,6 +194,7 @@ def seed(request: pytest.FixtureRequest) -> Seed:
     return SEED_BUILDERS[request.param]()
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("selectors", [SEED_SELECTORS, None], ids=["selectors", "generic"])
 def test_seed_pages_keep_every_paragraph_and_no_chrome(
     seed: Seed, selectors: Selectors | None
@@ -216,6 +219,7 @@ def test_seed_pages_keep_every_paragraph_and_no_chrome(
     assert article.description.startswith(seed.paragraphs[0][:40])
 
 
+@pytest.mark.shared
 def test_selectors_win_over_the_generic_finder_for_the_body() -> None:
     seed = _seed_000()
     # Only the first two paragraphs sit in the element the selector names.
@@ -247,6 +251,7 @@ def test_remove_selectors_apply_before_the_body_is_read() -> None:
     )
 
 
+@pytest.mark.shared
 def test_body_selector_that_matches_nothing_falls_back_to_the_generic_finder() -> None:
     seed = _seed_000()
     article = extract_article(
@@ -255,6 +260,7 @@ def test_body_selector_that_matches_nothing_falls_back_to_the_generic_finder() -
     assert article.text.split("\n\n") == seed.paragraphs
 
 
+@pytest.mark.shared
 def test_invalid_selector_is_logged_and_the_generic_finder_used(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -620,13 +626,11 @@ class EvalResult:
 
 @pytest.fixture(scope="module")
 def eval_results() -> list[EvalResult]:
-    index = EVAL_PAGES / "index.jsonl"
-    if not index.is_file():
-        pytest.skip(f"no evaluation pages at {EVAL_PAGES} (the shared corpus is absent)")
+    index = shared_path("eval", "pages", "index.jsonl")
     rows = [json.loads(line) for line in index.read_text().splitlines()]
     results: list[EvalResult] = []
     for row in rows:
-        body = gzip.decompress((EVAL_PAGES / str(row["file"])).read_bytes())
+        body = gzip.decompress((index.parent / str(row["file"])).read_bytes())
         crawled = datetime.fromisoformat(str(row["crawl_date"])).replace(tzinfo=UTC)
         try:
             article = extract_article(body, str(row["url"]), fetched_at=crawled)
@@ -638,6 +642,7 @@ def eval_results() -> list[EvalResult]:
     return results
 
 
+@pytest.mark.shared
 def test_real_pages_extract_at_least_as_well_as_trafilatura(
     eval_results: list[EvalResult],
 ) -> None:
@@ -656,6 +661,7 @@ def test_real_pages_extract_at_least_as_well_as_trafilatura(
             assert result.article.canonical_url.startswith("http")
 
 
+@pytest.mark.shared
 def test_real_pages_published_on_the_reference_day(eval_results: list[EvalResult]) -> None:
     same_day = known = 0
     for result in eval_results:

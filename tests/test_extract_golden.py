@@ -13,19 +13,17 @@ body (with at most a standfirst or summary more at the top) and the same title.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from support import REPO
 
 from pipeline.charset import page_markup
 from pipeline.config import load_sources
 from pipeline.extract import extract_article
 from pipeline.fetch import Fetcher, ReplayTransport, build_client
-from pipeline.ingest import build_article, fetch_items, plan_items
-from pipeline.ingest_records import Fetched
+from pipeline.ingest import Fetched, build_article, fetch_items, plan_items
 from pipeline.sources import discover
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures" / "http"
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
 # A generic read may start with this many paragraphs the selector leaves out: the standfirst
@@ -211,7 +209,7 @@ async def _first_item(source_id: str) -> Fetched:
     async with build_client(ReplayTransport(FIXTURES)) as client:
         fetcher = Fetcher(client, polite=False)
         leads = await discover(source, fetcher)
-        planned = plan_items([(source, leads[:1])], set())
+        planned = plan_items([(source, leads[:1])], {})
         return (await fetch_items(planned, fetcher))[0]
 
 

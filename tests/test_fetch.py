@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_site import FaultHandler, FaultSite, Writer, answer, status
+from support.fault_site import FaultHandler, FaultSite, Writer, answer, status
 
 from pipeline.errors import (
     BudgetExceeded,

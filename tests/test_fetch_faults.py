@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_site import (
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from support import REPO
+from support.fault_site import (
     FaultSite,
     Writer,
     answer,
@@ -31,15 +34,13 @@ from fault_site import (
     trickle,
     truncated,
 )
-from local_site import Answer, LocalSite
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from support.local_site import Answer, LocalSite
+from support.store import run_record
 
 from pipeline.fetch import FetchPolicy
-from pipeline.run import IngestOptions, RunOutcome, run_once
-from pipeline.store import db, repo, schema
+from pipeline.ingest import IngestOptions, RunOutcome, run_once
+from pipeline.store import db, schema
 
-REPO = Path(__file__).resolve().parents[1]
 FAULT_POLICY = FetchPolicy(
     max_attempts=2,
     backoff_base=0.01,
@@ -244,7 +245,7 @@ def test_a_fault_fails_only_its_source_and_changes_nothing_stored(
     engine = db.make_engine(migrated_db_url)
     try:
         with Session(engine) as session:
-            record = repo.get_run(session, second.run_id or 0)
+            record = run_record(session, second.run_id or 0)
     finally:
         engine.dispose()
     by_source = {row.source_id: row for row in record.sources}

@@ -9,15 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
-from fault_site import FaultSite, answer, conditional, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support import REPO
+from support.fault_site import FaultSite, answer, conditional, status
+from support.store import run_record
 from test_fetch_faults import FAULT_POLICY, article_html, feed
 
-from pipeline.run import IngestOptions, RunOutcome, run_once
+from pipeline.ingest import IngestOptions, RunOutcome, run_once
 from pipeline.store import db, repo, schema
 
-REPO = Path(__file__).resolve().parents[1]
 RSS = "application/rss+xml; charset=utf-8"
 ITEMS = [("/news/1.html", "First story"), ("/news/2.html", "Second story")]
 
@@ -145,7 +146,7 @@ def test_robots_disallowed_pages_are_skipped_recorded_and_never_requested(
     engine = db.make_engine(migrated_db_url)
     try:
         with Session(engine) as session:
-            [row] = repo.get_run(session, outcome.run_id or 0).sources
+            [row] = run_record(session, outcome.run_id or 0).sources
     finally:
         engine.dispose()
     assert row.error is not None

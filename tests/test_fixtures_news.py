@@ -18,16 +18,16 @@ import feedparser
 import httpx
 import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+from support import REPO
+from support.shared import shared_path
 
 from pipeline.config import load_sources
 from pipeline.fetch import ReplayTransport
 from pipeline.models import Source
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures" / "http"
-SEEDS = REPO.parent / "shared" / "seeds"
-SEED_000 = SEEDS / "000_8b8f788cc300a693.txt"
-SEED_002 = SEEDS / "002_f2cc545ab4b0069d.txt"
+SEED_000 = "000_8b8f788cc300a693.txt"
+SEED_002 = "002_f2cc545ab4b0069d.txt"
 
 FEED_SOURCES = (
     "fintechnews-hk",
@@ -318,10 +318,13 @@ def test_ainvest_listing_has_two_pages_and_every_article(
 # --- the seeds ----------------------------------------------------------------------------------
 
 
-def seed_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def seed_lines(name: str) -> list[str]:
+    """The non-blank lines of a seed article (``../shared/seeds``); skips the test without it."""
+    text = shared_path("seeds", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+@pytest.mark.shared
 def test_seed_000_is_the_fintechnews_article_with_its_chrome(
     sources: dict[str, Source],
     feeds: dict[str, feedparser.FeedParserDict],
@@ -347,6 +350,7 @@ def test_seed_000_is_the_fintechnews_article_with_its_chrome(
     assert cleaned[0] == lines[0] and cleaned[-2] == lines[-2]
 
 
+@pytest.mark.shared
 def test_seed_002_is_on_ainvest_page_one_with_ticker_widgets_and_comments(
     sources: dict[str, Source], served: dict[str, httpx.Response]
 ) -> None:

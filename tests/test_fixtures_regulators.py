@@ -20,12 +20,12 @@ import feedparser
 import httpx
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from support import REPO
 
 from pipeline.config import load_sources
 from pipeline.fetch.replay import ReplayTransport
 from pipeline.models import Source
 
-REPO = Path(__file__).resolve().parents[1]
 HTTP = REPO / "fixtures" / "http"
 HOSTS = ("api.hkma.gov.hk", "www.hkma.gov.hk", "apps.sfc.hk", "www.sfc.hk")
 HKT = ZoneInfo("Asia/Hong_Kong")

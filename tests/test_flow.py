@@ -9,14 +9,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from local_site import Answer, LocalSite, json_answer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support import REPO
+from support.local_site import Answer, LocalSite, json_answer
 
 from pipeline.store import db, repo, schema
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures" / "http"
+# The shipped files, named by absolute path: tests run in a temporary working directory.
+SHIPPED_SOURCES = ["--sources", str(REPO / "sources.toml")]
+SHIPPED_TAXONOMY = ["--taxonomy", str(REPO / "taxonomy.toml")]
 
 pytestmark = pytest.mark.flow
 
@@ -84,7 +87,11 @@ def test_ingest_command_runs_the_flow_and_reports_per_source(
     db.upgrade(url)
     alerts = tmp_path / "alerts.toml"
     alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
-    common = ["--replay", str(FIXTURES), "--db", url, "--alerts", str(alerts), "--format", "json"]
+    common = [
+        *SHIPPED_SOURCES,
+        *SHIPPED_TAXONOMY,
+        *["--replay", str(FIXTURES), "--db", url, "--alerts", str(alerts), "--format", "json"],
+    ]
     sources = ["--source", "hkma-press", "--source", "hkma-rss-press"]
     result = CliRunner().invoke(app, ["ingest", *sources, *common])
     assert result.exit_code == 0, result.output
@@ -155,7 +162,7 @@ def test_ingest_since_runs_the_backfill_flow_paging_the_api(
     alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
     args = ["ingest", "--since", "2024-01-01", "--source", "hkma-press", "--now", "2025-11-20"]
     common = ["--sources", str(sources), "--db", url, "--alerts", str(alerts), "--format", "json"]
-    result = CliRunner().invoke(app, [*args, *common])
+    result = CliRunner().invoke(app, [*args, *common, *SHIPPED_TAXONOMY])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["status"] == "completed", summary
@@ -202,6 +209,8 @@ def test_ingest_since_replays_the_recorded_backfill_window(
             str(alerts),
             "--format",
             "json",
+            *SHIPPED_SOURCES,
+            *SHIPPED_TAXONOMY,
         ],
     )
     assert result.exit_code == 0, result.output
@@ -274,4 +283,16 @@ def test_deployments_declare_the_daily_and_the_backfill_flow() -> None:
     assert {"daily", "backfill"} <= set(deployments)
     assert deployments["daily"].schedules and not deployments["backfill"].schedules
     assert deployments["backfill"].flow_name == "backfill"
-    assert deployments["backfill"].parameters == {"db_url": "sqlite:///x.db", "replay": None}
+    assert deployments["backfill"].parameters == {
+        "db_url": "sqlite:///x.db",
+        "config_dir": None,
+        "replay": None,
+    }
+    assert deployments["retag"].parameters == {"db_url": "sqlite:///x.db", "config_dir": None}
+    # Both ingestion deployments run the one flow body, under their own names.
+    from flows.daily_ingest import backfill, daily_ingest
+
+    assert backfill.fn is daily_ingest.fn
+    # The daily run is at 07:00 Hong Kong time, whatever the server's zone.
+    [daily] = deployments["daily"].schedules
+    assert (daily.schedule.cron, daily.schedule.timezone) == ("0 7 * * *", "Asia/Hong_Kong")

@@ -8,15 +8,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from local_site import Answer, LocalSite, json_answer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support import REPO
+from support.local_site import Answer, LocalSite, json_answer
+from support.store import count_articles
 
 from pipeline.fetch import FetchPolicy
-from pipeline.run import IngestOptions, RunOutcome, run_once
-from pipeline.store import db, repo, schema
+from pipeline.ingest import IngestOptions, RunOutcome, run_once
+from pipeline.store import db, schema
 
-REPO = Path(__file__).resolve().parents[1]
 API = "/public/press-releases"
 API_QUERY = f"{API}?lang=en&pagesize=100&offset=0"
 FEED = "/eng/other-information/rss/rss_press-release.xml"
@@ -218,7 +219,7 @@ def test_api_and_fallback_both_down_is_one_source_error_naming_both(
     assert outcome.status == "failed"
     engine = db.make_engine(migrated_db_url)
     with Session(engine) as session:
-        assert repo.count_articles(session) == 0
+        assert count_articles(session) == 0
     engine.dispose()
 
 

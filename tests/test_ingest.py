@@ -15,14 +15,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support import REPO
+from support.store import run_record
 
 from pipeline.config import load_sources
+from pipeline.errors import ConfigError
 from pipeline.fetch import ReplayTransport
-from pipeline.run import IngestOptions, RunOutcome, run_once
+from pipeline.ingest import IngestOptions, RunOutcome, run_once
 from pipeline.store import db, repo, schema
 from pipeline.store.search import search_articles
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures" / "http"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SEED_000_FIRST = "Eric Jing, Chairman of Ant Group, reaffirmed the company’s commitment"
@@ -169,11 +171,11 @@ def broken_copy(tmp_path: Path, url: str, body: bytes, status: int | None = None
     return root
 
 
-def run_record(db_url: str, run_id: int) -> repo.RunRecord:
+def stored_run(db_url: str, run_id: int) -> repo.RunRecord:
     engine = db.make_engine(db_url)
     try:
         with Session(engine) as session:
-            return repo.get_run(session, run_id)
+            return run_record(session, run_id)
     finally:
         engine.dispose()
 
@@ -193,7 +195,7 @@ def test_feed_that_is_not_xml_fails_only_its_source(
     assert failed.error is not None and "fintechnews-hk" in failed.error
     assert "FeedError" in failed.error
     assert all(r.error is None for sid, r in outcome.reports.items() if sid != "fintechnews-hk")
-    record = run_record(db_url, outcome.run_id or 0)
+    record = stored_run(db_url, outcome.run_id or 0)
     rows = {row.source_id: row for row in record.sources}
     assert rows["fintechnews-hk"].status == "failed"
     assert "FeedError" in (rows["fintechnews-hk"].error or "")
@@ -219,7 +221,7 @@ def test_api_header_success_false_falls_back_to_the_feed_and_says_so(
     [note] = press.notes
     assert "API failed" in note and "9999" in note and "rss_press-release.xml" in note
     assert outcome.status == "completed_with_errors"
-    record = run_record(db_url, outcome.run_id or 0)
+    record = stored_run(db_url, outcome.run_id or 0)
     rows = {row.source_id: row for row in record.sources}
     assert rows["hkma-press"].status == "ok"
     assert "used the RSS fallback" in (rows["hkma-press"].error or "")
@@ -241,11 +243,16 @@ def test_malformed_sources_file_fails_the_run_and_keeps_the_data(
         .replace('kind = "rss"', 'kind = "rs"', 1),
         encoding="utf-8",
     )
-    outcome = asyncio.run(run_once(options(db_url, sources_path=bad, alerts_path=alerts_file)))
-    assert outcome.status == "failed"
-    assert outcome.error is not None
-    assert str(bad) in outcome.error and "field 'kind'" in outcome.error
-    record = run_record(db_url, outcome.run_id or 0)
+    with pytest.raises(ConfigError) as caught:
+        asyncio.run(run_once(options(db_url, sources_path=bad, alerts_path=alerts_file)))
+    assert str(bad) in str(caught.value) and "field 'kind'" in str(caught.value)
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            [record, _first] = repo.latest_runs(session, limit=2)
+    finally:
+        engine.dispose()
     assert record.status == "failed"
-    assert record.error is not None and "field 'kind'" in record.error
+    assert record.error is not None and record.error.startswith("configuration: ")
+    assert "field 'kind'" in record.error
     assert count(db_url, schema.Article) == articles

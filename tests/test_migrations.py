@@ -12,9 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from support.store import downgrade
 
 from pipeline.errors import StoreError
-from pipeline.models import Source
 from pipeline.store import db, repo, schema
 
 TABLES = {
@@ -83,7 +83,7 @@ def test_upgrade_creates_everything_and_downgrade_removes_it(db_url: str) -> Non
         db.upgrade(db_url)
         db.upgrade(db_url)  # already at head: nothing to do, no error
         db.check_schema(engine)
-        assert db.current_revision(engine) == db.HEAD_REVISION
+        assert db.schema_state(engine) is db.SchemaState.current
         inspector = inspect(engine)
         assert set(inspector.get_table_names()) >= TABLES | {"alembic_version"}
         assert set(inspector.get_view_names()) >= {"entities", "topics"}
@@ -93,7 +93,7 @@ def test_upgrade_creates_everything_and_downgrade_removes_it(db_url: str) -> Non
         else:
             assert found == {"search_vector", "ix_articles_search_vector"}
 
-        db.downgrade(db_url, "base")
+        downgrade(db_url, "base")
         inspector = inspect(engine)
         assert set(inspector.get_table_names()) == {"alembic_version"}
         assert inspector.get_view_names() == []
@@ -133,15 +133,6 @@ def test_foreign_keys_are_enforced(engine: Any) -> None:
             session, 12345, "no-such-source", status="ok", found=0, new=0, duplicates=0, errors=0
         )
         session.flush()
-
-
-def test_session_factory_keeps_objects_readable_after_commit(engine: Any) -> None:
-    make_session = db.session_factory(engine)
-    source = Source(id="s", name="S", kind="rss", urls=("https://s.example/",))
-    with make_session() as session, session.begin():
-        repo.sync_sources(session, [source])
-        row = session.get(schema.SourceRow, "s")
-    assert row is not None and row.name == "S"  # no refresh after commit
 
 
 def test_resolve_db_url_prefers_explicit_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:

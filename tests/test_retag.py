@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from support import REPO
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.ingest import IngestOptions, run_once
 from pipeline.retag import retag_articles
-from pipeline.run import IngestOptions, run_once
 from pipeline.store import db, schema
 from pipeline.tag import Tagger
 
-REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "taxonomy.toml"
 FIXTURES = REPO / "fixtures" / "http"
 
@@ -50,7 +50,13 @@ def changed_taxonomy(folder: Path) -> Path:
 def ingest(url: str, folder: Path) -> None:
     alerts = folder / "alerts.toml"
     alerts.write_text('[[channel]]\nid = "console"\nkind = "console"\n', encoding="utf-8")
-    options = IngestOptions(db_url=url, taxonomy_path=SHIPPED, alerts_path=alerts, replay=FIXTURES)
+    options = IngestOptions(
+        db_url=url,
+        sources_path=REPO / "sources.toml",
+        taxonomy_path=SHIPPED,
+        alerts_path=alerts,
+        replay=FIXTURES,
+    )
     outcome = asyncio.run(run_once(options))
     assert outcome.status == "completed", outcome.error
 

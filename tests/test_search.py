@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session
+from support.store import count_articles
 
 from pipeline.models import Article, Source, Tag, TaggedArticle
 from pipeline.store import db, repo, schema
@@ -167,7 +168,7 @@ def test_any_user_string_is_safe(corpus: tuple[Engine, dict[str, int]], hostile:
     with Session(engine) as session:
         hits = search_articles(session, hostile)
         assert isinstance(hits, list)
-        assert repo.count_articles(session) == len(CORPUS) + 1
+        assert count_articles(session) == len(CORPUS) + 1
 
 
 def test_operator_words_inside_text_are_searched_as_words(

@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_site import Answer, LocalSite, json_answer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from support import REPO
+from support.local_site import Answer, LocalSite, json_answer
 
-from pipeline.ingest import changed_since
-from pipeline.run import IngestOptions, RunOutcome, run_once
+from pipeline.ingest import IngestOptions, RunOutcome, changed_since, run_once
 from pipeline.store import db, schema
 
-REPO = Path(__file__).resolve().parents[1]
 SEARCH = "/edistributionWeb/api/news/search"
 PARAGRAPHS = (
     "The Securities and Futures Commission has reprimanded and fined {firm} for failures in "

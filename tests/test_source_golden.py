@@ -9,15 +9,14 @@ added to sources.toml without a line here fails ``test_every_configured_source_h
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from support import REPO
 
 from pipeline.config import load_sources
 from pipeline.fetch import Fetcher, ReplayTransport, build_client
 from pipeline.sources import discover
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures" / "http"
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
 

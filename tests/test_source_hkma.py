@@ -6,12 +6,14 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from support import REPO
+from support.recorded import recorded_json
+from support.shared import shared_path
 
 from pipeline.config import load_sources
 from pipeline.errors import ApiError, FetchError, PayloadError
@@ -22,8 +24,6 @@ from pipeline.sources.hkma_api import MAX_PAGES
 # Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
 # retried faults wait milliseconds.
 NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
-REPO = Path(__file__).resolve().parents[1]
-PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
 # The adapter alone: the shipped source's RSS fallback is tested in test_hkma_ingest.py.
@@ -76,10 +76,11 @@ def with_pagesize(pagesize: int) -> Any:
     return dataclasses.replace(SOURCE, options={**SOURCE.options, "pagesize": pagesize})
 
 
-async def test_reference_payload_becomes_leads_with_stable_ids(
+async def test_recorded_answer_becomes_leads_with_stable_ids(
     serve: Callable[[Handler], Fetcher],
 ) -> None:
-    sample = json.loads((PAYLOADS / "hkma_press_releases_api_shape.json").read_text())["response"]
+    url = f"{API}?lang=en&pagesize=100&offset=0"
+    sample = recorded_json("GET", url)
     requested: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -87,15 +88,43 @@ async def test_reference_payload_becomes_leads_with_stable_ids(
         return json_answer(sample)
 
     leads = await discover(SOURCE, serve(handler))
-    assert requested == [f"{API}?lang=en&pagesize=100&offset=0"]
+    assert requested == [url]
+    assert [lead.item_id for lead in leads] == [
+        "20251120-3",
+        "20251118-2",
+        "20251114-3",
+        "20251112-5",
+        "20251110-2",
+        "20251107-1",
+        "20251105-3",
+        "20251103-4",
+        "20251030-3",
+        "20251028-4",
+        "20251021-3",
+    ]
+    first = leads[0]
+    assert first.title == "Scam alert related to banks"
+    assert first.url == f"{RELEASES}/2025/11/20251120-3/"
+    assert first.published_at == datetime(2025, 11, 20, tzinfo=HONG_KONG)
+    assert first.published_at.utcoffset() == timedelta(hours=8)
+    assert (first.source_id, first.doc_type, first.lang) == ("hkma-press", "press_release", "en")
+    assert first.body_html is None
+
+
+@pytest.mark.shared
+async def test_real_reference_payload_becomes_leads_with_stable_ids(
+    serve: Callable[[Handler], Fetcher],
+) -> None:
+    # The recorded answers are modelled on this reference; the adapter must read the real one.
+    path = shared_path("reference", "payloads", "hkma_press_releases_api_shape.json")
+    sample = json.loads(path.read_text(encoding="utf-8"))["response"]
+    leads = await discover(SOURCE, serve(lambda request: json_answer(sample)))
     assert [lead.item_id for lead in leads] == ["20250926-6", "20250926-5"]
     first = leads[0]
     assert first.title == "Scam alert related to banks"
     assert first.url == f"{RELEASES}/2025/09/20250926-6/"
     assert first.published_at == datetime(2025, 9, 26, tzinfo=HONG_KONG)
-    assert first.published_at.utcoffset() == timedelta(hours=8)
     assert (first.source_id, first.doc_type, first.lang) == ("hkma-press", "press_release", "en")
-    assert first.body_html is None
 
 
 @pytest.mark.parametrize("first_datasize", [2, 5], ids=["datasize-per-page", "datasize-total"])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from local_site import Answer, LocalSite
+from support import REPO
+from support.local_site import Answer, LocalSite
 
 from pipeline.config import load_sources
 from pipeline.errors import SourceError
@@ -21,7 +21,6 @@ from pipeline.sources import discover
 # Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
 # retried faults wait milliseconds.
 NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
-REPO = Path(__file__).resolve().parents[1]
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
 SOURCE = SOURCES["ainvest"]

@@ -8,35 +8,40 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from support import REPO
+from support.recorded import recorded_json
+from support.shared import shared_path
 
 from pipeline.config import load_sources
 from pipeline.errors import FetchError, PayloadError, SourceError
 from pipeline.fetch import Fetcher, FetchPolicy, build_client
+from pipeline.fetch.content import html_in_json
 from pipeline.models import Page, Source
-from pipeline.sources import body_html_of, discover
+from pipeline.sources import discover
+from pipeline.sources.sfc_api import CONTENT_FIELD
 
 # Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
 # retried faults wait milliseconds.
 NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
-REPO = Path(__file__).resolve().parents[1]
-PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
 BASE = "https://apps.sfc.hk/edistributionWeb"
 GATEWAY = f"{BASE}/gateway/EN"
 
-NEWS_SEARCH = json.loads((PAYLOADS / "sfc_news_search.json").read_text())["response"]
-NEWS_CONTENT = json.loads((PAYLOADS / "sfc_news_content_and_notification.json").read_text())[
-    "content"
-]["response"]
-CIRCULARS = json.loads((PAYLOADS / "sfc_circular_search_and_content.json").read_text())
-CONSULTATIONS = json.loads((PAYLOADS / "sfc_consultation_search.json").read_text())["response"]
+# The recorded answers of fixtures/http (modelled on the real API's shapes).
+NEWS_SEARCH = recorded_json("POST", f"{BASE}/api/news/search")
+# An enforcement release naming a firm and a masked individual.
+ENFORCEMENT_REF = "25PR116"
+NEWS_CONTENT = recorded_json("GET", f"{BASE}/api/news/content?refNo={ENFORCEMENT_REF}&lang=EN")
+CIRCULAR_SEARCH = recorded_json("POST", f"{BASE}/api/circular/search")
+CIRCULAR_CONTENT = recorded_json("GET", f"{BASE}/api/circular/content?refNo=25EC66&lang=EN")
+CONSULTATION_SEARCH = recorded_json("POST", f"{BASE}/api/consultation/search")
+CONSULTATION_CONTENT = recorded_json("GET", f"{BASE}/api/consultation/content?refNo=25CP11&lang=EN")
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -91,6 +96,12 @@ class FakeSfc:
         return httpx.Response(418)
 
 
+def search_item(answer: dict[str, Any], key: str, ref: str) -> dict[str, Any]:
+    """A copy of the item of a search answer whose ``key`` is ``ref``."""
+    [item] = [item for item in answer["items"] if item[key] == ref]
+    return copy.deepcopy(item)
+
+
 def news_item(ref: str, issued: str, **fields: Any) -> dict[str, Any]:
     item = copy.deepcopy(NEWS_SEARCH["items"][0])
     item.update({"newsRefNo": ref, "title": f"Release {ref}", "issueDate": issued, **fields})
@@ -102,12 +113,19 @@ def content_for(ref: str, html: str | None) -> dict[str, Any]:
 
 
 async def test_news_search_body_and_mapping(serve: Callable[..., Fetcher]) -> None:
-    item = copy.deepcopy(NEWS_SEARCH["items"][0])
+    item = search_item(NEWS_SEARCH, "newsRefNo", ENFORCEMENT_REF)
+    assert item["targetCeList"] == [
+        {"ceName": "Northgate Crypto Limited", "lang": "EN", "masked": False},
+        {"ceName": "(name withheld)", "lang": "EN", "masked": True},
+    ]
     item["targetCeList"].append({"ceName": "Hidden Person", "lang": "EN", "masked": True})
+    # A fictional firm, its name padded with stray spaces.
     item["targetCeList"].append(
-        {"ceName": "  Sino Wealth  International ", "lang": "EN", "masked": False}
+        {"ceName": "  Lantau  Peak Holdings ", "lang": "EN", "masked": False}
     )
-    api = FakeSfc("news", [[item]], total=5205, contents={"26PR27": NEWS_CONTENT})
+    api = FakeSfc(
+        "news", [[item]], total=NEWS_SEARCH["total"], contents={ENFORCEMENT_REF: NEWS_CONTENT}
+    )
 
     (lead,) = await discover(SOURCES["sfc-news"], serve(api))
 
@@ -124,16 +142,22 @@ async def test_news_search_body_and_mapping(serve: Callable[..., Fetcher]) -> No
     ]
     # The body is fetched by the ingest, for new items only: discovery makes no content call.
     assert api.content_requests == []
-    assert lead.body_url == f"{BASE}/api/news/content?refNo=26PR27&lang=EN"
-    assert lead.url == f"{GATEWAY}/news-and-announcements/news/doc?refNo=26PR27"
-    assert lead.item_id == lead.guid == "26PR27"
-    assert lead.title == "Settlement with Sino Wealth International Limited..."
+    assert lead.body_url == f"{BASE}/api/news/content?refNo=25PR116&lang=EN"
+    assert lead.body_field == "html"
+    assert lead.url == f"{GATEWAY}/news-and-announcements/news/doc?refNo=25PR116"
+    assert lead.item_id == lead.guid == "25PR116"
+    assert lead.title == (
+        "SFC obtains interim injunction to freeze assets linked to unlicensed virtual asset "
+        "trading platform"
+    )
     # issueDate is Hong Kong time without a zone.
-    assert lead.published_at == datetime(2026, 2, 16, 16, 53, 29, 346000, tzinfo=HONG_KONG)
+    assert lead.published_at == datetime(2025, 11, 10, 19, 2, 45, 930000, tzinfo=HONG_KONG)
     assert lead.published_at.utcoffset() == timedelta(hours=8)
-    assert lead.entities == ("Entity Name", "Sino Wealth International")
-    assert lead.modified == "2026-02-16T16:53:29"
-    assert lead.doc_type == "press_release"
+    # Masked names are left out; the others are kept with their spaces tidied.
+    assert lead.entities == ("Northgate Crypto Limited", "Lantau Peak Holdings")
+    assert lead.modified == "2025-11-10T19:02:45"
+    # newsType "EF"; a general release ("GN") is a press release (see the next test).
+    assert lead.doc_type == "enforcement"
     assert lead.body_html is None
     assert (lead.source_id, lead.lang) == ("sfc-news", "en")
 
@@ -153,15 +177,14 @@ async def test_enforcement_news_is_typed_enforcement(serve: Callable[..., Fetche
 
 
 async def test_circulars_body_mapping_and_vatp(serve: Callable[..., Fetcher]) -> None:
-    sample = CIRCULARS["search"]["response"]["items"][0]
+    sample = CIRCULAR_SEARCH["items"][0]
     items = [
-        {**sample, "refNo": "26EC6", "title": "To licensed VATPs", "postDocType": 200},
-        {**sample, "refNo": "26EC5", "postDocType": 110},
+        {**sample, "refNo": "25EC68", "title": "To licensed VATPs", "postDocType": 200},
+        {**sample, "refNo": "25EC67", "postDocType": 110},
     ]
-    content = CIRCULARS["content"]["response"]
     contents = {
-        "26EC6": {**content, "html": "<ol><li>VATP duties</li></ol>"},
-        "26EC5": {**content, "refNo": "26EC5"},
+        "25EC68": {**CIRCULAR_CONTENT, "html": "<ol><li>VATP duties</li></ol>"},
+        "25EC67": {**CIRCULAR_CONTENT, "refNo": "25EC67"},
     }
     api = FakeSfc("circular", [items], contents=contents)
 
@@ -177,20 +200,20 @@ async def test_circulars_body_mapping_and_vatp(serve: Callable[..., Fetcher]) ->
             "sort": {"field": "releasedDate", "order": "desc"},
         }
     ]
-    assert [lead.item_id for lead in leads] == ["26EC6", "26EC5"]
+    assert [lead.item_id for lead in leads] == ["25EC68", "25EC67"]
     assert [lead.doc_type for lead in leads] == ["vatp_circular", "circular"]
-    assert leads[0].url == f"{GATEWAY}/circular/doc?refNo=26EC6"
-    assert leads[0].body_url == f"{BASE}/api/circular/content?refNo=26EC6&lang=EN"
-    assert leads[1].published_at == datetime(2026, 2, 11, 16, 10, 41, 191000, tzinfo=HONG_KONG)
+    assert leads[0].url == f"{GATEWAY}/circular/doc?refNo=25EC68"
+    assert leads[0].body_url == f"{BASE}/api/circular/content?refNo=25EC68&lang=EN"
+    assert leads[1].published_at == datetime(2025, 11, 19, 17, 31, 8, 442000, tzinfo=HONG_KONG)
     assert api.content_requests == []
 
 
 async def test_consultations_body_and_mapping(serve: Callable[..., Fetcher]) -> None:
     api = FakeSfc(
         "consultation",
-        [CONSULTATIONS["items"]],
-        total=217,
-        contents={"25CP11": {"cpRefNo": "25CP11", "html": "<p>Consultation paper</p>"}},
+        [[search_item(CONSULTATION_SEARCH, "cpRefNo", "25CP11")]],
+        total=CONSULTATION_SEARCH["total"],
+        contents={"25CP11": CONSULTATION_CONTENT},
     )
     (lead,) = await discover(SOURCES["sfc-consultations"], serve(api))
     assert api.searches == [
@@ -204,7 +227,9 @@ async def test_consultations_body_and_mapping(serve: Callable[..., Fetcher]) -> 
         }
     ]
     assert lead.item_id == "25CP11"
-    assert lead.title == "Consultation title..."
+    assert lead.title == (
+        "Consultation Paper on the Regulation of Virtual Asset Lending and Borrowing Services"
+    )
     assert lead.url == f"{GATEWAY}/consultation/doc?refNo=25CP11"
     assert lead.published_at == datetime(2025, 11, 7, 16, 11, 40, 712000, tzinfo=HONG_KONG)
     assert lead.doc_type == "consultation"
@@ -223,16 +248,55 @@ def test_content_answers_without_html_are_refused_with_the_reason(body: bytes, r
     url = f"{BASE}/api/news/content?refNo=26PR0&lang=EN"
     page = Page(url, url, 200, {"content-type": "application/json"}, body, datetime.now(UTC))
     with pytest.raises(PayloadError, match=reason) as caught:
-        body_html_of(SOURCES["sfc-news"], page)
+        html_in_json(page, CONTENT_FIELD)
     assert url in str(caught.value)
 
 
 def test_content_answer_html_is_the_body() -> None:
-    url = f"{BASE}/api/news/content?refNo=26PR27&lang=EN"
+    url = f"{BASE}/api/news/content?refNo=25PR116&lang=EN"
     page = Page(url, url, 200, {}, json.dumps(NEWS_CONTENT).encode(), datetime.now(UTC))
-    assert body_html_of(SOURCES["sfc-news"], page) == NEWS_CONTENT["html"]
-    # Adapters whose body URLs serve HTML pages wrap nothing.
-    assert body_html_of(SOURCES["hkma-press"], page) is None
+    assert html_in_json(page, CONTENT_FIELD) == NEWS_CONTENT["html"]
+
+
+def reference_payload(name: str) -> Any:
+    """A real SFC API exchange from ``../shared/reference/payloads``."""
+    path = shared_path("reference", "payloads", name)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.shared
+async def test_real_reference_payloads_map_as_the_recorded_ones_do(
+    serve: Callable[..., Fetcher],
+) -> None:
+    # The recorded answers are modelled on these; the adapter must read the real ones too.
+    news = reference_payload("sfc_news_search.json")["response"]
+    content = reference_payload("sfc_news_content_and_notification.json")["content"]["response"]
+    circulars = reference_payload("sfc_circular_search_and_content.json")["search"]["response"]
+    consultations = reference_payload("sfc_consultation_search.json")["response"]
+
+    (lead,) = await discover(SOURCES["sfc-news"], serve(FakeSfc("news", [news["items"]])))
+    assert lead.item_id == "26PR27"
+    assert lead.title == "Settlement with Sino Wealth International Limited..."
+    assert lead.published_at == datetime(2026, 2, 16, 16, 53, 29, 346000, tzinfo=HONG_KONG)
+    assert lead.entities == ("Entity Name",)
+    assert lead.modified == "2026-02-16T16:53:29"
+    assert lead.doc_type == "press_release"
+
+    url = f"{BASE}/api/news/content?refNo=26PR27&lang=EN"
+    page = Page(url, url, 200, {}, json.dumps(content).encode(), datetime.now(UTC))
+    assert html_in_json(page, CONTENT_FIELD) == content["html"]
+
+    (circular,) = await discover(
+        SOURCES["sfc-circulars"], serve(FakeSfc("circular", [circulars["items"]]))
+    )
+    assert (circular.item_id, circular.doc_type) == ("26EC5", "circular")
+    assert circular.published_at == datetime(2026, 2, 11, 16, 10, 41, 191000, tzinfo=HONG_KONG)
+
+    (consultation,) = await discover(
+        SOURCES["sfc-consultations"], serve(FakeSfc("consultation", [consultations["items"]]))
+    )
+    assert (consultation.item_id, consultation.title) == ("25CP11", "Consultation title...")
+    assert consultation.published_at == datetime(2025, 11, 7, 16, 11, 40, 712000, tzinfo=HONG_KONG)
 
 
 async def test_without_since_only_the_first_page_is_read(serve: Callable[..., Fetcher]) -> None:

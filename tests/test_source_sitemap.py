@@ -10,22 +10,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from local_site import Answer, LocalSite
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support import REPO
+from support.local_site import Answer, LocalSite
 
 from pipeline.config import load_sources
 from pipeline.errors import PayloadError, SourceError
 from pipeline.fetch import Fetcher, FetchPolicy, build_client
+from pipeline.ingest import IngestOptions, run_once
 from pipeline.models import Source
-from pipeline.run import IngestOptions, run_once
 from pipeline.sources import discover
 from pipeline.store import db, schema
 
 # Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
 # retried faults wait milliseconds.
 NO_ROBOTS = FetchPolicy(respect_robots=False, backoff_base=0.001, backoff_cap=0.01)
-REPO = Path(__file__).resolve().parents[1]
 XML = "application/xml"
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

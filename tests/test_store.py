@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
+from support.store import count_articles, run_record
 
 from pipeline.errors import StoreError
-from pipeline.models import Article, Source, Tag, TaggedArticle
+from pipeline.models import Article, Source, Tag, TaggedArticle, Validators
 from pipeline.store import repo, schema
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -108,7 +109,7 @@ def test_insert_article_twice_stores_one_row(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         again_id, created_again = repo.insert_article(session, tagged(), item_key="hkma-press:1")
         assert (again_id, created_again) == (first_id, False)
-        assert repo.count_articles(session) == 1
+        assert count_articles(session) == 1
         links = session.scalar(select(func.count()).select_from(schema.ArticleTag))
         assert links == 2
 
@@ -172,24 +173,23 @@ def test_duplicate_is_kept_and_marked(engine: Engine) -> None:
     with Session(engine) as session:
         row = session.get(schema.Article, copy_id)
         assert row is not None and row.duplicate_of == original_id
-        index = sorted(repo.dedupe_index(session))
-    assert index == [
-        ("hkma-press:1", "https://example.org/hkma-press/1", "hash-1", "hkma-press:1"),
-        (
-            "url:https://example.org/copy",
-            "https://example.org/fintechnews-hk/2",
-            "hash-2",
-            "hkma-press:1",
-        ),
-    ]
+        by_hash = repo.dedupe_matches(session, [], [], ["hash-2", "hash-9"])
+        by_url = repo.dedupe_matches(session, [], ["https://example.org/hkma-press/1"], [])
+        by_key = repo.dedupe_matches(session, ["hkma-press:1", "url:x"], [], ["hash-2"])
+    copy_row = ("url:https://example.org/copy", "https://example.org/fintechnews-hk/2", "hash-2")
+    original_row = ("hkma-press:1", "https://example.org/hkma-press/1", "hash-1")
+    assert by_hash == [copy_row]
+    assert by_url == [original_row]
+    # Oldest first, each article once.
+    assert by_key == [original_row, copy_row]
 
 
-def test_existing_item_keys_and_ids_by_key(engine: Engine) -> None:
+def test_stored_markers_and_ids_by_key(engine: Engine) -> None:
     ids = store(engine, *((tagged(n), f"hkma-press:{n}") for n in (1, 2, 3)))
     asked = [f"hkma-press:{n}" for n in range(1200)]  # more than one IN chunk
     with Session(engine) as session:
-        assert repo.existing_item_keys(session, asked) == {f"hkma-press:{n}" for n in (1, 2, 3)}
-        assert repo.existing_item_keys(session, []) == set()
+        assert set(repo.stored_markers(session, asked)) == {f"hkma-press:{n}" for n in (1, 2, 3)}
+        assert repo.stored_markers(session, []) == {}
         assert repo.article_id_for_key(session, "hkma-press:2") == ids[1]
         assert repo.article_id_for_key(session, "hkma-press:99") is None
 
@@ -200,7 +200,7 @@ def test_nothing_is_committed_by_the_repository(engine: Engine) -> None:
         repo.insert_article(session, tagged(), item_key="hkma-press:1")
         session.rollback()
     with Session(engine) as session:
-        assert repo.count_articles(session) == 0
+        assert count_articles(session) == 0
         assert session.scalar(select(func.count()).select_from(schema.SourceRow)) == 0
 
 
@@ -222,14 +222,14 @@ def test_upsert_tags_keeps_what_is_not_given(session: Session) -> None:
     assert entities == {"ant-group", "hkma"} and topics == {"stablecoins"}
 
 
-def test_replace_article_tags_writes_only_changes(engine: Engine) -> None:
+def test_rewrite_links_writes_only_changes(engine: Engine) -> None:
     [article_id] = store(engine, (tagged(), "hkma-press:1"))
     recount = Tag(id="ant-group", name="Ant Group", kind="entity", type="company", count=5)
     with Session(engine) as session, session.begin():
-        added, removed = repo.replace_article_tags(
-            session, article_id, [recount, STABLECOINS], "v2"
-        )
-    assert (added, removed) == ({"stablecoins"}, {"hkma"})
+        [change] = repo.rewrite_links(session, {article_id: [recount, STABLECOINS]}, "v2").values()
+    assert change == repo.LinkChange(
+        added=("stablecoins",), removed=("hkma",), changed=("ant-group",)
+    )
     with Session(engine) as session, session.begin():
         links = {
             link.tag_id: link
@@ -242,10 +242,8 @@ def test_replace_article_tags_writes_only_changes(engine: Engine) -> None:
         assert links["stablecoins"].evidence == ["stablecoin issuer", "stablecoins"]
         article = session.get(schema.Article, article_id)
         assert article is not None and article.taxonomy_version == "v2"
-        assert repo.replace_article_tags(session, article_id, [recount, STABLECOINS], "v2") == (
-            set(),
-            set(),
-        )
+        again = repo.rewrite_links(session, {article_id: [recount, STABLECOINS]}, "v2")
+        assert not again[article_id].any
 
 
 def test_sighting_is_recorded_once_per_source(engine: Engine) -> None:
@@ -278,7 +276,7 @@ def test_run_records_keep_per_source_counts_and_errors(engine: Engine) -> None:
         run_id = repo.start_run(
             session, flow_run_id="f-1", options={"replay": "fixtures/http", "sources": ["a"]}
         )
-        assert repo.get_run(session, run_id).status == "running"
+        assert run_record(session, run_id).status == "running"
         repo.record_source_result(
             session, run_id, "hkma-press", status="ok", found=3, new=3, duplicates=0, errors=0
         )
@@ -300,7 +298,7 @@ def test_run_records_keep_per_source_counts_and_errors(engine: Engine) -> None:
         repo.finish_run(session, run_id, "completed_with_errors")
         repo.finish_run(session, older, "failed", error="configuration: bad kind")
     with Session(engine) as session:
-        record = repo.get_run(session, run_id)
+        record = run_record(session, run_id)
         assert record.status == "completed_with_errors" and record.flow_run_id == "f-1"
         assert record.options == {"replay": "fixtures/http", "sources": ["a"]}
         assert record.finished_at is not None and record.finished_at >= record.started_at
@@ -316,8 +314,6 @@ def test_run_records_keep_per_source_counts_and_errors(engine: Engine) -> None:
         as_json = json.loads(json.dumps(repo.run_record_dict(record)))
         assert as_json["sources"][0]["source_id"] == "fintechnews-hk"
         assert datetime.fromisoformat(as_json["started_at"]) == record.started_at
-        with pytest.raises(StoreError, match="run 999 does not exist"):
-            repo.get_run(session, 999)
         with pytest.raises(StoreError, match="'done'"):
             repo.finish_run(session, run_id, "done")
         with pytest.raises(StoreError, match="run 999 does not exist"):
@@ -388,7 +384,7 @@ def test_fetch_state_round_trip(session: Session) -> None:
     repo.fetch_state_put(session, url, etag='"abc"', last_modified="Mon, 03 Nov 2025 09:00:00 GMT")
     repo.fetch_state_put(session, url, etag='"def"', last_modified=None, status=200)
     state = repo.fetch_state_get(session, url)
-    assert state == repo.Validators(etag='"def"', last_modified=None, last_status=200)
+    assert state == Validators(etag='"def"', last_modified=None, last_status=200)
 
 
 def test_two_writers_racing_on_one_item_store_one_row(engine: Engine) -> None:
@@ -415,4 +411,4 @@ def test_two_writers_racing_on_one_item_store_one_row(engine: Engine) -> None:
     assert sorted(created for _, created in results) == [False, True]
     assert len({article_id for article_id, _ in results}) == 1
     with Session(engine) as session:
-        assert repo.count_articles(session) == 1
+        assert count_articles(session) == 1

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import REPO
+from support.shared import shared_path
 
 from pipeline.models import Article, Tag
 from pipeline.tag import EVIDENCE_LIMIT, SNIPPET_CHARS, Tagger
-
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 EXPECTED_000 = {
     # entities named in the article
@@ -135,7 +134,8 @@ def tagger() -> Tagger:
 
 
 def seed_text(number: str) -> str:
-    [path] = SEEDS.glob(f"{number}_*.txt")
+    """The text of seed article ``number`` (``../shared/seeds``); skips the test without it."""
+    [path] = shared_path("seeds").glob(f"{number}_*.txt")
     return path.read_text(encoding="utf-8")
 
 
@@ -151,6 +151,7 @@ def ids(tagger: Tagger, text: str, title: str = "") -> set[str]:
     return {t.id for t in tagger.tag(text, title=title)}
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize(("number", "expected"), [("000", EXPECTED_000), ("002", EXPECTED_002)])
 def test_seed_gets_exactly_the_expected_tags(
     tagger: Tagger, number: str, expected: set[str]
@@ -159,6 +160,7 @@ def test_seed_gets_exactly_the_expected_tags(
     assert found == expected, {"unexpected": found - expected, "missing": expected - found}
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("number", ["000", "002"])
 def test_every_node_seeded_from_an_article_is_found_in_it(tagger: Tagger, number: str) -> None:
     seeded = {node.id for node in tagger.nodes if number in node.seed}
@@ -167,6 +169,7 @@ def test_every_node_seeded_from_an_article_is_found_in_it(tagger: Tagger, number
     assert not missing
 
 
+@pytest.mark.shared
 def test_seed_000_counts_evidence_and_positions(tagger: Tagger) -> None:
     tags = tags_of(tagger, "000")
     jing = tags["eric-jing"]
@@ -187,6 +190,7 @@ def test_seed_000_counts_evidence_and_positions(tagger: Tagger) -> None:
     assert tags["ai"].kind == "topic" and tags["ai"].type == "topic"
 
 
+@pytest.mark.shared
 def test_seed_002_headline_sets_in_title(tagger: Tagger) -> None:
     tags = tags_of(tagger, "002")
     assert tags["crypto"].in_title and tags["ai"].in_title and tags["hong-kong"].in_title

@@ -3,16 +3,13 @@ with offsets back into it), plain spacing, sentence ends and evidence snippets."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import REPO
 
 from pipeline.tag import SNIPPET_CHARS, Tagger
 from pipeline.tag.matcher import Matcher
 from pipeline.tag.text import Folded, Sentences, sentence_ends
 from pipeline.taxonomy import load_taxonomy, normalise
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

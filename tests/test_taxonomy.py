@@ -256,3 +256,128 @@ def test_a_chinese_term_with_a_space_matches_as_written(tmp_path: Path) -> None:
     tagger = Tagger.from_path(write(tmp_path, BASE.replace('"金管局"', '"金管 局"')))
     assert [t.id for t in tagger.tag("今日金管 局宣布")] == ["hkma"]
     assert tagger.tag("今日金管局宣布") == []
+
+
+def test_every_problem_of_a_node_is_reported(tmp_path: Path) -> None:
+    text = BASE + (
+        '\n[[node]]\nid = "x"\nkind = "topic"\ntype = "topic"\nname = "X"\n'
+        'min_count = 0\ncolour = "red"\ncase_sensitive = ["Y"]\n'
+    )
+    path = tmp_path / "taxonomy.toml"
+    assert problems_of(tmp_path, text) == [
+        f"{path}: node 'x': field 'colour' is not a known field",
+        f"{path}: node 'x': field 'min_count' must be a whole number ≥ 1",
+        f"{path}: node 'x': field 'case_sensitive' lists 'Y', which is not the node's name, an"
+        " alias or a keyword",
+    ]
+
+
+def test_a_node_of_unknown_type_still_has_its_terms_checked(tmp_path: Path) -> None:
+    text = BASE + (
+        '\n[[node]]\nid = "x"\nkind = "entity"\ntype = "compnay"\nname = "X"\naliases = ["HKMA"]\n'
+    )
+    path = tmp_path / "taxonomy.toml"
+    assert problems_of(tmp_path, text) == [
+        f"{path}: node 'x': field 'type' is 'compnay'; an entity takes one of regulator,"
+        " government, company, person, programme, product, platform, event, place, institution,"
+        " organisation, policy, media, publication",
+        f"{path}: node 'x': field 'aliases' term 'HKMA' is claimed by both 'hkma' and 'x'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "problem"),
+    [
+        ("min_count = 0", "field 'min_count' must be a whole number ≥ 1"),
+        ('type = "topik"', "field 'type' is 'topik'; a topic takes one of topic"),
+        ('aliases = "not a list"', "field 'aliases' must be a list of non-empty strings"),
+        ('id = "Bad Id"', "field 'id' must be lower-case letters, digits and '-'"),
+    ],
+)
+def test_a_child_is_not_blamed_for_its_parents_problem(
+    tmp_path: Path, mistake: str, problem: str
+) -> None:
+    key = mistake.split(" = ")[0]
+    parent_id = "Bad Id" if key == "id" else "payments"
+    lines = {"id": '"payments"', "kind": '"topic"', "type": '"topic"', "name": '"Payments"'}
+    lines[key] = mistake.split(" = ", 1)[1]
+    parent = "".join(f"{field} = {value}\n" for field, value in lines.items())
+    child = (
+        'id = "faster-payments"\nkind = "topic"\ntype = "topic"\nname = "Faster payments"\n'
+        f'parent = "{parent_id}"\n'
+    )
+    text = BASE + "\n[[node]]\n" + parent + "\n[[node]]\n" + child
+    path = tmp_path / "taxonomy.toml"
+    assert problems_of(tmp_path, text) == [f"{path}: node '{parent_id}': {problem}"]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8 text: invalid byte 0x89 at offset 0"),
+        (b'id = "caf\xe9"\n', "not UTF-8 text: invalid byte 0xe9 at offset 9"),
+        ("[[node]]\n".encode("utf-16-le"), "not a text file: NUL byte at offset 1"),
+    ],
+)
+def test_a_binary_file_is_named_with_the_offset(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    path = tmp_path / "taxonomy.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_taxonomy(path)
+    assert caught.value.problems == [f"{path}: {problem}"]
+
+
+def test_a_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_taxonomy(tmp_path)
+    assert caught.value.problems == [f"{tmp_path}: is a directory, not the taxonomy file"]
+
+
+RESOLVABLE = BASE + (
+    '\n[[node]]\nid = "sandbox"\nkind = "entity"\ntype = "programme"\n'
+    'name = "GenAI Sandbox"\naliases = ["Generative AI Sandbox", "生成式人工智能沙盒"]\n'
+    '\n[[node]]\nid = "regulatory-sandboxes"\nkind = "topic"\ntype = "topic"\n'
+    'name = "Cross-border sandboxes"\naliases = ["Sandbox"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "node_id"),
+    [
+        ("hkma", None, "hkma"),  # id
+        ("regulatory-sandboxes", None, "regulatory-sandboxes"),  # id
+        ("  hong kong MONETARY authority ", None, "hkma"),  # name
+        ("cross border sandboxes", None, "regulatory-sandboxes"),  # name, hyphen as a space
+        ("generative ai sandbox", None, "sandbox"),  # English alias
+        ("ＧＥＮＥＲＡＴＩＶＥ AI Sandbox", "entity", "sandbox"),  # full-width, NFKC
+        ("金管局", None, "hkma"),  # Chinese alias
+        ("生成式人工智能沙盒", "entity", "sandbox"),  # Chinese alias
+        ("Sandbox", None, "sandbox"),  # one node's id wins over another's alias
+        ("Sandbox", "topic", "regulatory-sandboxes"),  # ... unless the kind rules it out
+        ("hkma", "topic", None),  # wrong kind
+        ("Artificial intelligence", "entity", None),  # wrong kind
+        ("Monetary Authority", None, None),  # part of a name
+        ("nothing", None, None),
+    ],
+)
+def test_resolve_finds_a_node_by_id_name_or_alias(
+    tmp_path: Path, name: str, kind: str | None, node_id: str | None
+) -> None:
+    taxonomy = load_taxonomy(write(tmp_path, RESOLVABLE))
+    found = taxonomy.resolve(name, kind)
+    assert (found.id if found else None) == node_id
+
+
+def test_closest_suggests_known_ids_and_names(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy(write(tmp_path, RESOLVABLE))
+    assert taxonomy.closest("hkmaa") == ["hkma"]
+    assert taxonomy.closest("artifical inteligence") == ["Artificial intelligence"]
+    # best first, ids and names alike
+    assert taxonomy.closest("sandboxes") == ["sandbox", "GenAI Sandbox", "regulatory-sandboxes"]
+    assert taxonomy.closest("sandboxes", n=1) == ["sandbox"]
+    assert taxonomy.closest("sandboxes", kind="topic") == ["regulatory-sandboxes"]
+    assert taxonomy.closest("hkmaa", kind="topic") == []
+    assert taxonomy.closest("zzzz") == []
+    assert taxonomy.closest("hkma", n=0) == []

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 
-from pipeline.config import AlertChannel
+from pipeline.alerts.config import AlertChannel
+from pipeline.alerts.urls import apprise_with, mask_url
 from pipeline.dates import local_time
 from pipeline.errors import ConfigError, NewswatchError
 from pipeline.models import Alert
@@ -61,17 +63,19 @@ def alert_text(alert: Alert) -> str:
 
 
 class ConsoleChannel:
-    """Prints alerts to a terminal."""
+    """Prints alerts to a terminal: on stderr, so a command's own output (``--format json``)
+    stays readable by programs."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console()
+        self.console = console or Console(stderr=True)
 
     def send(self, alert: Alert) -> None:
         """Print one alert line."""
         when = _day(alert.published_at)
+        # Titles and URLs come from the sites: "[Update]" must print, not vanish as markup.
         self.console.print(
-            f"[bold red]ALERT[/] [cyan]{alert.source_id}[/] {when} {alert.title}"
-            f"\n      {alert.url}",
+            f"[bold red]ALERT[/] [cyan]{escape(alert.source_id)}[/] {when} {escape(alert.title)}"
+            f"\n      {escape(alert.url)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -94,26 +98,34 @@ class JsonlChannel:
 
 
 class AppriseChannel:
-    """Delivers through any Apprise URL (mailto://, json:// webhooks, chat services)."""
+    """Delivers through any Apprise URL (mailto://, json:// webhooks, chat services).
 
-    def __init__(self, url: str) -> None:
-        import apprise  # imported here: only deployments with such a channel pay for it
+    The URL often holds a password or token, so messages show it masked.
+    """
 
-        self.url = url
-        self._apprise = apprise.Apprise()
-        if not self._apprise.add(url):
-            raise ConfigError(f"alert channel URL {url!r} is not a URL Apprise understands")
+    def __init__(self, url: str, *, name: str = "apprise") -> None:
+        self.name = name
+        self.shown_url = mask_url(url)
+        notifier = apprise_with(url)
+        if notifier is None:
+            raise ConfigError(
+                f"alert channel {name!r}: URL {self.shown_url} is not a URL Apprise can read"
+            )
+        self._apprise = notifier
 
     def send(self, alert: Alert) -> None:
         """Notify; Apprise reports failure as False."""
         if not self._apprise.notify(title=f"newswatch: {alert.title}", body=alert_text(alert)):
-            raise DeliveryError(f"alert {alert.id}: delivery to {self.url} failed")
+            raise DeliveryError(
+                f"alert {alert.id}: delivery through channel {self.name!r} ({self.shown_url})"
+                " failed"
+            )
 
 
 def build_channel(config: AlertChannel, *, console: Console | None = None) -> Channel:
-    """The channel object for a configured channel."""
+    """The channel object for a configured channel; ``ConfigError`` if it cannot be set up."""
     if config.kind == "console":
         return ConsoleChannel(console)
     if config.kind == "jsonl":
         return JsonlChannel(Path(config.path or "alerts.jsonl"))
-    return AppriseChannel(config.url or "")
+    return AppriseChannel(config.url or "", name=config.id)

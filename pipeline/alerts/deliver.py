@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pipeline.alerts.channels import Channel, DeliveryError, build_channel
-from pipeline.config import AlertsConfig
+from pipeline.alerts.config import AlertChannel, AlertsConfig
+from pipeline.errors import ConfigError
 from pipeline.store import repo
 
 
@@ -23,6 +24,31 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
+class _Channels:
+    """Channels built on first use; one that cannot be built is remembered with its reason, so
+    each of its alerts fails with it while the other channels deliver."""
+
+    def __init__(self, console: Console | None, given: dict[str, Channel] | None) -> None:
+        self.console = console
+        self.built: dict[str, Channel] = dict(given or {})
+        self.broken: dict[str, ConfigError] = {}
+
+    def get(self, config: AlertChannel, report: DeliveryReport) -> Channel:
+        """The channel for ``config``; ``ConfigError`` (reported once) if it cannot be built."""
+        if config.id in self.broken:
+            raise self.broken[config.id]
+        channel = self.built.get(config.id)
+        if channel is None:
+            try:
+                channel = build_channel(config, console=self.console)
+            except ConfigError as exc:
+                self.broken[config.id] = exc
+                report.errors.append(str(exc))
+                raise
+            self.built[config.id] = channel
+        return channel
+
+
 def deliver_pending(
     engine: Engine,
     config: AlertsConfig,
@@ -32,7 +58,7 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send every pending alert once; each is marked in its own transaction right after sending."""
     report = DeliveryReport()
-    built: dict[str, Channel] = dict(channels or {})
+    pool = _Channels(console, channels)
     with Session(engine) as session:
         pending = repo.pending_alerts(session)
     for alert in pending:
@@ -41,17 +67,21 @@ def deliver_pending(
             report.waiting += 1
             continue
         try:
-            channel = built.get(alert.channel)
-            if channel is None:
-                channel = built[alert.channel] = build_channel(channel_config, console=console)
-            channel.send(alert)
+            pool.get(channel_config, report).send(alert)
+        except ConfigError as exc:
+            _mark_failed(engine, report, alert.id, str(exc))
+            continue
         except (DeliveryError, OSError) as exc:
-            report.failed += 1
             report.errors.append(str(exc))
-            with Session(engine) as session, session.begin():
-                repo.mark_alert_failed(session, alert.id, str(exc))
+            _mark_failed(engine, report, alert.id, str(exc))
             continue
         with Session(engine) as session, session.begin():
             repo.mark_alert_sent(session, alert.id)
         report.sent += 1
     return report
+
+
+def _mark_failed(engine: Engine, report: DeliveryReport, alert_id: int, reason: str) -> None:
+    report.failed += 1
+    with Session(engine) as session, session.begin():
+        repo.mark_alert_failed(session, alert_id, reason)

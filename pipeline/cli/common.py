@@ -13,12 +13,23 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from pipeline.errors import ConfigError, NewswatchError
+from pipeline.settings import (
+    CONFIG_DIR_ENV,
+    DB_URL_ENV,
+    DEFAULT_DB_URL,
+    ConfigFiles,
+    find_config_files,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Loaded = TypeVar("Loaded")
 
@@ -29,13 +40,38 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database URL; falls back to NEWSWATCH_DB_URL, then sqlite:///newswatch.db.",
+        help=(
+            f"Database URL or SQLite file path; falls back to {DB_URL_ENV},"
+            f" then {DEFAULT_DB_URL}."
+        ),
         show_default=False,
     ),
 ]
-SourcesOption = Annotated[Path, typer.Option("--sources", help="Sources file.")]
-TaxonomyOption = Annotated[Path, typer.Option("--taxonomy", help="Taxonomy file.")]
-AlertsOption = Annotated[Path, typer.Option("--alerts", help="Alert rules and channels file.")]
+ConfigDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help=(
+            "Directory with sources.toml, taxonomy.toml and alerts.toml; falls back to"
+            f" {CONFIG_DIR_ENV}, then the current directory, then the shipped defaults."
+        ),
+        show_default=False,
+    ),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Say which configuration files and database are used."),
+]
+SourcesOption = Annotated[
+    Path | None, typer.Option("--sources", help="Sources file (overrides --config).")
+]
+TaxonomyOption = Annotated[
+    Path | None, typer.Option("--taxonomy", help="Taxonomy file (overrides --config).")
+]
+AlertsOption = Annotated[
+    Path | None,
+    typer.Option("--alerts", help="Alert rules and channels file (overrides --config)."),
+]
 
 
 class OutputFormat(StrEnum):
@@ -54,9 +90,65 @@ class ReportFormat(StrEnum):
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print an error on stderr and end the command with exit code ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error on stderr, as written (no markup), and end the command with ``code``."""
+    # Unwrapped: one line per message, however long, so it can be searched for as written.
+    err_console.print(
+        Text.assemble(("error: ", "bold red"), message), highlight=False, soft_wrap=True
+    )
     raise typer.Exit(code)
+
+
+def fail_on(exc: NewswatchError) -> NoReturn:
+    """End the command with ``exc``: each problem of a configuration error on its own line."""
+    if isinstance(exc, ConfigError):
+        exit_with_problems(exc.problems)
+    fail(str(exc))
+
+
+def say(message: str, style: str | None = None, *, stderr: bool = False) -> None:
+    """Print a line as written: text from files and sites is never read as markup."""
+    (err_console if stderr else console).print(
+        Text(message, style=style or ""), highlight=False, soft_wrap=True
+    )
+
+
+def config_files(
+    config_dir: Path | None,
+    *,
+    sources: Path | None = None,
+    taxonomy: Path | None = None,
+    alerts: Path | None = None,
+    verbose: bool = False,
+) -> ConfigFiles:
+    """The configuration files a command reads; with ``verbose``, say which on stderr."""
+    try:
+        files = find_config_files(config_dir, sources=sources, taxonomy=taxonomy, alerts=alerts)
+    except ConfigError as exc:
+        exit_with_problems(exc.problems)
+    if verbose:
+        for line in files.describe():
+            say(line, stderr=True)
+    return files
+
+
+def resolve_db(db_url: str | None, *, verbose: bool = False) -> str:
+    """The database URL a command uses; with ``verbose``, say which on stderr."""
+    from pipeline.store import db
+
+    url = db.resolve_db_url(db_url)
+    if verbose:
+        say(f"database: {db.display_url(url)}", stderr=True)
+    return url
+
+
+def exit_with_problems(problems: list[str]) -> NoReturn:
+    """Print each problem on stderr as an error, as written, and end the command with code 1."""
+    for problem in problems:
+        # One line per problem, however long, so it can be searched for as written.
+        err_console.print(
+            Text.assemble(("error: ", "bold red"), problem), highlight=False, soft_wrap=True
+        )
+    raise typer.Exit(1)
 
 
 def load_or_fail(load: Callable[[Path], Loaded], path: Path) -> Loaded:
@@ -64,7 +156,7 @@ def load_or_fail(load: Callable[[Path], Loaded], path: Path) -> Loaded:
     try:
         return load(path)
     except ConfigError as exc:
-        fail("\n".join(exc.problems))
+        exit_with_problems(exc.problems)
 
 
 def parse_when(value: str | None, name: str) -> datetime | None:
@@ -79,17 +171,14 @@ def parse_when(value: str | None, name: str) -> datetime | None:
     return parsed
 
 
-def open_engine(db_url: str | None) -> Any:
-    """An engine for the resolved database URL, failing if its schema is not migrated."""
+def open_engine(db_url: str | None, *, verbose: bool = False) -> Engine:
+    """An engine for the resolved database URL, failing if its schema is not current."""
     from pipeline.store import db
 
-    url = db.resolve_db_url(db_url)
-    engine = db.make_engine(url)
     try:
-        db.check_schema(engine)
+        return db.open_engine(resolve_db(db_url, verbose=verbose))
     except NewswatchError as exc:
         fail(str(exc))
-    return engine
 
 
 def print_csv(rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -9,83 +9,89 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.common import (
     AlertsOption,
+    ConfigDirOption,
     DbOption,
     OutputFormat,
     SourcesOption,
     TaxonomyOption,
+    VerboseOption,
+    config_files,
     console,
-    err_console,
     fail,
+    fail_on,
     parse_when,
+    resolve_db,
+    say,
 )
 from pipeline.errors import NewswatchError
 
+SourceIdsOption = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only these source ids (repeatable).")
+]
+ReplayOption = Annotated[
+    Path | None,
+    typer.Option("--replay", help="Serve recorded exchanges from DIR instead of the network."),
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Backfill: also read items published since DATE.")
+]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Take DATE as the current time (e.g. when replaying answers recorded then)."
+    ),
+]
+SummaryOption = Annotated[
+    OutputFormat, typer.Option("--format", help="Summary as a table or JSON.")
+]
+
 
 def ingest(
-    source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only these source ids (repeatable).")
-    ] = None,
-    replay: Annotated[
-        Path | None,
-        typer.Option("--replay", help="Serve recorded exchanges from DIR instead of the network."),
-    ] = None,
+    source: SourceIdsOption = None,
+    replay: ReplayOption = None,
     db_url: DbOption = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Backfill: also read items published since DATE.")
-    ] = None,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now",
-            help="Take DATE as the current time (e.g. when replaying answers recorded then).",
-        ),
-    ] = None,
-    sources_path: SourcesOption = Path("sources.toml"),
-    taxonomy_path: TaxonomyOption = Path("taxonomy.toml"),
-    alerts_path: AlertsOption = Path("alerts.toml"),
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="Summary as a table or JSON.")
-    ] = OutputFormat.table,
+    since: SinceOption = None,
+    now: NowOption = None,
+    config_dir: ConfigDirOption = None,
+    sources_path: SourcesOption = None,
+    taxonomy_path: TaxonomyOption = None,
+    alerts_path: AlertsOption = None,
+    verbose: VerboseOption = False,
+    output: SummaryOption = OutputFormat.table,
 ) -> None:
-    """Run the daily ingestion flow once and print a summary per source."""
-    from pipeline.store import db
+    """Run the daily ingestion flow once and print a summary per source.
 
-    url = db.resolve_db_url(db_url)
+    A new, empty database gets its schema first; the configuration is checked before the flow
+    starts, and every problem in it is printed.
+    """
+    url = resolve_db(db_url, verbose=verbose)
     since_at = parse_when(since, "--since")
     now_at = parse_when(now, "--now")
     if replay is not None and not replay.is_dir():
         fail(f"--replay: {replay} is not a directory")
+    files = config_files(
+        config_dir,
+        sources=sources_path,
+        taxonomy=taxonomy_path,
+        alerts=alerts_path,
+        verbose=verbose,
+    )
     arguments: dict[str, Any] = {
         "db_url": url,
-        "sources_path": str(sources_path),
-        "taxonomy_path": str(taxonomy_path),
-        "alerts_path": str(alerts_path),
-        "replay": str(replay) if replay else None,
+        "sources_path": str(files.sources.path),
+        "taxonomy_path": str(files.taxonomy.path),
+        "alerts_path": str(files.alerts.path),
+        "replay": str(replay.resolve()) if replay else None,
         "source_ids": list(source or []),
+        "since": since_at,
         "now": now_at,
     }
-    # Prefect is imported here, only once the arguments are known to be good: the other
-    # commands never pay for it.
-    try:
-        if since_at is not None:
-            from flows.quiet import quiet_embedded_server
-
-            quiet_embedded_server()
-            from flows.backfill import backfill
-
-            result = asyncio.run(backfill(since=since_at, **arguments))
-        else:
-            from flows.quiet import quiet_embedded_server
-
-            quiet_embedded_server()
-            from flows.daily_ingest import daily_ingest
-
-            result = asyncio.run(daily_ingest(**arguments))
-    except NewswatchError as exc:
-        fail(str(exc))
+    _check_before_flow(arguments)
+    result = _run_flow(arguments)
     if output is OutputFormat.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -94,9 +100,45 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _check_before_flow(arguments: dict[str, Any]) -> None:
+    """Configuration and database, checked in a fraction of a second rather than after the
+    seconds Prefect takes to start: every configuration problem at once, a schema to upgrade."""
+    from pipeline.ingest.launch import IngestOptions, load_run_config
+    from pipeline.store import db
+
+    options = IngestOptions(
+        db_url=arguments["db_url"],
+        sources_path=Path(arguments["sources_path"]),
+        taxonomy_path=Path(arguments["taxonomy_path"]),
+        alerts_path=Path(arguments["alerts_path"]),
+        source_ids=arguments["source_ids"],
+    )
+    try:
+        db.make_engine(options.db_url).dispose()
+        load_run_config(options)
+        db.prepare_schema(options.db_url)
+    except NewswatchError as exc:
+        fail_on(exc)
+
+
+def _run_flow(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Run the flow (the backfill when a ``since`` is given); Prefect is imported only here."""
+    from flows.quiet import quiet_embedded_server
+
+    quiet_embedded_server()
+    from flows.daily_ingest import backfill, daily_ingest
+
+    flow = backfill if arguments["since"] is not None else daily_ingest
+    try:
+        result: dict[str, Any] = asyncio.run(flow(**arguments))
+    except NewswatchError as exc:
+        fail_on(exc)
+    return result
+
+
 def _print_run_summary(result: dict[str, Any], url: str) -> None:
     if result.get("error"):
-        err_console.print(f"[bold red]run {result['run_id']} failed:[/] {result['error']}")
+        say(f"run {result['run_id']} failed: {result['error']}", "bold red", stderr=True)
         return
     table = Table(title=f"Run {result['run_id']}: {result['status']}", title_justify="left")
     for column in ("source", "status", "found", "new", "duplicates", "errors"):
@@ -106,20 +148,21 @@ def _print_run_summary(result: dict[str, Any], url: str) -> None:
         counts = [row["found"], row["new"], row["duplicates"], row["errors"]]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         style = "red" if row["status"] == "failed" else None
-        table.add_row(source_id, row["status"], *map(str, counts), style=style)
+        table.add_row(Text(source_id), row["status"], *map(str, counts), style=style)
     table.add_section()
     table.add_row("total", "", *map(str, totals), style="bold")
     console.print(table)
     for source_id, row in result["sources"].items():
         if row["error"]:
-            console.print(f"[red]{source_id}[/]: {row['error']}", highlight=False)
+            console.print(Text.assemble((source_id, "red"), f": {row['error']}"), highlight=False)
         for note in row.get("notes", []):
-            console.print(f"[yellow]{source_id}[/]: {note}", highlight=False)
+            console.print(Text.assemble((source_id, "yellow"), f": {note}"), highlight=False)
         if row.get("updated"):
-            console.print(f"{source_id}: {row['updated']} stored item(s) updated", highlight=False)
-    console.print(
+            say(f"{source_id}: {row['updated']} stored item(s) updated")
+    from pipeline.store import db
+
+    say(
         f"{result['new_articles']} new articles; {result['alerts_queued']} alert deliveries "
         f"queued (one per article, rule and channel), {result['alerts_sent']} delivered. "
-        f"Database: {url}",
-        highlight=False,
+        f"Database: {db.display_url(url)}"
     )

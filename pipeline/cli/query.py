@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.common import (
     DbOption,
@@ -16,6 +17,7 @@ from pipeline.cli.common import (
     open_engine,
     parse_when,
     print_csv,
+    say,
 )
 
 
@@ -61,7 +63,8 @@ def search(
             table.add_column(column, overflow="fold")
         for row in rows:
             tags = ", ".join(t["name"] for t in row["tags"][:6])
-            table.add_row((row["published_at"] or "")[:10], row["source"], row["title"], tags)
+            published = (row["published_at"] or "")[:10]
+            table.add_row(published, Text(row["source"]), Text(row["title"]), Text(tags))
         console.print(table)
         console.print(f"{len(rows)} article(s)")
 
@@ -113,11 +116,13 @@ def runs(
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
     for row in rows:
-        console.print(
+        say(
             f"run {row['id']} {row['status']} started {row['started_at']}"
-            + (f" error: {row['error']}" if row.get("error") else ""),
-            highlight=False,
+            + (f" error: {row['error']}" if row.get("error") else "")
         )
         for src in row["sources"]:
             if src["error"]:
-                console.print(f"  [red]{src['source_id']}[/]: {src['error']}", highlight=False)
+                console.print(
+                    Text.assemble(("  " + src["source_id"], "red"), f": {src['error']}"),
+                    highlight=False,
+                )

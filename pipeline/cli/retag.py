@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.common import (
+    ConfigDirOption,
     DbOption,
     ReportFormat,
     TaxonomyOption,
+    VerboseOption,
+    config_files,
     console,
-    fail,
+    fail_on,
     load_or_fail,
     open_engine,
 )
@@ -23,7 +26,9 @@ from pipeline.errors import NewswatchError
 
 def retag(
     db_url: DbOption = None,
-    taxonomy_path: TaxonomyOption = Path("taxonomy.toml"),
+    config_dir: ConfigDirOption = None,
+    taxonomy_path: TaxonomyOption = None,
+    verbose: VerboseOption = False,
     all_articles: Annotated[
         bool,
         typer.Option("--all", help="Re-tag every article, not only those of older versions."),
@@ -36,12 +41,13 @@ def retag(
     from pipeline.retag import retag_articles
     from pipeline.tag import Tagger
 
-    tagger = load_or_fail(Tagger.from_path, taxonomy_path)
-    engine = open_engine(db_url)
+    files = config_files(config_dir, taxonomy=taxonomy_path, verbose=verbose)
+    tagger = load_or_fail(Tagger.from_path, files.taxonomy.path)
+    engine = open_engine(db_url, verbose=verbose)
     try:
         report = retag_articles(engine, tagger, all_articles=all_articles)
     except NewswatchError as exc:
-        fail(str(exc))
+        fail_on(exc)
     finally:
         engine.dispose()
     if output is ReportFormat.json:
@@ -59,5 +65,5 @@ def retag(
     for column in ("tag", "name", "gained", "lost"):
         table.add_column(column, justify="right" if column in ("gained", "lost") else "left")
     for change in changes:
-        table.add_row(change.tag_id, change.name, str(change.gained), str(change.lost))
+        table.add_row(Text(change.tag_id), Text(change.name), str(change.gained), str(change.lost))
     console.print(table)

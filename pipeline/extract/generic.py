@@ -181,10 +181,11 @@ def _titled_article(tree: LexborHTMLParser, title: str) -> LexborNode | None:
 
 def _inside(node: LexborNode, scope: LexborNode) -> bool:
     target = scope.mem_id
-    while node is not None:
-        if node.mem_id == target:
+    current: LexborNode | None = node
+    while current is not None:
+        if current.mem_id == target:
             return True
-        node = node.parent
+        current = current.parent
     return False
 
 

@@ -3,18 +3,16 @@
 from pipeline.fetch.client import Fetcher, FetchStats, SourceScope, build_client
 from pipeline.fetch.policy import FetchPolicy
 from pipeline.fetch.replay import ReplayMiss, ReplayTransport, write_exchange
-from pipeline.fetch.state import DbValidatorStore, NewValidators, save_validators
+from pipeline.fetch.state import ValidatorStore
 
 __all__ = [
-    "DbValidatorStore",
     "FetchPolicy",
     "FetchStats",
     "Fetcher",
-    "NewValidators",
     "ReplayMiss",
     "ReplayTransport",
     "SourceScope",
+    "ValidatorStore",
     "build_client",
-    "save_validators",
     "write_exchange",
 ]

@@ -51,10 +51,11 @@ from pipeline.fetch.redirects import follow
 from pipeline.fetch.retry import Retrier, parse_retry_after
 from pipeline.fetch.robots import RobotsGate, RobotsRules
 from pipeline.fetch.scope import CURRENT_SCOPE, SourceScope, describe, scope_of
-from pipeline.fetch.state import NewValidators, ValidatorStore
+from pipeline.fetch.state import ValidatorStore
 from pipeline.fetch.stats import FetchStats
 from pipeline.fetch.transport import PerHostTransport, environment_mounts
-from pipeline.models import Page, Source
+from pipeline.models import Page, SeenValidators, Source
+from pipeline.settings import DEFAULT_USER_AGENT
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -68,7 +69,6 @@ __all__ = [
     "parse_retry_after",
 ]
 
-DEFAULT_USER_AGENT = "newswatch/0.1 (+https://example.org/newswatch; ops@example.org)"
 
 
 def build_client(
@@ -131,7 +131,7 @@ class Fetcher:
         self._retrier = Retrier(self.policy, self.stats, sleep=sleep, rng=rng or random.Random())
         self._robots = RobotsGate(self.stats, max_redirects=self.policy.max_redirects)
         self._scopes: dict[str, SourceScope] = {}
-        self._new_validators: dict[str, NewValidators] = {}
+        self._new_validators: dict[str, SeenValidators] = {}
 
     @property
     def max_body_bytes(self) -> int:
@@ -162,7 +162,7 @@ class Fetcher:
         finally:
             CURRENT_SCOPE.reset(token)
 
-    def new_validators(self, source_ids: Iterable[str] | None = None) -> list[NewValidators]:
+    def new_validators(self, source_ids: Iterable[str] | None = None) -> list[SeenValidators]:
         """Validators seen in this run (of the given sources only, when given)."""
         wanted = None if source_ids is None else set(source_ids)
         return [
@@ -255,7 +255,7 @@ class Fetcher:
             self.stats.bodies += 1
             etag, modified = answer.headers.get("etag"), answer.headers.get("last-modified")
             if conditional and (etag or modified):
-                self._new_validators[url] = NewValidators(
+                self._new_validators[url] = SeenValidators(
                     scope.source_id if scope else None, url, etag, modified, answer.status
                 )
         check_content(page, expect, where)

@@ -1,5 +1,7 @@
 """Is a body the kind of document an adapter asked for? Checked before any parser sees it.
 
+``html_in_json`` takes the HTML out of a JSON answer that wraps it.
+
 Kinds: ``feed`` (RSS/Atom XML or a JSON Feed), ``xml`` (a sitemap, possibly gzipped), ``json``
 (an API answer), ``html`` (an article or listing page). Servers often declare the wrong type
 (feeds as ``text/html``, JSON as ``text/plain``), so the body decides: its first bytes are sniffed,
@@ -8,10 +10,11 @@ and the declared type only names the fault in the message. An empty 200 is never
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Literal
 
-from pipeline.errors import UnexpectedContent
+from pipeline.errors import PayloadError, UnexpectedContent
 from pipeline.models import Page
 
 # What an adapter can ask a body to be.
@@ -90,3 +93,16 @@ def check_content(page: Page, expect: Expect | None, where: str) -> None:
     raise UnexpectedContent(
         f"{where}: {prefix}{shown} (content-type {media_type}) where {_NAMES[expect]} was expected"
     )
+
+
+def html_in_json(page: Page, field: str) -> str:
+    """The HTML a JSON answer holds in ``field`` (the SFC's content endpoints wrap releases so);
+    ``PayloadError`` naming the URL when the answer is not JSON or the field holds none."""
+    try:
+        data = json.loads(page.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"{page.url}: content answer is not JSON ({exc})") from exc
+    html = data.get(field) if isinstance(data, dict) else None
+    if not isinstance(html, str) or not html.strip():
+        raise PayloadError(f"{page.url}: content answer holds no {field!r} body")
+    return html

@@ -205,8 +205,3 @@ def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of ``url``: robots.txt applies per origin."""
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.rpartition('@')[2].lower()}"
-
-
-def robots_url(url: str) -> str:
-    """Where the robots.txt governing ``url`` is."""
-    return origin_of(url) + "/robots.txt"

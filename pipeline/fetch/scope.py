@@ -12,6 +12,23 @@ import time
 from dataclasses import dataclass, field
 
 from pipeline.models import Source
+from pipeline.options import Option, Options, boolean, positive_seconds, seconds
+
+# The options every source kind takes, read by the fetcher for the source's requests.
+FETCH_OPTIONS = Options(
+    Option(
+        "conditional",
+        boolean,
+        "send the stored ETag/Last-Modified; false for a feed that sends stale ones",
+        default=True,
+    ),
+    Option("min_delay", seconds, "seconds between two requests to the same host", default=0.0),
+    Option(
+        "time_budget",
+        positive_seconds,
+        "seconds the source may spend in one run, retries included (default 300)",
+    ),
+)
 
 
 @dataclass
@@ -36,23 +53,15 @@ CURRENT_SCOPE: contextvars.ContextVar[SourceScope | None] = contextvars.ContextV
 
 def scope_of(source: Source, default_budget: float) -> SourceScope:
     """A new scope for ``source`` from its options; its budget starts now."""
-    conditional = source.options.get("conditional", True)
+    budget = FETCH_OPTIONS.value(source, "time_budget")
     return SourceScope(
         source_id=source.id,
-        budget=_option_number(source, "time_budget", default_budget),
-        conditional=conditional if isinstance(conditional, bool) else True,
-        min_delay=_option_number(source, "min_delay", 0.0),
+        budget=float(budget) if budget is not None else default_budget,
+        conditional=FETCH_OPTIONS.value(source, "conditional"),
+        min_delay=float(FETCH_OPTIONS.value(source, "min_delay")),
     )
 
 
 def describe(url: str, scope: SourceScope | None) -> str:
     """How messages name a request: its source, when known, then the URL."""
     return f"{scope.source_id}: {url}" if scope is not None else url
-
-
-def _option_number(source: Source, name: str, default: float) -> float:
-    # The config loader already refuses bad values; a Source built in code gets the default.
-    value = source.options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return default
-    return float(value)

@@ -61,6 +61,7 @@ def _no_proxy_pattern(host: str) -> str:
     if "://" in host:
         return host
     address = host.split("/")[0]
+    version: int
     try:
         version = ipaddress.ip_address(address.strip("[]")).version
     except ValueError:

@@ -6,41 +6,35 @@ picks the adapter by ``source.kind`` and gives every lead what the ingest keys o
 the stable item id, the document type and the language, once per item.
 
 An adapter that had to fall back (the HKMA API down, its RSS feed read instead) returns a
-``Leads`` list whose ``notes`` say so; the run record keeps them. An adapter whose bodies come
-from a ``Lead.body_url`` answer that is not HTML has ``body_html(page) -> str | None``.
+``Leads`` list whose ``notes`` say so; the run record keeps them. A lead is complete when it
+leaves here: its body given (``body_html``), or where to fetch it (``body_url``, and
+``body_field`` when the answer is JSON wrapping the HTML), so the ingest never comes back to an
+adapter.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from types import ModuleType
 from typing import cast
 
 from pipeline.errors import SourceError
 from pipeline.fetch.client import Fetcher
-from pipeline.models import SOURCE_KINDS, Lead, Page, Source
+from pipeline.models import Lead, Source
 from pipeline.sources.ids import stable_item_id
 from pipeline.sources.leads import Leads, notes_of
+from pipeline.sources.registry import adapter_module
 
 Adapter = Callable[..., Awaitable[list[Lead]]]
 
 __all__ = [
     "Leads",
-    "body_html_of",
     "discover",
     "finish_leads",
     "notes_of",
     "stable_item_id",
 ]
-
-
-def body_html_of(source: Source, page: Page) -> str | None:
-    """The HTML inside a fetched body answer when the adapter wraps it (SFC JSON), else None."""
-    reader = getattr(_module(source), "body_html", None)
-    return cast(Callable[[Page], str | None], reader)(page) if callable(reader) else None
 
 
 async def discover(
@@ -89,25 +83,14 @@ def finish_leads(source: Source, leads: Iterable[Lead]) -> list[Lead]:
 
 
 def _adapter(source: Source) -> Adapter:
-    adapter = getattr(_module(source), "discover", None)
+    try:
+        module = adapter_module(source.kind)
+    except SourceError as exc:
+        raise SourceError(f"{source.id}: {exc}") from exc
+    adapter = getattr(module, "discover", None)
     if not callable(adapter):
         raise SourceError(f"{source.id}: adapter for source kind {source.kind!r} has no discover()")
     return cast(Adapter, adapter)
-
-
-def _module(source: Source) -> ModuleType:
-    kind = source.kind
-    if kind not in SOURCE_KINDS:
-        raise SourceError(f"{source.id}: unknown source kind {kind!r}")
-    module_name = f"{__name__}.{kind}"
-    try:
-        module: ModuleType = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only a missing adapter module means "no adapter"; a missing dependency is a real bug.
-        if exc.name != module_name:
-            raise
-        raise SourceError(f"{source.id}: no adapter for source kind {kind!r}") from exc
-    return module
 
 
 def _naming_source(exc: SourceError, source: Source) -> SourceError:

@@ -18,22 +18,30 @@ import json
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from pipeline.dates import parse_date
+from pipeline.dates import HONG_KONG, parse_date
 from pipeline.errors import ApiError, FeedError, FetchError, PayloadError, SourceError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
+from pipeline.options import Option, Options, one_of, positive_int, url_list
 from pipeline.sources.leads import Leads
 from pipeline.sources.rss import parse_feed
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DEFAULT_LANG = "en"
 # The API's default page size; the docs disagree on the maximum (100 or 1000), so stay at 100.
 DEFAULT_PAGESIZE = 100
 # A backfill over years is about a thousand releases a year; 50 pages of 100 covers a decade,
 # and stops a server that always answers "full page" from keeping a run busy for ever.
 MAX_PAGES = 50
+
+OPTIONS = Options(
+    Option("api_lang", one_of("en", "tc", "sc"), "the API's language", default=DEFAULT_LANG),
+    Option("pagesize", positive_int, "records per API page", default=DEFAULT_PAGESIZE),
+    Option(
+        "fallback_urls", url_list, "RSS feeds of the same items, read when the API fails",
+        default=[],
+    ),
+)
 
 
 async def discover(
@@ -48,7 +56,7 @@ async def discover(
     ``now`` defaults to the wall clock; replays and tests pass the time their answers were
     recorded, so the date window they ask for is the one on record.
     """
-    fallback = _fallback_urls(source)
+    fallback = list(OPTIONS.value(source, "fallback_urls"))
     try:
         return await _from_api(source, fetcher, since=since, now=now)
     except (FetchError, ApiError, PayloadError) as exc:
@@ -60,8 +68,8 @@ async def discover(
 async def _from_api(
     source: Source, fetcher: Fetcher, *, since: datetime | None, now: datetime | None
 ) -> list[Lead]:
-    lang = str(source.options.get("api_lang") or DEFAULT_LANG)
-    pagesize = _pagesize(source)
+    lang = OPTIONS.value(source, "api_lang")
+    pagesize = OPTIONS.value(source, "pagesize")
     leads: list[Lead] = []
     for url in source.urls:
         offset = 0
@@ -106,13 +114,6 @@ async def _from_feeds(
         f"{', '.join(urls)} instead ({len(leads)} items)"
     )
     return Leads(leads, [note])
-
-
-def _fallback_urls(source: Source) -> list[str]:
-    value = source.options.get("fallback_urls", [])
-    if not isinstance(value, list) or not all(isinstance(u, str) and u for u in value):
-        raise SourceError(f"{source.id}: options.fallback_urls must be a list of URLs ({value!r})")
-    return list(value)
 
 
 def listing_url(
@@ -199,13 +200,6 @@ def _lead(source: Source, url: str, index: int, record: dict[str, Any]) -> Lead:
         doc_type=source.doc_type,
         lang=source.lang,
     )
-
-
-def _pagesize(source: Source) -> int:
-    value = source.options.get("pagesize") or DEFAULT_PAGESIZE
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SourceError(f"{source.id}: options.pagesize must be a positive integer ({value!r})")
-    return value
 
 
 def _hong_kong_date(moment: datetime) -> date:

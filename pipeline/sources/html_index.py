@@ -17,10 +17,17 @@ from pipeline.dates import parse_date
 from pipeline.errors import SourceError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Page, Source
+from pipeline.options import Option, Options, positive_int
 from pipeline.sources.rss import shorten
 
 # One page is the daily need: a listing shows the newest items first and a run comes daily.
 DEFAULT_MAX_PAGES = 1
+
+OPTIONS = Options(
+    Option("max_pages", positive_int, "listing pages read per run", default=DEFAULT_MAX_PAGES),
+)
+# A listing is read through these: without them there are no items.
+REQUIRED_SELECTORS = ("item", "link")
 # Attributes that hold a machine-readable date, in the order they are trusted.
 DATE_ATTRIBUTES = ("datetime", "content", "data-date", "title")
 
@@ -36,7 +43,7 @@ async def discover(
     selectors = source.selectors
     if not selectors.item:
         raise SourceError(f"{source.id}: html_index needs selectors.item")
-    max_pages = _max_pages(source)
+    max_pages: int = OPTIONS.value(source, "max_pages")
     visited: set[str] = set()
     leads: list[Lead] = []
     for start in source.urls:
@@ -155,13 +162,6 @@ def _absolute(href: str, base: str) -> str:
 
 def _key(url: str) -> str:
     return urldefrag(url).url.rstrip("/")
-
-
-def _max_pages(source: Source) -> int:
-    value = source.options.get("max_pages", DEFAULT_MAX_PAGES)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SourceError(f"{source.id}: options.max_pages must be a positive integer ({value!r})")
-    return value
 
 
 def _decode(page: Page) -> str:

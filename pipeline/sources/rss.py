@@ -26,6 +26,8 @@ from pipeline.dates import parse_date
 from pipeline.errors import FeedError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
+from pipeline.options import Option, Options, url_template
+from pipeline.sources.ids import stable_item_id
 
 # A lead's summary is a teaser for listings and alert snippets; the article text comes from the
 # page. Long enough for two or three sentences, short enough for a chat message.
@@ -51,6 +53,14 @@ _BLOCK_TAG = re.compile(
     r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|header"
     r"|footer|figure|figcaption|hr|pre|dd|dt|dl)\b[^>]*>",
     re.IGNORECASE,
+)
+
+OPTIONS = Options(
+    Option(
+        "body_url",
+        url_template("{item_id}"),
+        "where an item's body is served when its link is a script shell: a URL with {item_id}",
+    ),
 )
 
 
@@ -80,9 +90,21 @@ async def discover(
                 f"(HTTP {page.status}, content-type {page.content_type or 'none'})"
             ) from exc
         leads.extend(
-            dataclasses.replace(lead, source_id=source.id, lang=source.lang) for lead in found
+            dataclasses.replace(
+                lead, source_id=source.id, lang=source.lang, body_url=_body_url(source, lead)
+            )
+            for lead in found
         )
     return leads
+
+
+def _body_url(source: Source, lead: Lead) -> str | None:
+    """Where the item's body is served when ``options.body_url`` names a template for it."""
+    template = OPTIONS.value(source, "body_url")
+    if template is None:
+        return None
+    item_id = stable_item_id(source, lead.url, lead.guid, lead.item_id)
+    return template.format(item_id=item_id) if item_id else None
 
 
 def parse_feed(body: bytes, url: str) -> list[Lead]:

@@ -3,9 +3,9 @@
 The API backs the SFC's JavaScript pages, so it is the only way to the releases as data:
 ``POST {base}/api/{endpoint}/search`` with a JSON body lists items newest first
 (``{"items": [...], "total": N}``), and ``GET {base}/api/{endpoint}/content?refNo=…&lang=…`` gives
-one item's HTML: its URL goes into ``Lead.body_url`` and the ingest fetches it for new items
-only (``body_html`` reads it). The reference numbers (``26PR27``, ``26EC6``, ``25CP11``) are
-the stable item ids.
+one item's HTML as ``{"html": …}``: its URL goes into ``Lead.body_url`` with ``body_field =
+"html"``, and the ingest fetches it for new items only and takes the HTML out of that field. The
+reference numbers (``26PR27``, ``26EC6``, ``25CP11``) are the stable item ids.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
-from pipeline.dates import parse_date
+from pipeline.dates import HONG_KONG, parse_date
 from pipeline.errors import PayloadError, SourceError
 from pipeline.fetch.client import Fetcher
-from pipeline.models import Lead, Page, Source
+from pipeline.fetch.scope import FETCH_OPTIONS
+from pipeline.models import Lead, Source
+from pipeline.options import Option, Options, one_of, positive_int
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DEFAULT_LANG = "EN"
 DEFAULT_PAGE_SIZE = 20
 # The SFC asks for at least half a second between calls; every item costs one content call.
@@ -38,6 +38,8 @@ PAGES_WITHOUT_SINCE = 1
 MAX_PAGES_WITH_SINCE = 250
 # Circulars of this postDocType are addressed to virtual-asset trading platforms.
 VATP_POST_DOC_TYPE = 200
+# The field of a content answer that holds the release's HTML.
+CONTENT_FIELD = "html"
 # newsType of enforcement news.
 ENFORCEMENT_NEWS_TYPE = "EF"
 
@@ -124,6 +126,15 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+OPTIONS = Options(
+    Option("endpoint", one_of(*ENDPOINTS), "the API family read", required=True),
+    Option("api_lang", one_of("EN", "TC", "SC"), "the API's language", default=DEFAULT_LANG),
+    Option("page_size", positive_int, "items per search page", default=DEFAULT_PAGE_SIZE),
+)
+# Document types items get besides their source's own.
+ASSIGNED_DOC_TYPES = ("enforcement", "vatp_circular")
+
+
 def search_payload(endpoint: str, *, lang: str, page_no: int, page_size: int) -> dict[str, Any]:
     """The JSON body of a search request, exactly as the SFC's own pages send it."""
     spec = ENDPOINTS[endpoint]
@@ -153,8 +164,8 @@ async def discover(
         raise SourceError(f"{source.id}: no search URL configured")
     url = source.urls[0]
     base = _base(source, url)
-    lang = str(source.options.get("api_lang") or DEFAULT_LANG)
-    page_size = _positive_int(source, "page_size", DEFAULT_PAGE_SIZE)
+    lang: str = OPTIONS.value(source, "api_lang")
+    page_size: int = OPTIONS.value(source, "page_size")
     fetcher.set_min_delay(url, min_delay_for(source, url))
     floor = _aware(since) if since is not None else None
     pages = MAX_PAGES_WITH_SINCE if since is not None else PAGES_WITHOUT_SINCE
@@ -230,20 +241,9 @@ def _lead(
         item_id=ref,
         lang=source.lang,
         body_url=content_url(base, spec.name, ref, lang),
+        body_field=CONTENT_FIELD,
         **spec.extra(source, where, item),
     )
-
-
-def body_html(page: Page) -> str:
-    """The release HTML inside a content answer (``{"html": …}``); ``PayloadError`` if none."""
-    try:
-        data = json.loads(page.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"{page.url}: content answer is not JSON ({exc})") from exc
-    html = data.get("html") if isinstance(data, dict) else None
-    if not isinstance(html, str) or not html.strip():
-        raise PayloadError(f"{page.url}: content answer holds no 'html' body")
-    return html
 
 
 def _reached(batch: list[Lead], floor: datetime) -> bool:
@@ -252,12 +252,7 @@ def _reached(batch: list[Lead], floor: datetime) -> bool:
 
 
 def _endpoint(source: Source) -> Endpoint:
-    name = source.options.get("endpoint")
-    if not isinstance(name, str) or name not in ENDPOINTS:
-        raise SourceError(
-            f"{source.id}: options.endpoint must be one of {', '.join(ENDPOINTS)} ({name!r})"
-        )
-    return ENDPOINTS[name]
+    return ENDPOINTS[OPTIONS.value(source, "endpoint")]
 
 
 def _base(source: Source, url: str) -> str:
@@ -274,20 +269,10 @@ def _required_str(where: str, item: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
-def _positive_int(source: Source, key: str, default: int) -> int:
-    value = source.options.get(key) or default
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SourceError(f"{source.id}: options.{key} must be a positive integer ({value!r})")
-    return value
-
-
 def min_delay_for(source: Source, url: str) -> float:
     """Seconds between two calls to ``url``'s host: the option, never under 0.5 s at the SFC."""
-    value = source.options.get("min_delay")
-    if value is None:
-        value = DEFAULT_MIN_DELAY
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise SourceError(f"{source.id}: options.min_delay must be a number of seconds ({value!r})")
+    configured = "min_delay" in source.options
+    value = FETCH_OPTIONS.value(source, "min_delay") if configured else DEFAULT_MIN_DELAY
     if urlsplit(url).hostname == SFC_API_HOST:
         return max(float(value), DEFAULT_MIN_DELAY)
     return float(value)

@@ -18,14 +18,13 @@ import io
 import zlib
 from datetime import datetime
 from xml.etree import ElementTree
-from zoneinfo import ZoneInfo
 
-from pipeline.dates import parse_date
-from pipeline.errors import PayloadError, SourceError
+from pipeline.dates import HONG_KONG, parse_date
+from pipeline.errors import PayloadError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
+from pipeline.options import Option, Options, positive_int, string_list
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 # A news index usually lists one sitemap per day or per section; the newest few hold the last
@@ -37,6 +36,16 @@ MAX_SITEMAPS_WITH_SINCE = 100
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
+OPTIONS = Options(
+    Option(
+        "max_sitemaps",
+        positive_int,
+        f"children of a sitemap index read per run, newest first (default {DEFAULT_MAX_SITEMAPS};"
+        f" {MAX_SITEMAPS_WITH_SINCE} in a backfill)",
+    ),
+    Option("languages", string_list("language codes"), "only items in these languages"),
+)
+
 
 async def discover(
     source: Source,
@@ -46,8 +55,11 @@ async def discover(
     now: datetime | None = None,
 ) -> list[Lead]:
     """Entries of each configured sitemap (an index: of its newest child sitemaps), in order."""
-    max_children = _max_sitemaps(source, since)
-    languages = _languages(source)
+    max_children = OPTIONS.value(source, "max_sitemaps") or (
+        MAX_SITEMAPS_WITH_SINCE if since is not None else DEFAULT_MAX_SITEMAPS
+    )
+    wanted = OPTIONS.value(source, "languages")
+    languages = frozenset(v.lower() for v in wanted) if wanted is not None else None
     leads: list[Lead] = []
     for url in source.urls:
         root = await _fetch_root(source, fetcher, url)
@@ -180,22 +192,3 @@ def _aware(moment: datetime) -> datetime:
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
-
-
-def _max_sitemaps(source: Source, since: datetime | None) -> int:
-    default = MAX_SITEMAPS_WITH_SINCE if since is not None else DEFAULT_MAX_SITEMAPS
-    value = source.options.get("max_sitemaps", default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SourceError(
-            f"{source.id}: options.max_sitemaps must be a positive integer ({value!r})"
-        )
-    return value
-
-
-def _languages(source: Source) -> frozenset[str] | None:
-    value = source.options.get("languages")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise SourceError(f"{source.id}: options.languages must be a list of language codes")
-    return frozenset(v.lower() for v in value)

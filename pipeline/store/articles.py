@@ -3,27 +3,19 @@ sources carried an article)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from pipeline.errors import StoreError
+from pipeline.models import Article as ArticleRecord
 from pipeline.models import TaggedArticle
-from pipeline.store.links import insert_links, replace_article_tags
+from pipeline.store.links import insert_links, rewrite_links
 from pipeline.store.schema import VERDICTS, Article, Sighting
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
 from pipeline.store.tags import unique_tags, upsert_tags
-
-
-def existing_item_keys(session: Session, keys: Iterable[str]) -> set[str]:
-    """The subset of ``keys`` already stored as articles."""
-    wanted = sorted(set(keys))
-    found: set[str] = set()
-    for chunk in chunks(wanted):
-        found.update(session.scalars(select(Article.item_key).where(Article.item_key.in_(chunk))))
-    return found
 
 
 def stored_markers(session: Session, keys: Iterable[str]) -> dict[str, str | None]:
@@ -36,16 +28,28 @@ def stored_markers(session: Session, keys: Iterable[str]) -> dict[str, str | Non
     return found
 
 
-def dedupe_index(session: Session) -> Iterator[tuple[str, str | None, str, str]]:
-    """(item key, canonical URL, content hash, item key of the original) for every article."""
-    original = aliased(Article)
-    stmt = (
-        select(Article.item_key, Article.canonical_url, Article.content_hash, original.item_key)
-        .outerjoin(original, original.id == Article.duplicate_of)
-        .order_by(Article.id)
-    )
-    for key, canonical, digest, original_key in session.execute(stmt):
-        yield key, canonical, digest or "", original_key or key
+def dedupe_matches(
+    session: Session, keys: Iterable[str], urls: Iterable[str], hashes: Iterable[str]
+) -> list[tuple[str, str | None, str]]:
+    """(item key, canonical URL, content hash) of the stored articles that share an item key,
+    a canonical URL or a content hash with those given, oldest first.
+
+    A batch asks only about its own articles, so the cost of a run does not grow with history.
+    """
+    found: dict[int, tuple[str, str | None, str]] = {}
+    for column, values in (
+        (Article.item_key, keys),
+        (Article.canonical_url, urls),
+        (Article.content_hash, hashes),
+    ):
+        wanted = sorted({value for value in values if value})
+        for chunk in chunks(wanted):
+            stmt = select(
+                Article.id, Article.item_key, Article.canonical_url, Article.content_hash
+            ).where(column.in_(chunk))
+            for article_id, key, canonical, digest in session.execute(stmt):
+                found[article_id] = (key, canonical, digest or "")
+    return [found[article_id] for article_id in sorted(found)]
 
 
 def article_id_for_key(session: Session, item_key: str) -> int | None:
@@ -53,9 +57,12 @@ def article_id_for_key(session: Session, item_key: str) -> int | None:
     return session.scalar(select(Article.id).where(Article.item_key == item_key))
 
 
-def count_articles(session: Session) -> int:
-    """How many articles are stored (duplicates included)."""
-    return int(session.scalar(select(func.count()).select_from(Article)) or 0)
+def _in_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    # A naive time is taken as UTC, as the column type does; never as the host's zone.
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(UTC)
 
 
 def insert_article(
@@ -64,9 +71,7 @@ def insert_article(
     *,
     item_key: str,
     duplicate_of_key: str | None = None,
-    parents: Mapping[str, str | None] | None = None,
-    regulators: set[str] | None = None,
-    known_tag_ids: set[str] | None = None,
+    known_tag_ids: Collection[str] | None = None,
     source_modified: str | None = None,
 ) -> tuple[int, bool]:
     """Store an article once under ``item_key``; returns (article id, whether it was created).
@@ -74,16 +79,12 @@ def insert_article(
     ``source_modified`` is the source's own change marker, kept to spot a later edit.
 
     A second call with the same key changes nothing and returns the stored id. A new article's
-    tags are upserted (but for ``known_tag_ids``, which gains the ones upserted) and linked;
-    ``duplicate_of_key`` marks it as a copy of that article.
+    tags are upserted (but for ``known_tag_ids``, whose rows the caller has stored already) and
+    linked; ``duplicate_of_key`` marks it as a copy of that article.
     """
     article = tagged.article
     duplicate_of = article_id_for_key(session, duplicate_of_key) if duplicate_of_key else None
-    published = article.published_at
-    if published is not None:
-        # A naive time is taken as UTC, as the column type does; never as the host's zone.
-        published = published.replace(tzinfo=UTC) if published.tzinfo is None else published
-        published = published.astimezone(UTC)
+    published = _in_utc(article.published_at)
     values = {
         "item_key": item_key,
         "source_id": article.source_id,
@@ -123,9 +124,7 @@ def insert_article(
         # Tags the caller has already stored (``known_tag_ids``) need no upsert per article.
         unknown = [t for t in tags if known_tag_ids is None or t.id not in known_tag_ids]
         if unknown:
-            upsert_tags(session, unknown, parents, regulators)
-            if known_tag_ids is not None:
-                known_tag_ids.update(t.id for t in unknown)
+            upsert_tags(session, unknown)
         insert_links(session, new_id, tags, tagged.taxonomy_version)
     return new_id, True
 
@@ -142,10 +141,7 @@ def update_article(
     if article_id is None:
         raise StoreError(f"article {item_key!r}: no stored row to update")
     article = tagged.article
-    published = article.published_at
-    if published is not None:
-        published = published.replace(tzinfo=UTC) if published.tzinfo is None else published
-        published = published.astimezone(UTC)
+    published = _in_utc(article.published_at)
     session.execute(
         update(Article)
         .where(Article.id == article_id)
@@ -165,8 +161,35 @@ def update_article(
             source_modified=source_modified,
         )
     )
-    replace_article_tags(session, article_id, tagged.tags, tagged.taxonomy_version)
+    rewrite_links(session, {article_id: tagged.tags}, tagged.taxonomy_version)
     return article_id
+
+
+def article_ids_to_retag(session: Session, version: str, *, all_articles: bool) -> list[int]:
+    """Ids of the articles tagged with another taxonomy version than ``version`` (or all)."""
+    stmt = select(Article.id).order_by(Article.id)
+    if not all_articles:
+        stmt = stmt.where(Article.taxonomy_version != version)
+    return list(session.scalars(stmt))
+
+
+def articles_to_tag(session: Session, ids: Sequence[int]) -> list[tuple[int, ArticleRecord]]:
+    """The stored articles ``ids`` as records holding what tagging reads, in id order."""
+    found: list[tuple[int, ArticleRecord]] = []
+    for chunk in chunks(ids):
+        stmt = select(
+            Article.id, Article.title, Article.text, Article.entities, Article.categories
+        ).where(Article.id.in_(chunk))
+        for article_id, title, text, entities, categories in session.execute(stmt):
+            record = ArticleRecord(
+                url="",
+                title=title or "",
+                text=text or "",
+                entities=tuple(entities or ()),
+                categories=tuple(categories or ()),
+            )
+            found.append((article_id, record))
+    return sorted(found, key=lambda pair: pair[0])
 
 
 # Sightings ----------------------------------------------------------------------------------

@@ -1,41 +1,65 @@
 """Database URLs, engines and migrations: where the data lives and whether its schema is current.
 
-SQLite connections get WAL (readers never block the writer), foreign keys (off by default in
-SQLite) and a busy timeout; Postgres is used as configured. Migrations are Alembic's, configured
-here in code so no ``alembic.ini`` is needed.
+A database is named by a URL (``sqlite:///FILE``, ``postgresql+psycopg://…``) or, for SQLite, by
+a plain file path. SQLite connections get WAL (readers never block the writer), foreign keys
+(off by default in SQLite) and a busy timeout; Postgres is used as configured. Migrations are
+Alembic's, shipped inside the package (``pipeline/store/migrations``) and configured here in
+code, so no ``alembic.ini`` is needed and an installed copy migrates from any directory.
 """
 
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-import pipeline
 from pipeline.errors import StoreError
+from pipeline.settings import DB_URL_ENV, DEFAULT_DB_URL
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_DB_URL = "sqlite:///newswatch.db"
-DB_URL_ENV = "NEWSWATCH_DB_URL"
+__all__ = ["DB_URL_ENV", "DEFAULT_DB_URL"]
 # Two runs, or a run and the alert sender, may write at once; SQLite then makes one wait. 30 s
 # covers the longest batch transaction seen (a 200-article batch takes well under a second).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # The Alembic revision this code expects. Kept here so that checking a database (every CLI query)
 # does not import Alembic, which costs about 0.1 s; a test keeps it equal to the migrations' head.
 HEAD_REVISION = "0003"
-MIGRATIONS_DIR = Path(pipeline.__file__).resolve().parents[1] / "db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The backends newswatch's schema and queries are written for.
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SUPPORTED_HINT = "use sqlite:///FILE (or a plain file path) or postgresql+psycopg://USER@HOST/DB"
+
+
+class SchemaState(StrEnum):
+    """Where a database stands against this code's migrations."""
+
+    empty = "empty"
+    current = "current"
+    behind = "behind"
+    ahead = "ahead"
+    foreign = "foreign"
 
 
 def resolve_db_url(explicit: str | None) -> str:
-    """The database URL: ``explicit``, else ``$NEWSWATCH_DB_URL``, else the SQLite default."""
-    return explicit or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+    """The database URL: ``explicit``, else ``$NEWSWATCH_DB_URL``, else the SQLite default.
+
+    A value without ``://`` is a SQLite file path; ``postgresql://`` and ``postgres://`` use
+    the psycopg driver, the one installed.
+    """
+    value = explicit or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+    if "://" not in value and value.strip():
+        return f"sqlite:///{Path(value).expanduser()}"
+    for bare in ("postgresql://", "postgres://"):
+        if value.startswith(bare):
+            return "postgresql+psycopg://" + value[len(bare) :]
+    return value
 
 
 def display_url(url: str) -> str:
@@ -57,35 +81,77 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout.
+
+    ``StoreError`` naming the URL (password masked) when it is malformed or not SQLite/Postgres.
+    """
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    except ArgumentError as exc:
+        raise StoreError(
+            f"database URL {display_url(url)!r} is not usable: not a URL ({SUPPORTED_HINT})"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreError(
+            f"database URL {display_url(url)!r} is not usable: {backend!r} is not supported"
+            f" ({SUPPORTED_HINT})"
+        )
+    try:
+        engine = create_engine(parsed, pool_pre_ping=backend != "sqlite")
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        hint = " (for Postgres use postgresql+psycopg://…)" if isinstance(exc, ImportError) else ""
-        raise StoreError(f"database URL {display_url(url)!r} is not usable: {exc}{hint}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(
+            f"database URL {display_url(url)!r} is not usable: {reason} ({SUPPORTED_HINT})"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to ``engine``; loaded objects stay readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` whose schema is current; ``StoreError`` saying what to do if not."""
+    engine = make_engine(url)
+    try:
+        check_schema(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    return engine
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The Alembic revision the database is at, or None when it was never migrated."""
+def _inspect(engine: Engine) -> tuple[str | None, bool]:
+    """(Alembic revision or None, whether the database holds any other table)."""
     url = engine.url.render_as_string(hide_password=True)
     if _missing_sqlite_file(engine):
-        return None  # connecting would create an empty file where the user mistyped a path
+        return None, False  # connecting would create an empty file where a path was mistyped
     try:
         with engine.connect() as connection:
-            if not inspect(connection).has_table("alembic_version"):
-                return None
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            tables = set(inspect(connection).get_table_names())
+            revision = None
+            if "alembic_version" in tables:
+                revision = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+            return revision, bool(tables - {"alembic_version"})
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read database {url}: {_reason(exc)}") from exc
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Whether the database is empty, current, behind or ahead of this code, or not ours."""
+    revision, has_tables = _inspect(engine)
+    if revision is None:
+        return SchemaState.foreign if has_tables else SchemaState.empty
+    if revision == HEAD_REVISION:
+        return SchemaState.current
+    return SchemaState.behind if revision in _known_revisions() else SchemaState.ahead
+
+
+def _known_revisions() -> set[str]:
+    # The revisions are the file name prefixes of the migrations ("0001_initial.py"), read
+    # without Alembic so that checking a database stays cheap.
+    return {path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("*.py")}
 
 
 def _missing_sqlite_file(engine: Engine) -> bool:
@@ -96,15 +162,50 @@ def _missing_sqlite_file(engine: Engine) -> bool:
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise ``StoreError`` unless the database is migrated to the latest revision."""
-    revision = current_revision(engine)
-    if revision != HEAD_REVISION:
-        url = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"database {url} is not migrated: run `newswatch db upgrade`")
+    """Raise ``StoreError`` saying what to do unless the database is at the latest revision."""
+    state = schema_state(engine)
+    if state is not SchemaState.current:
+        raise StoreError(_schema_problem(engine, state))
+
+
+def prepare_schema(url: str) -> bool:
+    """Make a new, empty database ready for a run (True when its schema was created here).
+
+    A database at an older revision is left untouched: ``StoreError`` says to run
+    ``newswatch db upgrade`` (an upgrade is the operator's decision, with a backup first).
+    """
+    engine = make_engine(url)
+    try:
+        state = schema_state(engine)
+    finally:
+        engine.dispose()
+    if state is SchemaState.current:
+        return False
+    if state is not SchemaState.empty:
+        raise StoreError(_schema_problem(engine, state))
+    upgrade(url)
+    return True
+
+
+def _schema_problem(engine: Engine, state: SchemaState) -> str:
+    url = engine.url.render_as_string(hide_password=True)
+    if state is SchemaState.empty:
+        return f"database {url} is not migrated: run `newswatch db upgrade`"
+    if state is SchemaState.behind:
+        return (
+            f"database {url} is at an older schema than this newswatch needs ({HEAD_REVISION}):"
+            " run `newswatch db upgrade`"
+        )
+    if state is SchemaState.ahead:
+        return (
+            f"database {url} was migrated by a newer newswatch than this one (which knows up to"
+            f" {HEAD_REVISION}): upgrade newswatch"
+        )
+    return f"database {url} holds tables but no newswatch schema: use another database"
 
 
 def alembic_config(url: str) -> Config:
-    """An Alembic configuration for ``url`` using the migrations in the repository's ``db/``."""
+    """An Alembic configuration for ``url`` using the migrations shipped in the package."""
     from alembic.config import Config
 
     config = Config()
@@ -116,26 +217,17 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply the migrations to ``url`` up to ``revision`` (the latest by default)."""
-    _migrate(url, "upgrade", revision)
-
-
-def downgrade(url: str, revision: str) -> None:
-    """Revert the migrations of ``url`` down to ``revision`` (``base`` removes everything)."""
-    _migrate(url, "downgrade", revision)
-
-
-def _migrate(url: str, direction: str, revision: str) -> None:
     from alembic import command
     from alembic.util.exc import CommandError
 
     make_engine(url).dispose()  # a clear error for a bad URL before Alembic sees it
     _ensure_sqlite_directory(url)
     try:
-        getattr(command, direction)(alembic_config(url), revision)
+        command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot {direction} database {display_url(url)}: {_reason(exc)}") from exc
+        raise StoreError(f"cannot upgrade database {display_url(url)}: {_reason(exc)}") from exc
     except CommandError as exc:
-        raise StoreError(f"cannot {direction} database {display_url(url)}: {exc}") from exc
+        raise StoreError(f"cannot upgrade database {display_url(url)}: {exc}") from exc
 
 
 def _ensure_sqlite_directory(url: str) -> None:

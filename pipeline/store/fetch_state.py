@@ -1,24 +1,16 @@
 """Fetch state: the validators (ETag, Last-Modified) of each URL's latest response, for the next
-conditional GET."""
+conditional GET. ``DbValidatorStore`` is what a fetcher reads them through."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from pipeline.models import SeenValidators, Validators
 from pipeline.store.schema import FetchState
 from pipeline.store.sql import dialect_insert, utc_now
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What the last response for a URL said, for the next conditional request."""
-
-    etag: str | None
-    last_modified: str | None
-    last_status: int | None = None
-    content_hash: str | None = None
 
 
 def fetch_state_get(session: Session, url: str) -> Validators | None:
@@ -52,3 +44,30 @@ def fetch_state_put(
             index_elements=["url"], set_={name: stmt.excluded[name] for name in values}
         )
     )
+
+
+def save_validators(session: Session, entries: Iterable[SeenValidators]) -> int:
+    """Write a run's new validators to ``fetch_state``; returns how many were written."""
+    written = 0
+    for entry in entries:
+        fetch_state_put(
+            session,
+            entry.url,
+            etag=entry.etag,
+            last_modified=entry.last_modified,
+            status=entry.status,
+        )
+        written += 1
+    return written
+
+
+class DbValidatorStore:
+    """Reads validators from the ``fetch_state`` table of ``engine`` (a fetcher's store)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, url: str) -> Validators | None:
+        """The stored validators for ``url``, if any."""
+        with Session(self.engine) as session:
+            return fetch_state_get(session, url)

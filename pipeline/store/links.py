@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -10,8 +11,25 @@ from sqlalchemy.orm import Session
 
 from pipeline.models import Tag
 from pipeline.store.schema import Article, ArticleTag
-from pipeline.store.sql import dialect_insert
+from pipeline.store.sql import chunks, dialect_insert
 from pipeline.store.tags import unique_tags, upsert_tags
+
+# The columns a link's content is compared on; the version is written with any change.
+_CONTENT = ("count", "in_title", "in_lead", "evidence")
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """Which of an article's tag links a rewrite added, removed and changed."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        """Whether anything was written."""
+        return bool(self.added or self.removed or self.changed)
 
 
 def link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
@@ -27,7 +45,7 @@ def link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
     }
 
 
-def insert_links(session: Session, article_id: int, tags: list[Tag], version: str) -> None:
+def insert_links(session: Session, article_id: int, tags: Sequence[Tag], version: str) -> None:
     """Link the article to ``tags`` (rows already stored); existing links are left as they are."""
     rows = [link_values(article_id, tag, version) for tag in tags]
     # An executemany of one cached statement: a multi-row VALUES would compile anew every time.
@@ -37,46 +55,78 @@ def insert_links(session: Session, article_id: int, tags: list[Tag], version: st
     session.execute(stmt, rows)
 
 
-def replace_article_tags(
-    session: Session, article_id: int, tags: Iterable[Tag], version: str
-) -> tuple[set[str], set[str]]:
-    """Make the article's tag links exactly ``tags``; returns (added ids, removed ids).
-
-    Only links that changed are written; the article's ``taxonomy_version`` becomes ``version``.
-    """
-    wanted = {tag.id: tag for tag in unique_tags(tags)}
-    columns = ("count", "in_title", "in_lead", "evidence", "taxonomy_version")
-    stored = {
-        row.tag_id: row
-        for row in session.execute(
-            select(ArticleTag.tag_id, *(getattr(ArticleTag, c) for c in columns)).where(
-                ArticleTag.article_id == article_id
+def _stored_links(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    stored: dict[int, dict[str, Any]] = {article_id: {} for article_id in article_ids}
+    columns = [getattr(ArticleTag, name) for name in _CONTENT]
+    for chunk in chunks(list(article_ids)):
+        rows = session.execute(
+            select(ArticleTag.article_id, ArticleTag.tag_id, *columns).where(
+                ArticleTag.article_id.in_(chunk)
             )
         )
+        for row in rows:
+            stored[row.article_id][row.tag_id] = row
+    return stored
+
+
+def _link_content(row: Any) -> tuple[Any, ...]:
+    return (row.count, bool(row.in_title), bool(row.in_lead), list(row.evidence))
+
+
+def rewrite_links(
+    session: Session, tags_by_article: Mapping[int, Iterable[Tag]], version: str
+) -> dict[int, LinkChange]:
+    """Make each article's tag links exactly its tags; only links that changed are written.
+
+    A link that stays the same keeps the taxonomy version that last changed it; every article
+    given moves to ``version``. Tags that are not stored yet (names a source attached) get rows.
+    """
+    wanted = {
+        article_id: {tag.id: tag for tag in unique_tags(tags)}
+        for article_id, tags in tags_by_article.items()
     }
-    added = set(wanted) - set(stored)
-    removed = set(stored) - set(wanted)
-    if removed:
+    stored = _stored_links(session, list(wanted))
+    changes: dict[int, LinkChange] = {}
+    fresh: dict[str, Tag] = {}
+    for article_id, tags in wanted.items():
+        have = stored[article_id]
+        added = sorted(set(tags) - set(have))
+        removed = sorted(set(have) - set(tags))
+        changed = sorted(
+            tag_id
+            for tag_id in set(tags) & set(have)
+            if _link_content(tags[tag_id]) != _link_content(have[tag_id])
+        )
+        changes[article_id] = LinkChange(tuple(added), tuple(removed), tuple(changed))
+        fresh.update((tag_id, tags[tag_id]) for tag_id in added)
+    if fresh:
+        upsert_tags(session, fresh.values())
+    for article_id, change in changes.items():
+        _write_change(session, article_id, change, wanted[article_id], version)
+    if wanted:
+        for chunk in chunks(list(wanted)):
+            session.execute(
+                update(Article)
+                .where(Article.id.in_(chunk), Article.taxonomy_version != version)
+                .values(taxonomy_version=version)
+            )
+    return changes
+
+
+def _write_change(
+    session: Session, article_id: int, change: LinkChange, tags: Mapping[str, Tag], version: str
+) -> None:
+    if change.removed:
         session.execute(
             delete(ArticleTag).where(
-                ArticleTag.article_id == article_id, ArticleTag.tag_id.in_(removed)
+                ArticleTag.article_id == article_id, ArticleTag.tag_id.in_(change.removed)
             )
         )
-    if added:
-        upsert_tags(session, [wanted[tag_id] for tag_id in added])
-        insert_links(session, article_id, [wanted[tag_id] for tag_id in sorted(added)], version)
-    for tag_id in set(wanted) & set(stored):
-        fresh = link_values(article_id, wanted[tag_id], version)
-        changes = {c: fresh[c] for c in columns if getattr(stored[tag_id], c) != fresh[c]}
-        if changes:
-            session.execute(
-                update(ArticleTag)
-                .where(ArticleTag.article_id == article_id, ArticleTag.tag_id == tag_id)
-                .values(changes)
-            )
-    session.execute(
-        update(Article)
-        .where(Article.id == article_id, Article.taxonomy_version != version)
-        .values(taxonomy_version=version)
-    )
-    return added, removed
+    if change.added:
+        insert_links(session, article_id, [tags[tag_id] for tag_id in change.added], version)
+    for tag_id in change.changed:
+        session.execute(
+            update(ArticleTag)
+            .where(ArticleTag.article_id == article_id, ArticleTag.tag_id == tag_id)
+            .values(link_values(article_id, tags[tag_id], version))
+        )

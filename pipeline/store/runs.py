@@ -132,14 +132,6 @@ def _run_records(session: Session, runs: list[Run]) -> list[RunRecord]:
     ]
 
 
-def get_run(session: Session, run_id: int) -> RunRecord:
-    """The run ``run_id`` with its per-source rows; ``StoreError`` if there is none."""
-    run = session.get(Run, run_id)
-    if run is None:
-        raise StoreError(f"run {run_id} does not exist")
-    return _run_records(session, [run])[0]
-
-
 def latest_runs(session: Session, limit: int = 10) -> list[RunRecord]:
     """The most recent runs, newest first."""
     runs = list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from pipeline.store.schema import Article, ArticleTag, TagRow
@@ -155,41 +156,17 @@ def search_articles(
     if limit <= 0:
         return []
     when = func.coalesce(Article.published_at, Article.first_seen_at)
-    columns = (
-        Article.id,
-        Article.title,
-        Article.url,
-        Article.canonical_url,
-        Article.source_id,
-        Article.published_at,
-        Article.doc_type,
-        Article.regulator,
-        Article.text,
-    )
-    dialect = session.get_bind().dialect.name
     words: list[str] = []
     rank: ColumnElement[Any] | None = None
+    stmt: HitQuery
     if query is not None and query.strip():
         words = parse_query(query).words
-        if dialect == "postgresql":
-            vector = literal_column("articles.search_vector")
-            tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
-            rank = func.ts_rank(vector, tsquery)
-            stmt = select(*columns, rank.label("rank")).where(vector.op("@@")(tsquery))
-        else:
-            match = fts5_query(query)
-            if match is None:
-                return []
-            fts = table("articles_fts", literal_column("rowid"))
-            rank = -func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, TEXT_WEIGHT)
-            stmt = (
-                select(*columns, rank.label("rank"))
-                .select_from(fts)
-                .join(Article, Article.id == literal_column("articles_fts.rowid"))
-                .where(text("articles_fts MATCH :fts_query").bindparams(fts_query=match))
-            )
+        matched = _text_match(session, query)
+        if matched is None:
+            return []
+        stmt, rank = matched
     else:
-        stmt = select(*columns, literal_column("0.0").label("rank"))
+        stmt = select(*_HIT_COLUMNS, literal_column("0.0").label("rank"))
     if not include_duplicates:
         stmt = stmt.where(Article.duplicate_of.is_(None))
     if source:
@@ -202,27 +179,68 @@ def search_articles(
         stmt = stmt.where(when >= since)
     if until is not None:
         stmt = stmt.where(when < until)
-    order = [when.desc(), Article.id.desc()]
-    stmt = stmt.order_by(*([rank.desc(), *order] if rank is not None else order)).limit(limit)
-    rows = session.execute(stmt).all()
+    order: list[ColumnElement[Any]] = [when.desc(), Article.id.desc()]
+    if rank is not None:
+        order.insert(0, rank.desc())
+    rows = session.execute(stmt.order_by(*order).limit(limit)).all()
     tags = _tags_for(session, [row.id for row in rows])
-    return [
-        ArticleHit(
-            id=row.id,
-            title=row.title,
-            url=row.url,
-            canonical_url=row.canonical_url,
-            source_id=row.source_id,
-            published_at=row.published_at,
-            doc_type=row.doc_type,
-            regulator=row.regulator,
-            text=row.text,
-            tags=tuple(tags.get(row.id, ())),
-            snippet=make_snippet(row.text, words),
-            rank=float(row.rank or 0.0),
-        )
-        for row in rows
-    ]
+    return [_hit(row, tags.get(row.id, ()), words) for row in rows]
+
+
+# A selection of the hit columns plus a rank.
+HitQuery = Select[*tuple[Any, ...]]
+
+_HIT_COLUMNS = (
+    Article.id,
+    Article.title,
+    Article.url,
+    Article.canonical_url,
+    Article.source_id,
+    Article.published_at,
+    Article.doc_type,
+    Article.regulator,
+    Article.text,
+)
+
+
+def _text_match(session: Session, query: str) -> tuple[HitQuery, ColumnElement[Any]] | None:
+    """The full-text selection of ``query`` and its rank, in the dialect's own index; None
+    when the query holds nothing to search for."""
+    if session.get_bind().dialect.name == "postgresql":
+        vector: ColumnElement[Any] = literal_column("articles.search_vector")
+        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
+        rank: ColumnElement[Any] = func.ts_rank(vector, tsquery)
+        found: HitQuery = select(*_HIT_COLUMNS, rank.label("rank"))
+        return found.where(vector.op("@@")(tsquery)), rank
+    match = fts5_query(query)
+    if match is None:
+        return None
+    fts = table("articles_fts", literal_column("rowid"))
+    rank = -func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, TEXT_WEIGHT)
+    stmt: HitQuery = (
+        select(*_HIT_COLUMNS, rank.label("rank"))
+        .select_from(fts)
+        .join(Article, Article.id == literal_column("articles_fts.rowid"))
+        .where(text("articles_fts MATCH :fts_query").bindparams(fts_query=match))
+    )
+    return stmt, rank
+
+
+def _hit(row: Any, tags: Sequence[TagInfo], words: list[str]) -> ArticleHit:
+    return ArticleHit(
+        id=row.id,
+        title=row.title,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        source_id=row.source_id,
+        published_at=row.published_at,
+        doc_type=row.doc_type,
+        regulator=row.regulator,
+        text=row.text,
+        tags=tuple(tags),
+        snippet=make_snippet(row.text, words),
+        rank=float(row.rank or 0.0),
+    )
 
 
 def _tags_for(session: Session, article_ids: list[int]) -> dict[int, list[TagInfo]]:

@@ -3,9 +3,9 @@ checks of enumerated values, and the clock that stamps rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -15,6 +15,8 @@ from pipeline.errors import StoreError
 # Keys per IN (...) query: far below SQLite's bound-parameter limit, large enough that a run's few
 # thousand keys take a handful of round trips.
 IN_CHUNK = 500
+
+Item = TypeVar("Item")
 
 
 def utc_now() -> datetime:
@@ -35,7 +37,7 @@ def dialect_insert(session: Session, entity: type[Any]) -> Any:
     raise StoreError(f"database dialect {dialect!r} is not supported (use SQLite or Postgres)")
 
 
-def chunks(values: list[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+def chunks(values: Sequence[Item], size: int = IN_CHUNK) -> Iterator[Sequence[Item]]:
     """``values`` in consecutive slices of at most ``size``, one per IN (...) query."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.models import Tag
@@ -12,7 +13,7 @@ from pipeline.store.schema import TagRow
 from pipeline.store.sql import dialect_insert
 
 if TYPE_CHECKING:
-    from pipeline.tag import Tagger
+    from pipeline.taxonomy import Node
 
 
 def unique_tags(tags: Iterable[Tag]) -> list[Tag]:
@@ -66,12 +67,12 @@ def upsert_tags(
     )
 
 
-def sync_taxonomy(session: Session, tagger: Tagger) -> set[str]:
+def sync_taxonomy(session: Session, nodes: Iterable[Node]) -> set[str]:
     """Store every taxonomy node as a tag row (names, parents, regulator flags); returns the ids.
 
     Rows of nodes since removed from the taxonomy stay: old links and searches may name them.
     """
-    nodes = list(tagger.nodes)
+    nodes = list(nodes)
     upsert_tags(
         session,
         [Tag(id=n.id, name=n.name, kind=n.kind, type=n.type, count=0) for n in nodes],
@@ -79,3 +80,12 @@ def sync_taxonomy(session: Session, tagger: Tagger) -> set[str]:
         regulators={n.id for n in nodes if n.regulator},
     )
     return {n.id for n in nodes}
+
+
+def tag_names(session: Session, tag_ids: Iterable[str]) -> dict[str, str]:
+    """The stored names of ``tag_ids`` (those that have a row)."""
+    wanted = sorted(set(tag_ids))
+    if not wanted:
+        return {}
+    found = session.execute(select(TagRow.id, TagRow.name).where(TagRow.id.in_(wanted)))
+    return {tag_id: name for tag_id, name in found}

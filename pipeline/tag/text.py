@@ -174,6 +174,7 @@ class Sentences:
             start, end = found[0][0], found[0][1]
             index = bisect_right(edges, start)
             high = edges[index]
+            snippet: str | None
             if high < end:
                 snippet = self._cut(*self.bounds(start, end), start, end)
             else:

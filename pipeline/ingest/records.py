@@ -1,20 +1,39 @@
 """The records an ingestion run passes between its stages and reports at the end.
 
 Planned   a lead with its storage key and what the run does with it
-Fetched   a planned item with its page, or why it has none
+Fetched   a planned item with its page (and the body inside it), or why it has none
 SourceReport, BatchResult, RunResult   what a source, a batch and a run did
 StageClock   seconds per stage, for the benchmark
+
+A stage returns these; none changes one it was given, so a stage run as a Prefect task (in
+another thread or process) hands back everything it did.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from pipeline.models import Lead, Page, Source
+
+
+class Action(StrEnum):
+    """What a run does with a planned item."""
+
+    # A page is needed.
+    fetch = "fetch"
+    # The source gave the body with the lead.
+    body = "body"
+    # Stored before this run.
+    known = "known"
+    # Stored, but the source says it changed since: fetched again and updated.
+    update = "update"
+    # Another source in this run has the same item.
+    claimed = "claimed"
 
 
 @dataclass
@@ -32,10 +51,15 @@ class StageClock:
         finally:
             self.seconds[name] += time.perf_counter() - start
 
+    def add(self, seconds: Mapping[str, float]) -> None:
+        """Add the seconds another clock (a batch's) measured."""
+        for name, value in seconds.items():
+            self.seconds[name] += value
+
 
 @dataclass
 class SourceReport:
-    """Counts and errors of one source in one run."""
+    """Counts and errors of one source in one run (or in one batch of it)."""
 
     source_id: str
     found: int = 0
@@ -56,6 +80,18 @@ class SourceReport:
         """``failed`` when the source could not be read at all, else ``ok``."""
         return "failed" if self.error else "ok"
 
+    def absorb(self, other: SourceReport) -> None:
+        """Add what a batch did for this source to this report."""
+        self.found += other.found
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.updated += other.updated
+        self.errors += other.errors
+        self.error = self.error or other.error
+        self.item_errors.extend(other.item_errors)
+        self.notes.extend(other.notes)
+        self.skipped.extend(other.skipped)
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -64,10 +100,7 @@ class Planned:
     source: Source
     lead: Lead
     key: str
-    # "fetch": a page is needed; "body": the API gave the body; "known": stored before this run;
-    # "update": stored, but the source says it changed since, so fetched again and updated;
-    # "claimed": another source in this run has the same item.
-    action: str
+    action: Action
     fetch_url: str | None = None
 
 
@@ -77,6 +110,8 @@ class Fetched:
 
     planned: Planned
     page: Page | None = None
+    # The body's HTML when the page wraps it (a JSON answer's field), taken out at fetch time.
+    body_html: str | None = None
     error: str | None = None
     # Why the page was deliberately not fetched (robots.txt), not an error.
     skipped: str | None = None
@@ -84,10 +119,19 @@ class Fetched:
 
 @dataclass
 class BatchResult:
-    """What one processed batch stored."""
+    """What one processed batch stored, per source, and the seconds it spent per stage."""
 
+    reports: dict[str, SourceReport] = field(default_factory=dict)
     new_article_ids: list[int] = field(default_factory=list)
     alerts_queued: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def report(self, source_id: str) -> SourceReport:
+        """This batch's report for ``source_id`` (made on first use)."""
+        found = self.reports.get(source_id)
+        if found is None:
+            found = self.reports[source_id] = SourceReport(source_id)
+        return found
 
 
 @dataclass

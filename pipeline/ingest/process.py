@@ -1,0 +1,200 @@
+"""Stage 4, process a batch: build, tag, dedupe and store fetched items; queue their alerts.
+
+First, without the database, each item is built and tagged (``build``). Then, in one
+transaction, the batch asks the store which stored articles share its keys, URLs and content
+hashes (so a run's cost does not grow with the history stored), and each item is stored in
+order: a new article with its tags, sighting and alerts; a repeat as a sighting; a changed
+item as an update. The batch returns what it did; it changes nothing it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from pipeline.alerts.config import AlertsConfig
+from pipeline.alerts.rules import matching_rules
+from pipeline.dedupe import Deduper, content_hash
+from pipeline.errors import NewswatchError
+from pipeline.ingest.build import build_article
+from pipeline.ingest.records import Action, BatchResult, Fetched, Planned, StageClock
+from pipeline.models import Tag, TaggedArticle
+from pipeline.store import repo
+from pipeline.tag import Tagger
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A fetched item with its tagged article, ready to store (or why there is none)."""
+
+    item: Fetched
+    tagged: TaggedArticle | None = None
+    error: str | None = None
+
+
+def process_batch(
+    items: Sequence[Fetched],
+    *,
+    engine: Engine,
+    run_id: int,
+    tagger: Tagger,
+    alerts: AlertsConfig,
+    known_tag_ids: Collection[str] = frozenset(),
+) -> BatchResult:
+    """Build, tag, dedupe and store one batch; ``known_tag_ids`` are tag rows stored already."""
+    clock = StageClock()
+    result = BatchResult()
+    prepared = [_prepare(item, tagger, clock) for item in items]
+    with Session(engine) as session, session.begin():
+        stored_tags = _store_new_tags(session, prepared, known_tag_ids)
+        with clock.stage("dedupe"):
+            deduper = _batch_deduper(session, prepared)
+        writer = BatchWriter(session, run_id, deduper, alerts, stored_tags, clock, result)
+        for entry in prepared:
+            writer.store(entry)
+    result.seconds = dict(clock.seconds)
+    return result
+
+
+def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
+    """Extract and tag an item that needs it (no database)."""
+    action = item.planned.action
+    if action in (Action.known, Action.claimed) or item.skipped or item.error:
+        return Prepared(item)
+    try:
+        with clock.stage("extract"):
+            article = build_article(item)
+    except NewswatchError as exc:
+        return Prepared(item, error=str(exc))
+    with clock.stage("tag"):
+        tags = tuple(tagger.tag_article(article))
+    return Prepared(item, TaggedArticle(article, tags, content_hash(article.text), tagger.version))
+
+
+def _store_new_tags(
+    session: Session, prepared: Sequence[Prepared], known: Collection[str]
+) -> frozenset[str]:
+    """Store the rows of the batch's tags not stored yet (names sources attach), in one go."""
+    fresh: dict[str, Tag] = {}
+    for entry in prepared:
+        if entry.tagged is not None:
+            fresh.update((tag.id, tag) for tag in entry.tagged.tags if tag.id not in known)
+    if fresh:
+        repo.upsert_tags(session, list(fresh.values()))
+    return frozenset(known) | frozenset(fresh)
+
+
+def _batch_deduper(session: Session, prepared: Sequence[Prepared]) -> Deduper:
+    """A deduper holding the stored articles that share a key, URL or hash with this batch."""
+    new = [
+        entry
+        for entry in prepared
+        if entry.tagged is not None and entry.item.planned.action is not Action.update
+    ]
+    keys = [entry.item.planned.key for entry in new]
+    urls = [_canonical(entry) for entry in new]
+    hashes = [entry.tagged.content_hash for entry in new if entry.tagged is not None]
+    deduper = Deduper()
+    for key, canonical, digest in repo.dedupe_matches(session, keys, urls, hashes):
+        deduper.remember(key, canonical, digest)
+    return deduper
+
+
+def _canonical(entry: Prepared) -> str:
+    article = entry.tagged.article if entry.tagged is not None else None
+    return (article.canonical_url or article.url) if article is not None else ""
+
+
+@dataclass
+class BatchWriter:
+    """Stores a batch's prepared items in order, in the caller's transaction."""
+
+    session: Session
+    run_id: int
+    deduper: Deduper
+    alerts: AlertsConfig
+    stored_tags: frozenset[str]
+    clock: StageClock
+    result: BatchResult
+
+    def store(self, entry: Prepared) -> None:
+        """Store one prepared item and count what happened to it on its source's report."""
+        item, planned = entry.item, entry.item.planned
+        report = self.result.report(planned.source.id)
+        if planned.action in (Action.known, Action.claimed):
+            report.duplicates += 1
+            self._record_repeat(planned)
+        elif item.skipped is not None:
+            report.skipped.append(item.skipped)
+        elif entry.tagged is None:
+            report.errors += 1
+            report.item_errors.append(str(item.error or entry.error))
+        elif planned.action is Action.update:
+            repo.update_article(
+                self.session,
+                entry.tagged,
+                item_key=planned.key,
+                source_modified=planned.lead.modified,
+            )
+            report.updated += 1
+        else:
+            self._store_new(planned, entry.tagged)
+
+    def _store_new(self, planned: Planned, tagged: TaggedArticle) -> None:
+        """Store an item not stored before: a new article, or a copy of one (a duplicate)."""
+        report = self.result.report(planned.source.id)
+        with self.clock.stage("dedupe"):
+            verdict = self.deduper.check(
+                tagged.article, key=planned.key, text_hash=tagged.content_hash
+            )
+        if verdict.kind == "same_item":
+            report.duplicates += 1
+            self._record_repeat(planned)
+            return
+        duplicate_of = None
+        if verdict.kind == "duplicate" and verdict.of is not None:
+            duplicate_of = self.deduper.key_for(verdict.of)
+        article_id, created = repo.insert_article(
+            self.session,
+            tagged,
+            item_key=planned.key,
+            duplicate_of_key=duplicate_of,
+            known_tag_ids=self.stored_tags,
+            source_modified=planned.lead.modified,
+        )
+        self.deduper.add(tagged.article, key=planned.key, text_hash=tagged.content_hash)
+        self._record_sighting(planned, article_id, verdict.kind if created else "same_item")
+        if not created or duplicate_of is not None:
+            report.duplicates += 1
+            return
+        report.new += 1
+        self.result.new_article_ids.append(article_id)
+        self._queue_alerts(article_id, tagged)
+
+    def _queue_alerts(self, article_id: int, tagged: TaggedArticle) -> None:
+        for rule in matching_rules(self.alerts.rules, tagged):
+            for channel in rule.channels:
+                queued = repo.enqueue_alert(
+                    self.session, article_id=article_id, rule=rule.id, channel=channel
+                )
+                self.result.alerts_queued += int(queued)
+
+    def _record_repeat(self, planned: Planned) -> None:
+        """Note that the source carried an item stored already."""
+        article_id = repo.article_id_for_key(self.session, planned.key)
+        if article_id is not None:
+            self._record_sighting(planned, article_id, "same_item")
+
+    def _record_sighting(self, planned: Planned, article_id: int, verdict: str) -> None:
+        repo.record_sighting(
+            self.session,
+            article_id=article_id,
+            source_id=planned.source.id,
+            url=planned.lead.url,
+            guid=planned.lead.guid,
+            verdict=verdict,
+            run_id=self.run_id,
+        )

@@ -1,0 +1,247 @@
+"""One ingestion run over the stages, recorded in ``runs``: discover, plan, fetch, process.
+
+The stages are plain callables (``Stages``); the Prefect flow swaps in task-wrapped versions of
+the same functions. A source that fails in discover or fetch is recorded on the run with its
+error and the others go on. Each stage returns what it produced, and this module alone adds it
+up into the run's per-source reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from pipeline.alerts.config import AlertsConfig
+from pipeline.fetch import Fetcher
+from pipeline.ingest.fetch import discover_source, fetch_items
+from pipeline.ingest.plan import lead_key, plan_items
+from pipeline.ingest.process import process_batch
+from pipeline.ingest.records import (
+    BatchResult,
+    Fetched,
+    Planned,
+    RunResult,
+    SourceReport,
+    StageClock,
+)
+from pipeline.models import Lead, Source
+from pipeline.sources import notes_of
+from pipeline.store import repo
+from pipeline.tag import Tagger
+
+# Articles per process task: large enough that a task's ~5 ms overhead is noise, small enough
+# that a crash loses little work and progress shows in the flow run.
+BATCH_SIZE = 200
+# Item errors quoted on a source's run record; the rest are counted.
+ERRORS_SHOWN = 3
+
+
+class ProcessStage(Protocol):
+    """The signature of stage 4 (``process_batch``)."""
+
+    def __call__(
+        self,
+        items: Sequence[Fetched],
+        *,
+        engine: Engine,
+        run_id: int,
+        tagger: Tagger,
+        alerts: AlertsConfig,
+        known_tag_ids: frozenset[str],
+    ) -> BatchResult:
+        """Process one batch."""
+        ...
+
+
+DiscoverStage = Callable[[Source, Fetcher, datetime | None, datetime | None], Awaitable[list[Lead]]]
+FetchStage = Callable[[Sequence[Planned], Fetcher], Awaitable[list[Fetched]]]
+
+
+@dataclass
+class Stages:
+    """The stage callables a run uses; the Prefect flow swaps in task-wrapped versions."""
+
+    discover: DiscoverStage = discover_source
+    fetch: FetchStage = fetch_items
+    process: ProcessStage = process_batch
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every stage of one run is given."""
+
+    engine: Engine
+    fetcher: Fetcher
+    tagger: Tagger
+    alerts: AlertsConfig
+    stages: Stages
+    clock: StageClock
+
+
+async def run_ingest(
+    *,
+    engine: Engine,
+    sources: Sequence[Source],
+    fetcher: Fetcher,
+    tagger: Tagger,
+    alerts: AlertsConfig,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    flow_run_id: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    stages: Stages | None = None,
+    clock: StageClock | None = None,
+) -> RunResult:
+    """One run over ``sources``: discover, plan, fetch, process; recorded in ``runs``.
+
+    ``now`` stands for the wall clock where a source asks "until today" (replays pass the time
+    their answers were recorded).
+    """
+    run = RunContext(engine, fetcher, tagger, alerts, stages or Stages(), clock or StageClock())
+    with Session(engine) as session, session.begin():
+        repo.sync_sources(session, sources)
+        known_tag_ids = frozenset(repo.sync_taxonomy(session, tagger.nodes))
+        run_id = repo.start_run(session, flow_run_id=flow_run_id, options=dict(options or {}))
+    reports = {source.id: SourceReport(source.id) for source in sources}
+    with run.clock.stage("discover"):
+        discovered = await _discover(run, sources, since, now, reports)
+    with Session(engine) as session:
+        keys = [lead_key(source, lead) for source, leads in discovered for lead in leads]
+        stored = repo.stored_markers(session, keys)
+    plan = plan_items(discovered, stored)
+    with run.clock.stage("fetch"):
+        fetched = await _fetch(run, sources, plan, reports)
+    new_ids: list[int] = []
+    queued = 0
+    for batch in batches(fetched):
+        with run.clock.stage("process"):
+            outcome = run.stages.process(
+                batch,
+                engine=engine,
+                run_id=run_id,
+                tagger=tagger,
+                alerts=alerts,
+                known_tag_ids=known_tag_ids,
+            )
+        run.clock.add(outcome.seconds)
+        for source_id, part in outcome.reports.items():
+            reports[source_id].absorb(part)
+        new_ids.extend(outcome.new_article_ids)
+        queued += outcome.alerts_queued
+    status = _finish(run, run_id, reports)
+    return RunResult(run_id, status, reports, new_ids, queued)
+
+
+async def _discover(
+    run: RunContext,
+    sources: Sequence[Source],
+    since: datetime | None,
+    now: datetime | None,
+    reports: dict[str, SourceReport],
+) -> list[tuple[Source, list[Lead]]]:
+    """Stage 1 for every source at once; a failing source is recorded and yields no leads."""
+
+    async def guarded(source: Source) -> tuple[Source, list[Lead]]:
+        try:
+            leads = await run.stages.discover(source, run.fetcher, since, now)
+        except Exception as exc:  # one source failing must not stop the others
+            reports[source.id].error = _describe_failure(source, exc)
+            return source, []
+        reports[source.id].found = len(leads)
+        reports[source.id].notes.extend(notes_of(leads))
+        return source, leads
+
+    return list(await asyncio.gather(*(guarded(source) for source in sources)))
+
+
+async def _fetch(
+    run: RunContext,
+    sources: Sequence[Source],
+    plan: Sequence[Planned],
+    reports: dict[str, SourceReport],
+) -> list[Fetched]:
+    """Stage 3, one fetch per source at once; a source that fails is recorded, the rest go on."""
+
+    async def guarded(source: Source) -> list[Fetched]:
+        own = [item for item in plan if item.source.id == source.id]
+        try:
+            return await run.stages.fetch(own, run.fetcher)
+        except Exception as exc:
+            reports[source.id].error = _describe_failure(source, exc)
+            return []
+
+    per_source = await asyncio.gather(*(guarded(source) for source in sources))
+    return [item for items in per_source for item in items]
+
+
+def batches(items: Sequence[Fetched], size: int = BATCH_SIZE) -> Iterable[Sequence[Fetched]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _finish(run: RunContext, run_id: int, reports: Mapping[str, SourceReport]) -> str:
+    """Record every source's outcome and the run's status; keep validators of complete sources."""
+    for report in reports.values():
+        if report.skipped:
+            report.notes.append(_skipped_note(report.skipped))
+    status = _run_status(reports)
+    # Validators are kept only for sources that stored everything they found: a 304 next run
+    # lists nothing, so a feed whose items were not all stored must be read in full again.
+    complete = [sid for sid, r in reports.items() if r.error is None and not r.errors]
+    with Session(run.engine) as session, session.begin():
+        repo.save_validators(session, run.fetcher.new_validators(complete))
+        for report in reports.values():
+            repo.record_source_result(
+                session,
+                run_id,
+                report.source_id,
+                status=report.status,
+                found=report.found,
+                new=report.new,
+                duplicates=report.duplicates,
+                errors=report.errors + (1 if report.error else 0),
+                error=_recorded_error(report),
+            )
+        repo.finish_run(session, run_id, status)
+    return status
+
+
+def _recorded_error(report: SourceReport) -> str | None:
+    """The message a source's run record keeps: its failure, else item errors, else notes."""
+    if report.error is not None:
+        return report.error
+    if report.item_errors:
+        shown = "; ".join(report.item_errors[:ERRORS_SHOWN])
+        more = len(report.item_errors) - ERRORS_SHOWN
+        return shown + (f" (+{more} more)" if more > 0 else "")
+    return "; ".join(report.notes) if report.notes else None
+
+
+def _skipped_note(skipped: Sequence[str]) -> str:
+    """A run-record note listing the URLs robots.txt kept from being fetched."""
+    shown = "; ".join(skipped[:ERRORS_SHOWN])
+    more = len(skipped) - ERRORS_SHOWN
+    return f"{len(skipped)} URL(s) skipped, disallowed by robots.txt: {shown}" + (
+        f" (+{more} more)" if more > 0 else ""
+    )
+
+
+def _describe_failure(source: Source, exc: BaseException) -> str:
+    """A run-record message naming the source and the fault."""
+    return f"source {source.id!r}: {type(exc).__name__}: {exc}"
+
+
+def _run_status(reports: Mapping[str, SourceReport]) -> str:
+    """``failed`` when every source failed, ``completed_with_errors`` when any had trouble."""
+    failed = any(r.error for r in reports.values())
+    item_errors = any(r.errors or r.notes for r in reports.values())
+    if failed and all(r.error for r in reports.values()):
+        return "failed"
+    return "completed_with_errors" if failed or item_errors else "completed"
