@@ -25,6 +25,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse
 import asyncio
 import multiprocessing
+import os
 import tempfile
 import time
 from multiprocessing.connection import Connection
@@ -33,6 +34,7 @@ from pipeline.alerts.config import AlertsConfig
 from pipeline.fetch import Fetcher, FetchPolicy, build_client
 from pipeline.ingest import StageClock, run_ingest
 from pipeline.models import Source
+from pipeline.settings import ALLOW_HOSTS_ENV
 from pipeline.store import db, repo
 from pipeline.tag import Tagger
 
@@ -199,6 +201,8 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=PAGES_PER_HOST)
     parser.add_argument("--latency", type=float, default=LATENCY)
     args = parser.parse_args()
+    # The hosts are on 127.0.0.1, inside the network boundary the fetcher keeps by default.
+    os.environ[ALLOW_HOSTS_ENV] = "127.0.0.1"
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     server = context.Process(

@@ -262,6 +262,20 @@ def _repeated_labels(lines: list[str]) -> set[str]:
     return {line for line, count in counts.items() if count >= REPEATED_LABEL_COUNT}
 
 
+def clip_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters: at the last paragraph break before the
+    limit, else at the last space, else at the limit."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for separator in ("\n\n", "\n", " "):
+        cut = head.rfind(separator)
+        # A break in the last tenth only: cutting at an early one would drop too much.
+        if cut >= limit * 0.9:
+            return head[:cut].rstrip()
+    return head
+
+
 def clean_inline(text: str | None) -> str | None:
     """Normalise a one-line field (title, author, description); None or empty gives None."""
     if not text:

@@ -8,13 +8,16 @@
     │   │                      a total time limit
     │   ├── BudgetExceeded     a source's time budget for one run is spent (retries included)
     │   ├── RobotsDisallowed   robots.txt forbids the URL; it was not fetched
+    │   ├── ForbiddenAddress   a URL newswatch will not request: not http(s), or a host that
+    │   │                      resolves to an internal address; never retried
     │   ├── FeedError          a body that is not a feed at all
     │   ├── ApiError           an API answered but said it failed (HKMA header.success=false)
     │   └── PayloadError       an answer whose shape does not fit what the adapter expects
     │       └── UnexpectedContent  a body of another kind than asked for (HTML for a feed,
     │                              an empty 200)
     ├── ExtractError           a page that yields no article
-    └── StoreError             the database refused or is not migrated
+    ├── StoreError             the database refused or is not migrated
+    └── QueryError             a search query past its limits (length, terms); never run
 
 Every message says what went wrong and where, so a run record can show it as it is.
 """
@@ -55,6 +58,10 @@ class RobotsDisallowed(SourceError):
     """robots.txt forbids the URL for this user agent; the URL was skipped, not fetched."""
 
 
+class ForbiddenAddress(SourceError):
+    """A URL outside the network boundary: not http(s), or a host whose address is internal."""
+
+
 class FeedError(SourceError):
     """A body that is not a feed at all."""
 
@@ -77,3 +84,7 @@ class ExtractError(NewswatchError):
 
 class StoreError(NewswatchError):
     """The database refused a write or is not at the expected schema."""
+
+
+class QueryError(NewswatchError):
+    """A search query newswatch will not run: too long or too many terms."""

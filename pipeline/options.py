@@ -140,6 +140,9 @@ def url_problem(value: object) -> str | None:
         return f"is not a URL ({exc})"
     if url.scheme not in ("http", "https") or not url.host:
         return f"{value!r} is not an http(s) URL"
+    if url.userinfo:
+        # The file is tracked and its URLs are printed in summaries and errors.
+        return "holds a user name or password (user:pass@), which sources.toml must not keep"
     return None
 
 

@@ -37,6 +37,9 @@ HONG_KONG_TZ = "Asia/Hong_Kong"
 # 07:00 Hong Kong time: after the regulators' evening releases, before the compliance desk's day.
 DAILY_CRON = "0 7 * * *"
 
+# Internal hosts and networks the fetcher may reach (see pipeline/fetch/guard.py).
+ALLOW_HOSTS_ENV = "NEWSWATCH_ALLOW_HOSTS"
+
 USER_AGENT_ENV = "NEWSWATCH_USER_AGENT"
 CONTACT_ENV = "NEWSWATCH_CONTACT"
 DEFAULT_CONTACT = "ops@example.org"

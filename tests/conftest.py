@@ -37,6 +37,7 @@ from support.local_site import LocalSite
 from support.shared import is_shared_skip
 from support.worktree import SESSION_START, snapshot
 
+from pipeline.settings import ALLOW_HOSTS_ENV
 from pipeline.store import db
 
 POSTGRES_URL_ENV = "NEWSWATCH_TEST_POSTGRES_URL"
@@ -74,6 +75,9 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     # Prefect reads its settings once, when imported; the Makefile points PREFECT_HOME into
     # the repository, for `make run`.
+    # The local test servers listen on 127.0.0.1, which the network boundary refuses unless
+    # allowed; other loopback addresses (127.0.0.2) stand for internal hosts and stay refused.
+    os.environ[ALLOW_HOSTS_ENV] = "127.0.0.1"
     home = Path(tempfile.mkdtemp(prefix="newswatch-prefect-"))
     config.stash[PREFECT_HOME] = home
     os.environ["PREFECT_HOME"] = str(home)

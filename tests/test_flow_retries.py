@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.errors import FeedError, FetchError, LimitExceeded
+from pipeline.errors import FeedError, FetchError, ForbiddenAddress, LimitExceeded
 
 pytestmark = pytest.mark.flow
 
@@ -71,3 +71,11 @@ def test_a_limit_exceeded_is_not_retried(prefect_harness: None) -> None:
     calls, error = run_flaky_task(LimitExceeded("https://x.example/feed: more than 5 redirects"))
     assert calls == [1]
     assert isinstance(error, LimitExceeded)
+
+
+def test_a_forbidden_address_is_not_retried(prefect_harness: None) -> None:
+    # A host that resolves inside the network boundary resolves there on a retry too.
+    refused = ForbiddenAddress("http://127.0.0.2/: 127.0.0.2 is a loopback address")
+    calls, error = run_flaky_task(refused)
+    assert calls == [1]
+    assert isinstance(error, ForbiddenAddress)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session
 from support.store import count_articles
 
+from pipeline.errors import QueryError
 from pipeline.models import Article, Source, Tag, TaggedArticle
 from pipeline.store import db, repo, schema
 from pipeline.store.search import fts5_query, make_snippet, parse_query, search_articles
@@ -169,6 +170,36 @@ def test_any_user_string_is_safe(corpus: tuple[Engine, dict[str, int]], hostile:
         hits = search_articles(session, hostile)
         assert isinstance(hits, list)
         assert count_articles(session) == len(CORPUS) + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("stablecoin " * 10_000, "search query is 110,000 characters long; at most 500 are read"),
+        (" ".join(f"w{n}" for n in range(40)), "search query has 40 terms; at most 32 are read"),
+        (" OR ".join(f"w{n}" for n in range(20)) + " -x -y -z -a -b -c -d -e -f -g -h -i -j",
+         "search query has 33 terms; at most 32 are read"),
+    ],
+)
+def test_a_query_past_its_limits_is_refused_before_it_runs(
+    corpus: tuple[Engine, dict[str, int]], query: str, message: str
+) -> None:
+    engine, _ = corpus
+    with Session(engine) as session, pytest.raises(QueryError) as caught:
+        search_articles(session, query)
+    assert str(caught.value) == message
+
+
+def test_the_cli_says_a_query_is_too_long_in_one_line(module_migrated_db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["search", "x" * 600, "--db", module_migrated_db_url])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: search query is 600 characters long; at most 500 are read"
+    )
 
 
 def test_operator_words_inside_text_are_searched_as_words(

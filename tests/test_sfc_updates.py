@@ -16,7 +16,7 @@ from support import REPO
 from support.local_site import Answer, LocalSite, json_answer
 
 from pipeline.ingest import IngestOptions, RunOutcome, changed_since, run_once
-from pipeline.store import db, schema
+from pipeline.store import db, repo, schema
 
 SEARCH = "/edistributionWeb/api/news/search"
 PARAGRAPHS = (
@@ -113,6 +113,20 @@ def alert_count(db_url: str) -> int:
         engine.dispose()
 
 
+def versions(db_url: str) -> list[tuple[int, str, str]]:
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            stmt = select(
+                schema.ArticleVersion.article_id,
+                schema.ArticleVersion.title,
+                schema.ArticleVersion.text,
+            ).order_by(schema.ArticleVersion.id)
+            return [tuple(row) for row in session.execute(stmt)]
+    finally:
+        engine.dispose()
+
+
 def run(options: IngestOptions) -> RunOutcome:
     return asyncio.run(run_once(options))
 
@@ -174,6 +188,8 @@ def test_new_items_are_read_known_ones_skipped_changed_ones_updated(
     assert updated.content_hash != article.content_hash
     # An edit is not a new item: no second alert.
     assert alert_count(options.db_url) == alerts_after_first
+    # The version the edit replaced is kept.
+    assert versions(options.db_url) == [(article.id, article.title, article.text)]
 
     # The same marker again: not read a fourth time.
     site.requests.clear()
@@ -205,6 +221,72 @@ def test_a_body_answer_without_html_is_an_item_error_and_retried_next_run(
     assert json.loads(json.dumps(rows(options.db_url)["25PR117"].entities)) == [
         "Northgate Crypto Ltd"
     ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (Answer(b"", content_type="application/json"), "empty body"),
+        (json_answer({"html": "", "lang": "EN"}), "holds no 'html' body"),
+        (json_answer({"html": "<p></p><div> </div>", "lang": "EN"}), "has no body"),
+        (
+            json_answer({"html": "<p>This release was withdrawn.</p>", "lang": "EN"}),
+            "under a third of the stored",
+        ),
+    ],
+    ids=["empty-answer", "empty-html", "no-text", "much-shorter"],
+)
+def test_an_update_that_would_destroy_the_stored_version_is_refused(
+    setup: tuple[LocalSite, IngestOptions], answer: Answer, reason: str
+) -> None:
+    site, options = setup
+    first = item("25PR121", "2025-11-20T10:00:00", "2025-11-20T10:00:00", "Harbour Gate Ltd")
+    other = item("25PR122", "2025-11-20T11:00:00", "2025-11-20T11:00:00", "Lotus Peak Ltd")
+    publish(site, [other, first])
+    site.set(content_path("25PR121"), content("Harbour Gate Ltd"))
+    site.set(content_path("25PR122"), content("Lotus Peak Ltd"))
+    run(options)
+    before = rows(options.db_url)["25PR121"]
+    tags_before = tag_ids(options.db_url, before.id)
+    assert len(before.text) > 300 and tags_before
+
+    edited = {**first, "modificationTime": "2025-11-21T09:00:00"}
+    publish(site, [other, edited])
+    site.set(content_path("25PR121"), answer)
+    outcome = run(options)
+    report = outcome.reports["sfc-news"]
+    assert (report.updated, report.errors) == (0, 1)
+    [error] = report.item_errors
+    assert "update refused, the stored version is kept" in error and reason in error
+    assert report.status == "failed"
+    after = rows(options.db_url)["25PR121"]
+    assert (after.text, after.title, after.content_hash) == (
+        before.text,
+        before.title,
+        before.content_hash,
+    )
+    assert tag_ids(options.db_url, after.id) == tags_before
+    assert versions(options.db_url) == []
+    engine = db.make_engine(options.db_url)
+    try:
+        with Session(engine) as session:
+            [record, *_] = repo.latest_runs(session, limit=1)
+    finally:
+        engine.dispose()
+    [source] = record.sources
+    assert source.status == "failed" and "update refused" in (source.error or "")
+
+
+def tag_ids(db_url: str, article_id: int) -> set[str]:
+    engine = db.make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            stmt = select(schema.ArticleTag.tag_id).where(
+                schema.ArticleTag.article_id == article_id
+            )
+            return set(session.scalars(stmt))
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -182,3 +182,13 @@ def test_the_readme_table_names_every_declared_option() -> None:
             assert f"`{name}`" in rows[kind], (kind, name)
     for option in FETCH_OPTIONS:
         assert f"`{option.name}`" in rows["every kind"], option.name
+
+
+def test_credentials_in_a_source_url_are_refused_without_being_shown(tmp_path: Path) -> None:
+    text = HKMA.replace("https://api.hkma.gov.hk", "https://reader:s3cret@api.hkma.gov.hk")
+    [problem] = problems_of(tmp_path, text)
+    assert problem == (
+        "source 'hkma': field 'urls[0]' holds a user name or password (user:pass@),"
+        " which sources.toml must not keep"
+    )
+    assert "s3cret" not in problem

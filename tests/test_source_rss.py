@@ -20,8 +20,8 @@ from pipeline.errors import FeedError, FetchError, SourceError
 from pipeline.fetch import Fetcher, FetchPolicy, build_client
 from pipeline.models import Source
 from pipeline.sources import discover
+from pipeline.sources.feeds import SUMMARY_MAX_CHARS, parse_feed
 from pipeline.sources.ids import stable_item_id
-from pipeline.sources.rss import SUMMARY_MAX_CHARS, parse_feed
 
 # Handler answers stand for one endpoint each (robots.txt is the fetch tests' subject), and
 # retried faults wait milliseconds.

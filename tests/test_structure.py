@@ -21,8 +21,10 @@ LIBRARY = ("pipeline", "flows")
 # Migration scripts are named by revision and describe a schema at a moment; they are not
 # modules anyone reads for the flow.
 MIGRATION_SCRIPTS = REPO / "pipeline" / "store" / "migrations" / "versions"
-# Methods a framework calls by name (SQLAlchemy's TypeDecorator).
-FRAMEWORK_HOOKS = frozenset({"process_bind_param", "process_result_value"})
+# Methods a framework calls by name (SQLAlchemy's TypeDecorator, httpcore's network backend).
+FRAMEWORK_HOOKS = frozenset(
+    {"process_bind_param", "process_result_value", "connect_unix_socket"}
+)
 
 
 def modules(*roots: str) -> Iterator[Path]:

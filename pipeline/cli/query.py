@@ -14,11 +14,13 @@ from pipeline.cli.common import (
     DbOption,
     OutputFormat,
     console,
+    fail,
     open_engine,
     parse_when,
     print_csv,
     say,
 )
+from pipeline.errors import QueryError
 
 
 def search(
@@ -41,17 +43,22 @@ def search(
 
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     engine = open_engine(db_url)
-    with Session(engine) as session:
-        hits = search_articles(
-            session,
-            query,
-            entity=entity,
-            topic=topic,
-            source=source,
-            since=since_at,
-            until=until_at,
-            limit=limit,
-        )
+    try:
+        with Session(engine) as session:
+            hits = search_articles(
+                session,
+                query,
+                entity=entity,
+                topic=topic,
+                source=source,
+                since=since_at,
+                until=until_at,
+                limit=limit,
+            )
+    except QueryError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
     rows = [_hit_record(hit) for hit in hits]
     if output is OutputFormat.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -36,10 +36,11 @@ from typing import Any
 
 import httpx
 
-from pipeline.errors import FetchError
+from pipeline.errors import FetchError, ForbiddenAddress
 from pipeline.fetch.body import ACCEPT_ENCODING, read_body
 from pipeline.fetch.content import Expect, check_content
 from pipeline.fetch.exchange import Answer, send_once, time_limit
+from pipeline.fetch.guard import AddressGuard, check_scheme
 from pipeline.fetch.policy import (
     MAX_BODY_BYTES,
     MAX_REDIRECTS,
@@ -76,12 +77,14 @@ def build_client(
     *,
     user_agent: str = DEFAULT_USER_AGENT,
     policy: FetchPolicy | None = None,
+    guard: AddressGuard | None = None,
 ) -> httpx.AsyncClient:
-    """The run's ``httpx.AsyncClient``: a pool per host, or the given transport (replay, mock)."""
+    """The run's ``httpx.AsyncClient``: a pool per host whose connections pass ``guard`` (by
+    default the boundary ``NEWSWATCH_ALLOW_HOSTS`` widens), or the given transport (replay)."""
     policy = policy or FetchPolicy()
     mounts: dict[str, httpx.AsyncBaseTransport] = {}
     if transport is None:
-        pools = PerHostTransport(policy.per_host)
+        pools = PerHostTransport(policy.per_host, guard)
         # A custom transport turns httpx's own proxy settings off; they are mounted here.
         mounts = environment_mounts(pools, pools.ssl_context)
         transport = pools
@@ -112,6 +115,7 @@ class Fetcher:
         max_body_bytes: int | None = None,
         polite: bool = True,
         validators: ValidatorStore | None = None,
+        guard: AddressGuard | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -126,6 +130,9 @@ class Fetcher:
         # A replayed run talks to no real host, so waiting between requests would only slow it.
         self.polite = polite
         self.validators = validators
+        # Live runs check every hop against the network boundary before sending it; the
+        # scheme is checked whatever the transport.
+        self.guard = guard
         self.stats = FetchStats()
         self._gate = HostGate(self.policy.per_host, self.policy.global_concurrency)
         self._retrier = Retrier(self.policy, self.stats, sleep=sleep, rng=rng or random.Random())
@@ -270,14 +277,23 @@ class Fetcher:
         *,
         scope: SourceScope | None,
     ) -> Answer:
-        if self.policy.respect_robots:
-            await self._robots.check(
-                url,
-                partial(self._get_robots, scope=scope),
-                where=describe(url, scope),
-                on_read=partial(self._obey_crawl_delay, url),
-            )
-        return await self._with_retries(method, url, headers, json_body, scope)
+        where = describe(url, scope)
+        try:
+            if self.guard is not None:
+                await self.guard.check_url(url)
+            else:
+                check_scheme(url)
+            if self.policy.respect_robots:
+                await self._robots.check(
+                    url,
+                    partial(self._get_robots, scope=scope),
+                    where=where,
+                    on_read=partial(self._obey_crawl_delay, url),
+                )
+            return await self._with_retries(method, url, headers, json_body, scope)
+        except ForbiddenAddress as exc:
+            message = str(exc)
+            raise ForbiddenAddress(message if url in message else f"{where}: {message}") from None
 
     async def _with_retries(
         self,

@@ -12,16 +12,20 @@ import ipaddress
 import ssl
 import urllib.request
 
+import httpcore
 import httpx
 
+from pipeline.fetch.guard import AddressGuard, GuardedBackend
 from pipeline.fetch.policy import PER_HOST_CONCURRENCY
 
 
 class PerHostTransport(httpx.AsyncBaseTransport):
-    """Routes each request to the ``AsyncHTTPTransport`` of its (scheme, host, port)."""
+    """Routes each request to the ``AsyncHTTPTransport`` of its (scheme, host, port); every
+    connection is opened through ``guard`` (the network boundary, ``pipeline.fetch.guard``)."""
 
-    def __init__(self, per_host: int = PER_HOST_CONCURRENCY) -> None:
+    def __init__(self, per_host: int = PER_HOST_CONCURRENCY, guard: AddressGuard | None = None):
         self.per_host = per_host
+        self.guard = guard or AddressGuard.from_env()
         # Loading the CA bundle takes about 20 ms; every pool shares one context.
         self.ssl_context = httpx.create_ssl_context()
         self._pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
@@ -35,6 +39,15 @@ class PerHostTransport(httpx.AsyncBaseTransport):
                 max_connections=self.per_host, max_keepalive_connections=self.per_host
             )
             pool = httpx.AsyncHTTPTransport(verify=self.ssl_context, limits=limits)
+            # httpx takes no network backend, so its connection pool is made again with the
+            # guarded one: the same settings, but every connection goes to a checked address.
+            pool._pool = httpcore.AsyncConnectionPool(
+                ssl_context=self.ssl_context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=GuardedBackend(self.guard),
+            )
             self._pools[key] = pool
         return pool
 

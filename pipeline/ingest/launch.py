@@ -23,6 +23,7 @@ from pipeline.config import select_sources
 from pipeline.configuration import check_configuration
 from pipeline.errors import ConfigError
 from pipeline.fetch import Fetcher, FetchPolicy, ReplayTransport, build_client
+from pipeline.fetch.guard import AddressGuard
 from pipeline.ingest.records import RunResult, SourceReport
 from pipeline.ingest.run import Stages, run_ingest
 from pipeline.models import Source
@@ -180,12 +181,17 @@ async def _run(
     transport: httpx.AsyncBaseTransport | None,
     fetch_policy: FetchPolicy | None,
 ) -> RunResult:
-    async with build_client(transport, user_agent=user_agent(), policy=fetch_policy) as client:
+    # A live run checks every request against the network boundary; a replay sends none.
+    guard = AddressGuard.from_env() if transport is None else None
+    async with build_client(
+        transport, user_agent=user_agent(), policy=fetch_policy, guard=guard
+    ) as client:
         fetcher = Fetcher(
             client,
             policy=fetch_policy,
             polite=options.replay is None,
             validators=repo.DbValidatorStore(engine),
+            guard=guard,
         )
         return await run_ingest(
             engine=engine,

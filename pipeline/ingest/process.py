@@ -1,14 +1,18 @@
 """Stage 4, process a batch: build, tag, dedupe and store fetched items; queue their alerts.
 
-First, without the database, each item is built and tagged (``build``). Then, in one
-transaction, the batch asks the store which stored articles share its keys, URLs and content
-hashes (so a run's cost does not grow with the history stored), and each item is stored in
-order: a new article with its tags, sighting and alerts; a repeat as a sighting; a changed
-item as an update. The batch returns what it did; it changes nothing it was given.
+First, without the database, each item is built and tagged (``build``); a text longer than
+``MAX_TEXT_CHARS`` is cut, and the cut recorded. Then, in one transaction, the batch asks the
+store which stored articles share its keys, URLs and content hashes (so a run's cost does not
+grow with the history stored), and each item is stored in order: a new article with its tags,
+sighting and alerts; a repeat as a sighting; a changed item as an update, unless the new
+version would destroy the stored one (an empty body, or one under a third of the stored
+length: the stored version is kept and the refusal recorded). The batch returns what it did;
+it changes nothing it was given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig
 from pipeline.alerts.rules import matching_rules
+from pipeline.clean import clip_text
 from pipeline.dedupe import Deduper, content_hash
 from pipeline.errors import NewswatchError
 from pipeline.ingest.build import build_article
@@ -24,6 +29,13 @@ from pipeline.ingest.records import Action, BatchResult, Fetched, Planned, Stage
 from pipeline.models import Tag, TaggedArticle
 from pipeline.store import repo
 from pipeline.tag import Tagger
+
+# The longest text stored: about 40,000 words, far past any news article or regulator release,
+# while a 5 MB page of one line stays 5 MB no more.
+MAX_TEXT_CHARS = 200_000
+# An update whose text is under this share of the stored text is a broken answer (an empty
+# content endpoint, an error page), not an edit: the stored version is kept.
+MIN_UPDATE_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,10 @@ class Prepared:
     item: Fetched
     tagged: TaggedArticle | None = None
     error: str | None = None
+    # The length of the text before it was cut to ``MAX_TEXT_CHARS``, when it was.
+    clipped_from: int | None = None
+    # True when the page gave no body and the lead's title or summary stands in for it.
+    body_missing: bool = False
 
 
 def process_batch(
@@ -52,7 +68,11 @@ def process_batch(
         stored_tags = _store_new_tags(session, prepared, known_tag_ids)
         with clock.stage("dedupe"):
             deduper = _batch_deduper(session, prepared)
-        writer = BatchWriter(session, run_id, deduper, alerts, stored_tags, clock, result)
+        updated = [e.item.planned.key for e in prepared if e.item.planned.action is Action.update]
+        lengths = repo.stored_text_lengths(session, updated) if updated else {}
+        writer = BatchWriter(
+            session, run_id, deduper, alerts, stored_tags, clock, result, lengths
+        )
         for entry in prepared:
             writer.store(entry)
     result.seconds = dict(clock.seconds)
@@ -69,9 +89,31 @@ def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
             article = build_article(item)
     except NewswatchError as exc:
         return Prepared(item, error=str(exc))
+    lead = item.planned.lead
+    body_missing = article.text.strip() in {lead.title.strip(), lead.summary.strip()}
+    clipped_from = None
+    if len(article.text) > MAX_TEXT_CHARS:
+        clipped_from = len(article.text)
+        article = dataclasses.replace(article, text=clip_text(article.text, MAX_TEXT_CHARS))
     with clock.stage("tag"):
         tags = tuple(tagger.tag_article(article))
-    return Prepared(item, TaggedArticle(article, tags, content_hash(article.text), tagger.version))
+    tagged = TaggedArticle(article, tags, content_hash(article.text), tagger.version)
+    return Prepared(item, tagged, clipped_from=clipped_from, body_missing=body_missing)
+
+
+def update_refusal(entry: Prepared, stored_length: int) -> str | None:
+    """Why an update must not replace the stored version, or None when it may."""
+    if entry.tagged is None:
+        return entry.error or entry.item.error
+    new = entry.tagged.article.text.strip()
+    if not new or entry.body_missing:
+        return "the new version has no body"
+    if len(new) < stored_length * MIN_UPDATE_SHARE:
+        return (
+            f"the new text has {len(new):,} characters, under a third of the stored"
+            f" {stored_length:,}"
+        )
+    return None
 
 
 def _store_new_tags(
@@ -119,6 +161,8 @@ class BatchWriter:
     stored_tags: frozenset[str]
     clock: StageClock
     result: BatchResult
+    # Stored text length of each item this batch updates.
+    stored_lengths: dict[str, int]
 
     def store(self, entry: Prepared) -> None:
         """Store one prepared item and count what happened to it on its source's report."""
@@ -129,19 +173,31 @@ class BatchWriter:
             self._record_repeat(planned)
         elif item.skipped is not None:
             report.skipped.append(item.skipped)
+        elif planned.action is Action.update:
+            self._update(entry)
         elif entry.tagged is None:
             report.errors += 1
             report.item_errors.append(str(item.error or entry.error))
-        elif planned.action is Action.update:
-            repo.update_article(
-                self.session,
-                entry.tagged,
-                item_key=planned.key,
-                source_modified=planned.lead.modified,
-            )
-            report.updated += 1
         else:
             self._store_new(planned, entry.tagged)
+        if entry.clipped_from is not None:
+            report.clipped.append(f"{planned.lead.url} ({entry.clipped_from:,} characters)")
+
+    def _update(self, entry: Prepared) -> None:
+        """Replace a stored item with its new version, unless that would destroy it."""
+        planned = entry.item.planned
+        report = self.result.report(planned.source.id)
+        refusal = update_refusal(entry, self.stored_lengths.get(planned.key, 0))
+        if refusal is not None or entry.tagged is None:
+            report.errors += 1
+            report.item_errors.append(
+                f"{planned.lead.url}: update refused, the stored version is kept: {refusal}"
+            )
+            return
+        repo.update_article(
+            self.session, entry.tagged, item_key=planned.key, source_modified=planned.lead.modified
+        )
+        report.updated += 1
 
     def _store_new(self, planned: Planned, tagged: TaggedArticle) -> None:
         """Store an item not stored before: a new article, or a copy of one (a duplicate)."""

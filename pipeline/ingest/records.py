@@ -74,11 +74,19 @@ class SourceReport:
     notes: list[str] = field(default_factory=list)
     # URLs robots.txt disallows: skipped, never fetched.
     skipped: list[str] = field(default_factory=list)
+    # URLs whose text was cut to the stored maximum.
+    clipped: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        """``failed`` when the source could not be read at all, else ``ok``."""
-        return "failed" if self.error else "ok"
+        """``failed`` when the source could not be read or most of the items it gave failed,
+        ``partial`` when some did, else ``ok``."""
+        if self.error:
+            return "failed"
+        if not self.errors:
+            return "ok"
+        attempted = self.new + self.updated + self.errors
+        return "failed" if self.errors * 2 > attempted else "partial"
 
     def absorb(self, other: SourceReport) -> None:
         """Add what a batch did for this source to this report."""
@@ -91,6 +99,7 @@ class SourceReport:
         self.item_errors.extend(other.item_errors)
         self.notes.extend(other.notes)
         self.skipped.extend(other.skipped)
+        self.clipped.extend(other.clipped)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pipeline.alerts.config import AlertsConfig
 from pipeline.fetch import Fetcher
 from pipeline.ingest.fetch import discover_source, fetch_items
 from pipeline.ingest.plan import lead_key, plan_items
-from pipeline.ingest.process import process_batch
+from pipeline.ingest.process import MAX_TEXT_CHARS, process_batch
 from pipeline.ingest.records import (
     BatchResult,
     Fetched,
@@ -190,7 +190,13 @@ def _finish(run: RunContext, run_id: int, reports: Mapping[str, SourceReport]) -
     """Record every source's outcome and the run's status; keep validators of complete sources."""
     for report in reports.values():
         if report.skipped:
-            report.notes.append(_skipped_note(report.skipped))
+            report.notes.append(
+                _listing(report.skipped, "URL(s) skipped, disallowed by robots.txt")
+            )
+        if report.clipped:
+            report.notes.append(
+                _listing(report.clipped, f"text(s) cut to {MAX_TEXT_CHARS:,} characters")
+            )
     status = _run_status(reports)
     # Validators are kept only for sources that stored everything they found: a 304 next run
     # lists nothing, so a feed whose items were not all stored must be read in full again.
@@ -214,23 +220,22 @@ def _finish(run: RunContext, run_id: int, reports: Mapping[str, SourceReport]) -
 
 
 def _recorded_error(report: SourceReport) -> str | None:
-    """The message a source's run record keeps: its failure, else item errors, else notes."""
-    if report.error is not None:
-        return report.error
+    """The message a source's run record keeps: its failure, its item errors (the first few,
+    then how many more) and its notes."""
+    parts = [report.error] if report.error is not None else []
     if report.item_errors:
         shown = "; ".join(report.item_errors[:ERRORS_SHOWN])
         more = len(report.item_errors) - ERRORS_SHOWN
-        return shown + (f" (+{more} more)" if more > 0 else "")
-    return "; ".join(report.notes) if report.notes else None
+        parts.append(shown + (f" (+{more} more)" if more > 0 else ""))
+    parts.extend(report.notes)
+    return "; ".join(parts) if parts else None
 
 
-def _skipped_note(skipped: Sequence[str]) -> str:
-    """A run-record note listing the URLs robots.txt kept from being fetched."""
-    shown = "; ".join(skipped[:ERRORS_SHOWN])
-    more = len(skipped) - ERRORS_SHOWN
-    return f"{len(skipped)} URL(s) skipped, disallowed by robots.txt: {shown}" + (
-        f" (+{more} more)" if more > 0 else ""
-    )
+def _listing(items: Sequence[str], what: str) -> str:
+    """A run-record note: how many ``what``, the first few named."""
+    shown = "; ".join(items[:ERRORS_SHOWN])
+    more = len(items) - ERRORS_SHOWN
+    return f"{len(items)} {what}: {shown}" + (f" (+{more} more)" if more > 0 else "")
 
 
 def _describe_failure(source: Source, exc: BaseException) -> str:
@@ -240,8 +245,9 @@ def _describe_failure(source: Source, exc: BaseException) -> str:
 
 def _run_status(reports: Mapping[str, SourceReport]) -> str:
     """``failed`` when every source failed, ``completed_with_errors`` when any had trouble."""
-    failed = any(r.error for r in reports.values())
-    item_errors = any(r.errors or r.notes for r in reports.values())
-    if failed and all(r.error for r in reports.values()):
+    statuses = [report.status for report in reports.values()]
+    if statuses and all(status == "failed" for status in statuses):
         return "failed"
-    return "completed_with_errors" if failed or item_errors else "completed"
+    troubled = any(status != "ok" for status in statuses)
+    noted = any(report.notes for report in reports.values())
+    return "completed_with_errors" if troubled or noted else "completed"

@@ -23,8 +23,8 @@ from pipeline.errors import SourceError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
 from pipeline.sources.ids import stable_item_id
-from pipeline.sources.leads import Leads, notes_of
-from pipeline.sources.registry import adapter_module
+from pipeline.sources.leads import Leads, cap_leads, notes_of
+from pipeline.sources.registry import adapter_module, adapter_options
 
 Adapter = Callable[..., Awaitable[list[Lead]]]
 
@@ -54,7 +54,13 @@ async def discover(
         if named is exc:
             raise
         raise named from exc
-    return Leads(finish_leads(source, leads), notes_of(leads))
+    finished = finish_leads(source, leads)
+    notes = notes_of(leads)
+    declared = adapter_options(source.kind)
+    if "max_items" in declared.by_name:
+        finished, capped = cap_leads(source, finished, declared.value(source, "max_items"))
+        notes.extend(capped)
+    return Leads(finished, notes)
 
 
 def finish_leads(source: Source, leads: Iterable[Lead]) -> list[Lead]:

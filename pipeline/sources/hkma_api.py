@@ -24,8 +24,8 @@ from pipeline.errors import ApiError, FeedError, FetchError, PayloadError, Sourc
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
 from pipeline.options import Option, Options, one_of, positive_int, url_list
+from pipeline.sources.feeds import parse_feed
 from pipeline.sources.leads import Leads
-from pipeline.sources.rss import parse_feed
 
 DEFAULT_LANG = "en"
 # The API's default page size; the docs disagree on the maximum (100 or 1000), so stay at 100.

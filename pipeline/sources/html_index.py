@@ -18,13 +18,15 @@ from pipeline.errors import SourceError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Page, Source
 from pipeline.options import Option, Options, positive_int
-from pipeline.sources.rss import shorten
+from pipeline.sources.feeds import shorten
+from pipeline.sources.leads import MAX_ITEMS
 
 # One page is the daily need: a listing shows the newest items first and a run comes daily.
 DEFAULT_MAX_PAGES = 1
 
 OPTIONS = Options(
     Option("max_pages", positive_int, "listing pages read per run", default=DEFAULT_MAX_PAGES),
+    MAX_ITEMS,
 )
 # A listing is read through these: without them there are no items.
 REQUIRED_SELECTORS = ("item", "link")

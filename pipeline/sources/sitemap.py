@@ -24,6 +24,7 @@ from pipeline.errors import PayloadError
 from pipeline.fetch.client import Fetcher
 from pipeline.models import Lead, Source
 from pipeline.options import Option, Options, positive_int, string_list
+from pipeline.sources.leads import MAX_ITEMS
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -44,6 +45,7 @@ OPTIONS = Options(
         f" {MAX_SITEMAPS_WITH_SINCE} in a backfill)",
     ),
     Option("languages", string_list("language codes"), "only items in these languages"),
+    MAX_ITEMS,
 )
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import StoreError
 from pipeline.models import Article as ArticleRecord
 from pipeline.models import TaggedArticle
 from pipeline.store.links import insert_links, rewrite_links
-from pipeline.store.schema import VERDICTS, Article, Sighting
+from pipeline.store.schema import VERDICTS, Article, ArticleVersion, Sighting, UTCDateTime
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
 from pipeline.store.tags import unique_tags, upsert_tags
 
@@ -135,11 +135,13 @@ def update_article(
     """Rewrite the stored article under ``item_key`` with a changed version; returns its id.
 
     The row keeps its id, first-seen time and alerts (an edit is not a new item); its text,
-    metadata, change marker and tag links become the new version's.
+    metadata, change marker and tag links become the new version's, and the version it replaces
+    is kept in ``article_versions``.
     """
     article_id = article_id_for_key(session, item_key)
     if article_id is None:
         raise StoreError(f"article {item_key!r}: no stored row to update")
+    _keep_version(session, article_id)
     article = tagged.article
     published = _in_utc(article.published_at)
     session.execute(
@@ -163,6 +165,31 @@ def update_article(
     )
     rewrite_links(session, {article_id: tagged.tags}, tagged.taxonomy_version)
     return article_id
+
+
+def _keep_version(session: Session, article_id: int) -> None:
+    """Copy the stored version of an article into ``article_versions`` before it is replaced."""
+    current = select(
+        Article.id,
+        Article.title,
+        Article.text,
+        Article.content_hash,
+        Article.source_modified,
+        literal(utc_now(), UTCDateTime()),
+    ).where(Article.id == article_id)
+    columns = ["article_id", "title", "text", "content_hash", "source_modified", "replaced_at"]
+    session.execute(insert(ArticleVersion).from_select(columns, current))
+
+
+def stored_text_lengths(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """For each of ``keys`` that is stored, the length of its stored text in characters."""
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(set(keys))):
+        stmt = select(Article.item_key, func.length(Article.text)).where(
+            Article.item_key.in_(chunk)
+        )
+        found.update({key: int(length or 0) for key, length in session.execute(stmt)})
+    return found
 
 
 def article_ids_to_retag(session: Session, version: str, *, all_articles: bool) -> list[int]:

@@ -21,6 +21,7 @@ from pipeline.store.articles import (
     insert_article,
     record_sighting,
     stored_markers,
+    stored_text_lengths,
     update_article,
 )
 from pipeline.store.fetch_state import (
@@ -78,6 +79,7 @@ __all__ = [
     "save_validators",
     "start_run",
     "stored_markers",
+    "stored_text_lengths",
     "sync_sources",
     "sync_taxonomy",
     "tag_names",

@@ -39,7 +39,7 @@ NAMING_CONVENTION = {
 
 VERDICTS = ("new", "same_item", "duplicate", "near_duplicate", "same_story")
 RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
-SOURCE_RESULT_STATUSES = ("ok", "failed", "skipped")
+SOURCE_RESULT_STATUSES = ("ok", "partial", "failed", "skipped")
 ALERT_STATUSES = ("pending", "sent", "failed")
 TAG_KINDS = ("entity", "topic")
 
@@ -144,6 +144,21 @@ class Article(Base):
     entities: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The source's own "last changed" marker (SFC modificationTime), as the source wrote it.
     source_modified: Mapped[str | None] = mapped_column(Text)
+
+
+class ArticleVersion(Base):
+    """An earlier version of an article, kept when an update replaced it."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (Index(None, "article_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String)
+    source_modified: Mapped[str | None] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TagRow(Base):

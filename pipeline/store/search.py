@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
+from pipeline.errors import QueryError
 from pipeline.store.schema import Article, ArticleTag, TagRow
 
 # Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
@@ -26,6 +27,11 @@ TEXT_WEIGHT = 1.0
 SNIPPET_CHARS = 200
 # How much of the snippet comes before the first match, so the match has some context.
 SNIPPET_LEAD = 60
+# A query is typed by a person: a few words or phrases. Far longer input is pasted text or an
+# attack; a 100 KB query took minutes on SQLite and was too complex a statement for Postgres.
+MAX_QUERY_CHARS = 500
+# Each term is one more FTS condition; 32 covers any real query with its alternatives.
+MAX_QUERY_TERMS = 32
 
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
@@ -92,6 +98,19 @@ def parse_query(query: str) -> ParsedQuery:
     return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
 
 
+def check_query(query: str) -> ParsedQuery:
+    """The parsed ``query``; ``QueryError`` saying which limit it passes, if it does."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"search query is {len(query):,} characters long; at most {MAX_QUERY_CHARS} are read"
+        )
+    parsed = parse_query(query)
+    terms = sum(len(group) for group in parsed.groups) + len(parsed.excluded)
+    if terms > MAX_QUERY_TERMS:
+        raise QueryError(f"search query has {terms} terms; at most {MAX_QUERY_TERMS} are read")
+    return parsed
+
+
 def fts5_query(query: str) -> str | None:
     """An FTS5 MATCH expression for ``query`` (every term quoted), or None if it has no words."""
     parsed = parse_query(query)
@@ -152,6 +171,7 @@ def search_articles(
 
     ``entity``/``topic`` match a tag's id or name (any case); ``since``/``until`` apply to the
     publication time, or the time first seen when the article has none; ``until`` is exclusive.
+    ``QueryError`` when the query passes its limits.
     """
     if limit <= 0:
         return []
@@ -160,7 +180,7 @@ def search_articles(
     rank: ColumnElement[Any] | None = None
     stmt: HitQuery
     if query is not None and query.strip():
-        words = parse_query(query).words
+        words = check_query(query).words
         matched = _text_match(session, query)
         if matched is None:
             return []

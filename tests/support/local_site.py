@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 (port 0) whose answers a test sets and changes as it goes."""
+"""A real HTTP server on a loopback address (127.0.0.1 unless told; port 0) whose answers a test
+sets and changes as it goes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ class Answer:
     body: bytes
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def redirect(location: str, status: int = 302) -> Answer:
+    """An answer that sends the client to ``location``."""
+    return Answer(b"", status, "text/plain", (("location", location),))
 
 
 # A route answers the request body (POST) or b"" (GET); path and query are the route's key.
@@ -32,7 +39,7 @@ def json_answer(data: Any, status: int = 200) -> Answer:
 class LocalSite:
     """Serves ``routes`` keyed on (method, path?query); records every request it gets."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[tuple[str, str], Route] = {}
         self.requests: list[tuple[str, str, bytes]] = []
         site = self
@@ -53,6 +60,8 @@ class LocalSite:
                 self.send_response(answer.status)
                 self.send_header("content-type", answer.content_type)
                 self.send_header("content-length", str(len(answer.body)))
+                for name, value in answer.headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(answer.body)
 
@@ -62,9 +71,10 @@ class LocalSite:
             def do_POST(self) -> None:
                 self._answer("POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.port = self._server.server_address[1]
+        self.url = f"http://{host}:{self.port}"
 
     def start(self) -> LocalSite:
         """Start answering in a background thread."""
