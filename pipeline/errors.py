@@ -16,6 +16,8 @@
     │       └── UnexpectedContent  a body of another kind than asked for (HTML for a feed,
     │                              an empty 200)
     ├── ExtractError           a page that yields no article
+    │   └── PageTooComplex     markup past the extraction budget (tags, nesting), refused
+    │                          before it is parsed
     ├── StoreError             the database refused or is not migrated
     └── QueryError             a search query past its limits (length, terms); never run
 
@@ -80,6 +82,11 @@ class UnexpectedContent(PayloadError):
 
 class ExtractError(NewswatchError):
     """A page from which no article can be extracted."""
+
+
+class PageTooComplex(ExtractError):
+    """Markup that would cost more to read than the extraction budget allows (too many tags,
+    nesting too deep); refused before parsing, the message naming the limit and the measure."""
 
 
 class StoreError(NewswatchError):

@@ -13,6 +13,8 @@ JSON-LD ``articleBody`` when that is much longer than what the page shows (scrip
 paywalled pages); when none finds any text the page raises ``ExtractError``. A metadata title
 loses the site or section suffix after the page's own heading ("Headline | Markets | Site"),
 and the language a page does not declare is detected from its text (``language.detect_lang``).
+Before any of it, markup past the extraction budget (``budget.py``: too many tags, nesting too
+deep) is refused unread with ``PageTooComplex``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pipeline.clean import clean_article, clean_text
 from pipeline.dates import date_from_url, parse_date
 from pipeline.errors import ExtractError
 from pipeline.extract.boilerplate import prune
+from pipeline.extract.budget import check_budget
 from pipeline.extract.decode import looks_binary, parser_input
 from pipeline.extract.generic import filter_blocks, main_content
 from pipeline.extract.language import chinese_script, detect_lang, normalise_lang
@@ -40,7 +43,7 @@ from pipeline.extract.structured import (
     html_lang,
     without_site_name,
 )
-from pipeline.extract.textblocks import blocks
+from pipeline.extract.textblocks import Block, blocks
 from pipeline.models import Article, Selectors
 
 __all__ = ["extract_article", "extract_html_fragment"]
@@ -68,13 +71,9 @@ def extract_article(
     fetched_at: datetime | None = None,
     selectors: Selectors | None = None,
 ) -> Article:
-    """Extract a clean ``Article`` from a page; raises ``ExtractError`` naming the URL if empty."""
-    if not html or not html.strip():
-        raise ExtractError(f"{url}: empty page, no article text")
-    if looks_binary(html):
-        raise ExtractError(f"{url}: body is binary data, not an HTML page")
-    source = parser_input(html)
-    tree = LexborHTMLParser(source, scripting=True)
+    """Extract a clean ``Article`` from a page; raises ``ExtractError`` naming the URL if empty,
+    ``PageTooComplex`` (before parsing) if past the budget in ``budget.py``."""
+    tree = _parse(html, url)
 
     # Stages 1 and 2 read the untouched tree: JSON-LD lives in <script>, which pruning removes.
     structured = from_json_ld(tree)
@@ -103,12 +102,7 @@ def extract_article(
         published = _first_date([_generic_date(tree)], fetched_at)
     if published is None:
         published = date_from_url(canonical or url, now=fetched_at)
-    if chosen_body:
-        text = "\n\n".join(block.text for block in chosen_body)
-    else:
-        prune(tree)
-        text = "\n\n".join(block.text for block in main_content(tree, title))
-        text = _prefer_article_body(text, structured.body)
+    text = _body_text(tree, chosen_body, title, structured.body)
     if not text.strip():
         raise ExtractError(f"{url}: no article text found (no selector, generic or JSON-LD body)")
 
@@ -129,8 +123,35 @@ def extract_article(
     return clean_article(article)
 
 
+def _parse(html: bytes | str, url: str) -> LexborHTMLParser:
+    """The page's tree; ``ExtractError`` for a page past the budget, empty or not text."""
+    check_budget(html, url)
+    if not html or not html.strip():
+        raise ExtractError(f"{url}: empty page, no article text")
+    if looks_binary(html):
+        raise ExtractError(f"{url}: body is binary data, not an HTML page")
+    return LexborHTMLParser(parser_input(html), scripting=True)
+
+
+def _body_text(
+    tree: LexborHTMLParser,
+    chosen_body: list[Block],
+    title: str | None,
+    article_body: str | None,
+) -> str:
+    """The selectors' body when they found one, else the generic finder's (or the JSON-LD
+    ``articleBody`` when that is much longer); paragraphs separated by blank lines."""
+    if chosen_body:
+        return "\n\n".join(block.text for block in chosen_body)
+    prune(tree)
+    text = "\n\n".join(block.text for block in main_content(tree, title))
+    return _prefer_article_body(text, article_body)
+
+
 def extract_html_fragment(html: str, url: str) -> str:
-    """Clean paragraph text of an HTML fragment (e.g. an SFC API ``html`` field)."""
+    """Clean paragraph text of an HTML fragment (e.g. an SFC API ``html`` field); raises
+    ``PageTooComplex`` (before parsing) if past the budget in ``budget.py``."""
+    check_budget(html, url)
     if not html or not html.strip():
         return ""
     # Parsed as a document, the fragment lands in <body> whatever its top-level shape. The
@@ -173,19 +194,35 @@ def _without_suffix(title: str, tree: LexborHTMLParser) -> str:
 def _generic_date(tree: LexborHTMLParser) -> str | None:
     times = tree.css("time[datetime]")
     # The article's own <time>, before one in a header clock or a list of other stories.
+    # Answers are shared between the <time>s: a page of thousands of them, deep in the tree,
+    # would otherwise walk the same ancestors once per <time>.
+    known: dict[int, bool] = {}
     for node in times:
-        if _inside(node, ("article", "main")) or "pubdate" in node.attributes:
+        if _inside(node, ("article", "main"), known) or "pubdate" in node.attributes:
             return element_date(node)
     return element_date(times[0]) if times else None
 
 
-def _inside(node: LexborNode, tags: tuple[str, ...]) -> bool:
+def _inside(node: LexborNode, tags: tuple[str, ...], known: dict[int, bool] | None = None) -> bool:
+    """Whether an ancestor of ``node`` is one of ``tags``; ``known`` keeps answers by element
+    between calls on the same tree, so shared ancestors are walked once."""
+    path: list[int] = []
+    answer = False
     ancestor = node.parent
     while ancestor is not None:
+        key = ancestor.mem_id
+        if known is not None and key in known:
+            answer = known[key]
+            break
         if ancestor.tag in tags:
-            return True
+            answer = True
+            break
+        path.append(key)
         ancestor = ancestor.parent
-    return False
+    if known is not None:
+        # Every element walked lies below the answer found: it has the same one.
+        known.update(dict.fromkeys(path, answer))
+    return answer
 
 
 def _first(values: list[str | None]) -> str | None:

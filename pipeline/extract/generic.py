@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from pipeline.extract.paragraph_text import link_chars, measure_paragraphs
 from pipeline.extract.textblocks import HEADING_TAGS, Block, blocks
 
 # A paragraph shorter than this says too little to vote for its container.
@@ -80,6 +81,7 @@ _LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
 @dataclass(slots=True)
 class _Candidate:
     node: LexborNode
+    parent: _Candidate | None = None  # the candidate of the parent element; None under <html>
     score: float = 0.0  # from paragraphs up to three levels down, decaying with depth
     mass: float = 0.0  # from every paragraph below, undecayed
 
@@ -126,41 +128,57 @@ def filter_blocks(found: list[Block]) -> list[Block]:
 
 def _score(body: LexborNode) -> dict[int, _Candidate]:
     candidates: dict[int, _Candidate] = {}
+    # Parents before children: the order in which masses add up from the bottom.
+    top_down: list[_Candidate] = []
     paragraphs = body.css("p, pre, td")
     # Some sites set paragraphs as bare <div>s of text.
     paragraphs.extend(
         div for div in body.css("div") if len(div.text(deep=False)) >= MIN_DIV_TEXT_CHARS
     )
-    for paragraph in paragraphs:
-        text = paragraph.text(deep=True)
-        length = len(text.strip())
+    measures = measure_paragraphs(paragraphs, body)
+    for position, (paragraph, length) in enumerate(zip(paragraphs, measures.lengths, strict=True)):
         if length < MIN_PARAGRAPH_CHARS:
             continue
-        link_chars = _paragraph_link_chars(paragraph)
-        commas = text.count(",") + text.count("，") + text.count("、")
-        points = 1 + commas + min(length / CHARS_PER_POINT, MAX_LENGTH_POINTS)
-        points *= 1 - min(link_chars / length, 1.0)
-        ancestor = paragraph.parent
-        level = 0
-        while ancestor is not None and ancestor.tag not in ("html", "-document"):
-            candidate = candidates.get(ancestor.mem_id)
+        linked = measures.link_chars(position)
+        points = 1 + measures.commas(position) + min(length / CHARS_PER_POINT, MAX_LENGTH_POINTS)
+        points *= 1 - min(linked / length, 1.0)
+        parent = _register_ancestors(paragraph, candidates, top_down)
+        if parent is None:
+            continue
+        # The mass goes to the parent alone here and up to the other ancestors once, below:
+        # a walk to the root per paragraph costs the square of the depth on a deep page.
+        parent.mass += points
+        candidate: _Candidate | None = parent
+        for share in ANCESTOR_SHARES:
             if candidate is None:
-                candidate = candidates[ancestor.mem_id] = _Candidate(ancestor)
-            if level < len(ANCESTOR_SHARES):
-                candidate.score += points * ANCESTOR_SHARES[level]
-            candidate.mass += points
-            level += 1
-            ancestor = ancestor.parent
+                break
+            candidate.score += points * share
+            candidate = candidate.parent
+    for candidate in reversed(top_down):
+        if candidate.parent is not None:
+            candidate.parent.mass += candidate.mass
     return candidates
 
 
-def _paragraph_link_chars(paragraph: LexborNode) -> int:
-    if paragraph.tag != "p":
-        return _link_chars(paragraph)  # a <td> or <div> may hold a whole layout: let CSS walk it
-    # A <p> holds a handful of nodes: walking them is faster than setting up a CSS query.
-    return sum(
-        len(node.text(deep=True).strip()) for node in paragraph.traverse() if node.tag == "a"
-    )
+def _register_ancestors(
+    node: LexborNode, candidates: dict[int, _Candidate], top_down: list[_Candidate]
+) -> _Candidate | None:
+    """The candidate of ``node``'s parent, registering it and the ancestors not yet known."""
+    new: list[_Candidate] = []
+    ancestor = node.parent
+    above: _Candidate | None = None
+    while ancestor is not None and ancestor.tag not in ("html", "-document"):
+        known = candidates.get(ancestor.mem_id)
+        if known is not None:
+            above = known  # its own ancestors were registered with it
+            break
+        new.append(candidates.setdefault(ancestor.mem_id, _Candidate(ancestor)))
+        ancestor = ancestor.parent
+    for candidate in reversed(new):
+        candidate.parent = above
+        above = candidate
+        top_down.append(candidate)
+    return new[0] if new else above
 
 
 def _titled_article(tree: LexborHTMLParser, title: str) -> LexborNode | None:
@@ -179,21 +197,38 @@ def _titled_article(tree: LexborHTMLParser, title: str) -> LexborNode | None:
     return None
 
 
-def _inside(node: LexborNode, scope: LexborNode) -> bool:
+def _inside(candidates: list[_Candidate], scope: LexborNode) -> list[_Candidate]:
+    """The candidates that are ``scope`` or lie inside it, in the order given."""
     target = scope.mem_id
-    current: LexborNode | None = node
-    while current is not None:
-        if current.mem_id == target:
-            return True
-        current = current.parent
-    return False
+    # Whether each candidate is inside, by id; a walk up stops at the first answer known, so
+    # the ancestors shared by many candidates are looked at once.
+    known: dict[int, bool] = {}
+    inside: list[_Candidate] = []
+    for candidate in candidates:
+        path: list[int] = []
+        current: _Candidate | None = candidate
+        answer = False
+        while current is not None:
+            key = current.node.mem_id
+            if key in known:
+                answer = known[key]
+                break
+            if key == target:
+                answer = True
+                break
+            path.append(key)
+            current = current.parent
+        known.update(dict.fromkeys(path, answer))
+        if answer:
+            inside.append(candidate)
+    return inside
 
 
 def _choose(candidates: dict[int, _Candidate], scope: LexborNode | None = None) -> LexborNode:
     ranked = sorted(candidates.values(), key=lambda c: c.score, reverse=True)
     if scope is not None:
         # Of several articles on the page, the one headed by the page's title is the article.
-        titled = [c for c in ranked if _inside(c.node, scope)]
+        titled = _inside(ranked, scope)
         ranked = titled or ranked
     ranked = ranked[:TOP_CANDIDATES]
     best = max(ranked, key=_adjusted)
@@ -227,17 +262,13 @@ def _adds_prose(inner: LexborNode, outer: LexborNode) -> bool:
     extra_chars = len(outer.text(deep=True)) - len(inner.text(deep=True))
     if extra_chars <= 0:
         return True
-    extra_links = _link_chars(outer) - _link_chars(inner)
+    extra_links = link_chars(outer) - link_chars(inner)
     if extra_links > extra_chars * MAX_WIDEN_LINK_DENSITY:
         return False
     # Teasers are a linked headline over an excerpt: the excerpts are prose, the headlines give
     # the list away.
     headlines = len(outer.css(_LINKED_HEADLINES)) - len(inner.css(_LINKED_HEADLINES))
     return headlines < TEASER_HEADLINES
-
-
-def _link_chars(node: LexborNode) -> int:
-    return sum(len(a.text(deep=True).strip()) for a in node.css("a"))
 
 
 def _with_siblings(chosen: LexborNode, candidates: dict[int, _Candidate]) -> list[LexborNode]:
@@ -276,7 +307,7 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
     if candidate is not None and candidate.score >= best * SIBLING_SCORE_SHARE:
         text_length = len(node.text(deep=True).strip()) or 1
         return (
-            _link_chars(node) <= text_length * SIBLING_MAX_LINK_DENSITY
+            link_chars(node) <= text_length * SIBLING_MAX_LINK_DENSITY
             and len(node.css(_LINKED_HEADLINES)) < TEASER_HEADLINES
         )
     if candidate is None and node.tag != "p":
@@ -284,7 +315,7 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
     text = node.text(deep=True).strip()
     if (
         len(text) < SIBLING_PARAGRAPH_CHARS
-        or _link_chars(node) > len(text) * SIBLING_MAX_LINK_DENSITY
+        or link_chars(node) > len(text) * SIBLING_MAX_LINK_DENSITY
     ):
         return False
     if node.tag == "p":
@@ -297,8 +328,8 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
 def _adjusted(candidate: _Candidate) -> float:
     node = candidate.node
     text_length = len(node.text(deep=True).strip()) or 1
-    link_chars = _link_chars(node)
-    score = candidate.score * (1 - min(link_chars / text_length, 1.0))
+    linked = link_chars(node)
+    score = candidate.score * (1 - min(linked / text_length, 1.0))
     attrs = node.attributes
     if _CONTENT_WORD.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
         score *= 1 + CONTENT_CLASS_BONUS

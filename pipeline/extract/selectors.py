@@ -78,14 +78,25 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
         return nodes
     chosen: list[LexborNode] = []
     seen: set[int] = set()
+    # Elements already walked past, by whether a chosen match holds them. Matches come in
+    # document order, so a later match never holds an element an earlier one was walked
+    # past from: each answer stays true, and each ancestor is walked once, not once per match.
+    inside: set[int] = set()
+    outside: set[int] = set()
     for node in nodes:
-        ancestor = node.parent
+        path: list[int] = []
         nested = False
+        ancestor = node.parent
         while ancestor is not None:
-            if ancestor.mem_id in seen:
+            key = ancestor.mem_id
+            if key in seen or key in inside:
                 nested = True
                 break
+            if key in outside:
+                break
+            path.append(key)
             ancestor = ancestor.parent
+        (inside if nested else outside).update(path)
         if not nested:
             chosen.append(node)
             seen.add(node.mem_id)

@@ -1,0 +1,299 @@
+"""What a page may cost to read: limits checked on the markup before the HTML parser sees it.
+
+The parser (lexbor) and the stages after it are linear in the size of ordinary pages, but not
+in every shape of markup: lexbor scans its stack of open elements for each block element, so
+deep nesting costs the square of the depth (10,000 nested ``<div>``s 0.1 s, 100,000 30 s), and
+unclosed formatting tags (``<b>``, ``<font>``…) are re-created by the parser in every paragraph
+that follows, each copy one more element for the stages after it. Nothing checked while lexbor
+parses can stop it, so the markup is measured first:
+
+1. ``markup.count("<")``, an upper bound on the number of tags, at memory speed;
+2. when there are more tags than ``MAX_DEPTH`` (fewer cannot nest deeper), one scan of the tag
+   names estimates the nesting: each opening tag one level deeper, its closing tag one level
+   back, void elements (``<br>``) and elements the next sibling closes (``<p>``, ``<li>``,
+   ``<td>``…) no level at all. Summed over the tags it also gives the work of nesting, and
+   the unclosed formatting tags at each tag how many elements the parser may re-create.
+
+The estimates read tags where a browser does not (inside scripts and comments) and take a
+closing tag the parser would ignore as closing, so they stay near the real depth of ordinary
+pages (tens of levels; the estimate reads at most about 420 on the evaluation sets) and catch
+the shapes above, but markup written against the estimate can still cost more.
+
+Formatting tags that differ in their attributes are all re-created (the parser keeps three
+alike at most, but any number that differ): 2,000 such tags make a million elements, 1.4 s and
+400 MB. So a page of fewer tags than ``MAX_DEPTH`` is scanned too when it has more than
+``REOPEN_SCAN_FLOOR`` tags and more than ``PLAIN_COPIES`` formatting tags with attributes (one
+regex count tells); the few real pages with that many (icons written ``<i class=…>``) pay the
+scan, the rest do not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import accumulate, compress, count, islice
+from operator import sub
+from typing import NoReturn
+
+from pipeline.errors import PageTooComplex
+
+# Tags ("<" characters, a bound on them). The costliest shape per tag, a page of tiny
+# paragraphs ("<p>x" repeated), takes 0.25 s to extract at 100,000, and 600,000 tiny elements
+# 0.7 s; the largest real page of the evaluation sets has about 20,000.
+MAX_TAGS = 100_000
+# Estimated nesting depth, and the tag count above which a page is scanned. lexbor takes
+# 0.04 s for 7,000 nested <div>s and 0.1 s for 10,000 (the square of the depth); the stages
+# after it stay linear. The costliest page of fewer tags, never scanned (36 unclosed formatting
+# tags before 7,000 paragraphs), takes 0.28 s. Real pages nest tens of elements deep (the
+# estimate reads at most about 420 on the evaluation sets); the under 1% with more tags pay a
+# scan of a few milliseconds.
+MAX_DEPTH = 7_000
+# Estimated depth summed over the tags: lexbor's stack scans, and the stages that walk an
+# element's subtree for each container around it, cost this much. 6,999 nested <div>s with
+# more below them, 25 million in all, take 0.03 s, and 450 million 0.45 s; real pages reach
+# about 1 million, and no page under MAX_DEPTH tags can pass 24.5 million.
+MAX_NESTING_WORK = 25_000_000
+# Unclosed formatting elements summed over the tags that follow them: how many elements the
+# parser may re-create, each costing the stages after it about a microsecond (0.25 s at the
+# limit). 36 unclosed formatting tags (three of each kind, the most the parser keeps alike)
+# before 7,000 paragraphs make about as many; real pages reach about 3,500.
+MAX_REOPENED = 250_000
+# A copy of a formatting element with attributes counts this many: its attributes are copied
+# too (1,000 differing <b id=…> before 1,000 paragraphs: 0.36 s, against 0.25 s for as many
+# plain copies).
+ATTRIBUTED_COPY_WEIGHT = 2
+# Below this many tags no page can pass MAX_REOPENED: its weighted copies are at most twice its
+# formatting tags times the tags after them, 2 × (700 / 2)² = 245,000.
+REOPEN_SCAN_FLOOR = 700
+# Formatting tags the parser keeps alike (three of each of twelve kinds): with no more than
+# these with attributes, a page of at most MAX_DEPTH tags stays under MAX_REOPENED.
+PLAIN_COPIES = 36
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Elements that hold no others, and elements whose next sibling (or the end of their parent)
+# closes them, so that they never make the page deeper than one level.
+VOID_ELEMENTS = _names(
+    "area base basefont bgsound br col embed frame hr image img input keygen link meta param "
+    "source track wbr"
+)
+SELF_CLOSING_SIBLINGS = _names(
+    "p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rb rt rtc rp "
+    "html head body"
+)
+# <a> and <nobr> close an open one of their kind, so never nest; SVG shapes are written
+# self-closed (<path/>), which holds only inside <svg>, where the stages never look.
+FLAT_ELEMENTS = _names(
+    "a nobr svg g path use circle rect line polyline polygon ellipse defs symbol stop "
+    "lineargradient radialgradient clippath mask pattern filter text tspan textpath marker "
+    "desc metadata"
+)
+# A table is four levels (table, tbody, tr, td) and a list two (ul, li): the children the
+# estimate does not count are there all the same.
+LEVELS = {"table": 4, "ul": 2, "ol": 2, "dl": 2, "menu": 2, "dir": 2}
+# Formatting elements the parser re-creates after a block closes around them (not <a> and
+# <nobr>, of which it keeps one).
+FORMATTING = _names("b big code em font i s small strike strong tt u")
+
+# A tag name after "<" or "</", or after "<\/" (a closing tag in a script string, which
+# balances the opening one there), with the ">" that ends it at once: "b>" is a tag without
+# attributes, "b" one with (or cut short).
+_TAG_TEXT = re.compile(r"<(\\?/?[A-Za-z][^\t\n\f\r />]*>?)")
+_TAG_BYTES = re.compile(rb"<(\\?/?[A-Za-z][^\t\n\f\r />]*>?)")
+# A formatting tag that opens with attributes: the shape whose copies the parser does not cap.
+_ATTRIBUTED_FORMATTING = "<(?:b|big|code|em|font|i|s|small|strike|strong|tt|u)[\t\n\f\r ]"
+_ATTRIBUTED_TEXT = re.compile(_ATTRIBUTED_FORMATTING, re.IGNORECASE)
+_ATTRIBUTED_BYTES = re.compile(_ATTRIBUTED_FORMATTING.encode(), re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    """Estimates of what reading a page costs, compared with the limits above."""
+
+    tags: int  # "<" characters
+    depth: int  # deepest estimated nesting
+    nesting_work: int  # estimated depth summed over the tags
+    reopened: int  # unclosed formatting elements summed over the tags that follow them
+
+
+def check_budget(markup: bytes | str, url: str) -> None:
+    """Raise ``PageTooComplex`` naming ``url``, the limit and the measure when ``markup`` is
+    past a limit; pages with fewer tags than ``MAX_DEPTH`` pay one ``count`` of ``<``."""
+    if len(markup) <= MAX_DEPTH:
+        return  # fewer characters than any limit
+    tags = _count_tags(markup)
+    if tags > MAX_TAGS:
+        _refuse(url, f"more than {MAX_TAGS:,} tags ({tags:,})")
+    if tags <= MAX_DEPTH:
+        # Cannot nest deeper nor sum past the limits below; formatting tags that differ in
+        # their attributes are re-created without the parser's cap, so those are counted.
+        if tags > REOPEN_SCAN_FLOOR and _attributed_formatting(markup) > PLAIN_COPIES:
+            _check_reopened(url, measure(markup))
+        return
+    shape = measure(markup)
+    if shape.depth > MAX_DEPTH:
+        _refuse(url, f"nesting deeper than {MAX_DEPTH:,} elements (about {shape.depth:,})")
+    if shape.nesting_work > MAX_NESTING_WORK:
+        _refuse(
+            url,
+            f"nesting summed over its tags past {MAX_NESTING_WORK:,} levels "
+            f"(about {shape.nesting_work:,})",
+        )
+    _check_reopened(url, shape)
+
+
+def _check_reopened(url: str, shape: PageShape) -> None:
+    if shape.reopened > MAX_REOPENED:
+        _refuse(
+            url,
+            f"unclosed formatting tags re-created past {MAX_REOPENED:,} times "
+            f"(about {shape.reopened:,})",
+        )
+
+
+def _attributed_formatting(markup: bytes | str) -> int:
+    """How many formatting tags open with attributes (a regex count, no Python per match)."""
+    if isinstance(markup, bytes):
+        return sum(1 for _ in _ATTRIBUTED_BYTES.finditer(markup))
+    return sum(1 for _ in _ATTRIBUTED_TEXT.finditer(markup))
+
+
+def measure(markup: bytes | str) -> PageShape:
+    """The estimates ``check_budget`` compares with the limits, from one scan of the tags."""
+    return _shape(markup, _count_tags(markup))
+
+
+def _shape(markup: bytes | str, tags: int) -> PageShape:
+    # Lists of tag names and of small ints, walked by C loops (map, accumulate), not by Python
+    # code per tag: a page of 7,000 tags takes a millisecond or so.
+    tokens: list[str] | list[bytes] = (
+        _TAG_BYTES.findall(markup) if isinstance(markup, bytes) else _TAG_TEXT.findall(markup)
+    )
+    depths = _running_depth(map(_NESTING_STEPS.__getitem__, tokens))
+    return PageShape(
+        tags=tags,
+        depth=max(depths, default=0),
+        nesting_work=sum(depths),
+        reopened=_reopened(tokens),
+    )
+
+
+def _count_tags(markup: bytes | str) -> int:
+    return markup.count(b"<") if isinstance(markup, bytes) else markup.count("<")
+
+
+def _refuse(url: str, reason: str) -> NoReturn:
+    raise PageTooComplex(f"{url}: page refused unread: {reason}")
+
+
+def _nesting_levels(name: str) -> int:
+    if name in VOID_ELEMENTS or name in SELF_CLOSING_SIBLINGS or name in FLAT_ELEMENTS:
+        return 0
+    return LEVELS.get(name, 1)
+
+
+def _formatting_levels(name: str) -> int:
+    return 1 if name in FORMATTING else 0
+
+
+class _Tokens(dict[str | bytes, tuple[str, bool, bool]]):
+    """Tag token (``div>``, ``/DIV``, ``\\/div>``, as str or bytes) → lower-case name, whether
+    it closes, whether attributes follow; each spelling worked out once, when first met."""
+
+    def __missing__(self, token: str | bytes) -> tuple[str, bool, bool]:
+        text = token.decode("latin-1") if isinstance(token, bytes) else token
+        lowered = text.lower()
+        closing = lowered.startswith(("/", "\\/"))
+        name = lowered.lstrip("\\/").removesuffix(">")
+        kind = (name, closing, not lowered.endswith(">"))
+        # Pages share the spellings they use (div>, /div>, DIV…); one of made-up names must not
+        # grow the table for every page after it.
+        if len(self) < MAX_SPELLINGS_KEPT:
+            self[token] = kind
+        return kind
+
+
+class _Steps(dict[str | bytes, int]):
+    """Tag token → change in the count of open elements, by ``levels`` of the tag's name."""
+
+    def __init__(self, levels: Callable[[str], int]) -> None:
+        super().__init__()
+        self._levels = levels
+
+    def __missing__(self, token: str | bytes) -> int:
+        name, closing, _ = _TOKENS[token]
+        levels = self._levels(name)
+        step = -levels if closing else levels
+        if len(self) < MAX_SPELLINGS_KEPT:
+            self[token] = step
+        return step
+
+
+# Tag spellings remembered between pages: real pages use a few hundred between them.
+MAX_SPELLINGS_KEPT = 20_000
+_TOKENS = _Tokens()
+_NESTING_STEPS = _Steps(_nesting_levels)
+_FORMATTING_STEPS = _Steps(_formatting_levels)
+
+
+def _running_depth(steps: Iterator[int]) -> list[int]:
+    """Open elements after each tag: the running sum of ``steps``, never below zero."""
+    depths = list(accumulate(steps))
+    if depths and min(depths) < 0:
+        # A closing tag with nothing open is ignored by the parser: measure from the lowest
+        # point so far, as if each stray closing tag were not there.
+        lowest = islice(accumulate(depths, min, initial=0), 1, None)
+        depths = list(map(sub, depths, lowest))
+    return depths
+
+
+def _reopened(tokens: list[str] | list[bytes]) -> int:
+    """Open formatting elements summed over the other tags: each is a copy the parser may make
+    in every block that follows while it stays unclosed. Formatting tags nested in each other
+    (<font><b>…) are not counted against themselves: the parser keeps them open, copying none.
+    """
+    changes = map(_FORMATTING_STEPS.__getitem__, tokens)
+    # Only the formatting tags change the count, a few hundred on real pages: a Python loop
+    # over them, each count weighted by the number of other tags it holds for.
+    where = list(compress(count(), changes))
+    if not where:
+        return 0
+    open_tags = _OpenFormatting()
+    total = 0
+    for position, following in zip(where, [*where[1:], len(tokens)], strict=True):
+        open_tags.add(tokens[position])
+        total += open_tags.copies * (following - position - 1)
+    return total
+
+
+class _OpenFormatting:
+    """Unclosed formatting elements, as many as the parser would copy into a new block."""
+
+    def __init__(self) -> None:
+        # Per tag name: whether each open element has attributes (oldest first), and how many
+        # open ones have them and how many not.
+        self._open: dict[str, tuple[list[bool], list[int]]] = {}
+        self.copies = 0
+
+    def add(self, token: str | bytes) -> None:
+        """Open or close one formatting element."""
+        name, closing, attributed = _TOKENS[token]
+        kinds, counts = self._open.setdefault(name, ([], [0, 0]))
+        before = _copies(counts)
+        if not closing:
+            kinds.append(attributed)
+            counts[attributed] += 1
+        elif kinds:
+            counts[kinds.pop()] -= 1  # the most recent; a closing tag with none open is ignored
+        self.copies += _copies(counts) - before
+
+
+def _copies(counts: list[int]) -> int:
+    """Copies the parser makes of one tag name's open elements, weighted by their cost: three
+    alike at most (same attributes), while those with attributes may all differ."""
+    plain, attributed = counts
+    return attributed * ATTRIBUTED_COPY_WEIGHT + min(plain, 3)
