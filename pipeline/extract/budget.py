@@ -132,9 +132,9 @@ def check_budget(markup: bytes | str, url: str) -> None:
         # Cannot nest deeper nor sum past the limits below; formatting tags that differ in
         # their attributes are re-created without the parser's cap, so those are counted.
         if tags > REOPEN_SCAN_FLOOR and _attributed_formatting(markup) > PLAIN_COPIES:
-            _check_reopened(url, measure(markup))
+            _check_reopened(url, measure(markup, tags))
         return
-    shape = measure(markup)
+    shape = measure(markup, tags)
     if shape.depth > MAX_DEPTH:
         _refuse(url, f"nesting deeper than {MAX_DEPTH:,} elements (about {shape.depth:,})")
     if shape.nesting_work > MAX_NESTING_WORK:
@@ -162,12 +162,9 @@ def _attributed_formatting(markup: bytes | str) -> int:
     return sum(1 for _ in _ATTRIBUTED_TEXT.finditer(markup))
 
 
-def measure(markup: bytes | str) -> PageShape:
-    """The estimates ``check_budget`` compares with the limits, from one scan of the tags."""
-    return _shape(markup, _count_tags(markup))
-
-
-def _shape(markup: bytes | str, tags: int) -> PageShape:
+def measure(markup: bytes | str, tags: int | None = None) -> PageShape:
+    """The estimates ``check_budget`` compares with the limits, from one scan of the tags
+    (``tags``: the count of ``<``, when the caller has it already)."""
     # Lists of tag names and of small ints, walked by C loops (map, accumulate), not by Python
     # code per tag: a page of 7,000 tags takes a millisecond or so.
     tokens: list[str] | list[bytes] = (
@@ -175,7 +172,7 @@ def _shape(markup: bytes | str, tags: int) -> PageShape:
     )
     depths = _running_depth(map(_NESTING_STEPS.__getitem__, tokens))
     return PageShape(
-        tags=tags,
+        tags=_count_tags(markup) if tags is None else tags,
         depth=max(depths, default=0),
         nesting_work=sum(depths),
         reopened=_reopened(tokens),

@@ -47,8 +47,6 @@ class Prepared:
     error: str | None = None
     # The length of the text before it was cut to ``MAX_TEXT_CHARS``, when it was.
     clipped_from: int | None = None
-    # True when the page gave no body and the lead's title or summary stands in for it.
-    body_missing: bool = False
 
 
 def process_batch(
@@ -89,8 +87,6 @@ def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
             article = build_article(item)
     except NewswatchError as exc:
         return Prepared(item, error=str(exc))
-    lead = item.planned.lead
-    body_missing = article.text.strip() in {lead.title.strip(), lead.summary.strip()}
     clipped_from = None
     if len(article.text) > MAX_TEXT_CHARS:
         clipped_from = len(article.text)
@@ -98,7 +94,7 @@ def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
     with clock.stage("tag"):
         tags = tuple(tagger.tag_article(article))
     tagged = TaggedArticle(article, tags, content_hash(article.text), tagger.version)
-    return Prepared(item, tagged, clipped_from=clipped_from, body_missing=body_missing)
+    return Prepared(item, tagged, clipped_from=clipped_from)
 
 
 def update_refusal(entry: Prepared, stored_length: int) -> str | None:
@@ -106,7 +102,9 @@ def update_refusal(entry: Prepared, stored_length: int) -> str | None:
     if entry.tagged is None:
         return entry.error or entry.item.error
     new = entry.tagged.article.text.strip()
-    if not new or entry.body_missing:
+    lead = entry.item.planned.lead
+    # A page with no body gets the lead's title or summary as its text (see ``build``).
+    if not new or new in (lead.title.strip(), lead.summary.strip()):
         return "the new version has no body"
     if len(new) < stored_length * MIN_UPDATE_SHARE:
         return (
@@ -132,22 +130,17 @@ def _store_new_tags(
 def _batch_deduper(session: Session, prepared: Sequence[Prepared]) -> Deduper:
     """A deduper holding the stored articles that share a key, URL or hash with this batch."""
     new = [
-        entry
+        (entry.item.planned.key, entry.tagged)
         for entry in prepared
         if entry.tagged is not None and entry.item.planned.action is not Action.update
     ]
-    keys = [entry.item.planned.key for entry in new]
-    urls = [_canonical(entry) for entry in new]
-    hashes = [entry.tagged.content_hash for entry in new if entry.tagged is not None]
+    keys = [key for key, _ in new]
+    urls = [tagged.article.canonical_url or tagged.article.url for _, tagged in new]
+    hashes = [tagged.content_hash for _, tagged in new]
     deduper = Deduper()
     for key, canonical, digest in repo.dedupe_matches(session, keys, urls, hashes):
         deduper.remember(key, canonical, digest)
     return deduper
-
-
-def _canonical(entry: Prepared) -> str:
-    article = entry.tagged.article if entry.tagged is not None else None
-    return (article.canonical_url or article.url) if article is not None else ""
 
 
 @dataclass
