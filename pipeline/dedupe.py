@@ -1,13 +1,16 @@
-"""Exact deduplication: stable item ids, canonical URLs and content hashes.
+"""Deduplication and story grouping in memory: the same tiers the store answers from its tables.
 
-The store keeps the same keys (``articles.item_key``, ``canonical_url``, ``content_hash``), so a
-``Deduper`` seeded from the database gives the same verdicts the database would. Checks run from
-the most specific key to the least:
+Checks run from the most specific key to the least (see ``pipeline.stories``):
 
-1. item key   — the same item again (same source namespace + stable id, or the same canonical URL
-                for sources with no stable id): ``same_item``;
-2. canonical URL — another item pointing at a page already stored: ``duplicate``;
-3. content hash  — the same text under another URL (syndication): ``duplicate``.
+1. item key  — the same item again (same source namespace + stable id, or the same canonical
+               URL for sources with no stable id): ``same_item``;
+2. reference — the same regulator item in another language: ``translation``;
+3. canonical URL or content hash — a copy under another key: ``duplicate``;
+4. MinHash bands, verified by shingle Jaccard — a syndicated or edited copy: ``near_duplicate``;
+5. title pairs within a week, scored on titles, bodies and tags — ``same_story``.
+
+A ``Deduper`` files each added article under the keys the store indexes (``Fingerprint``), so
+a check compares an article only with those sharing a key, however many were added.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pipeline.models import Article, Verdict
+from pipeline.models import Article, Verdict, VerdictKind
+from pipeline.stories.features import Fingerprint, article_fingerprint
+from pipeline.stories.match import Link, compare
 
 # Below this many characters a body is too short to identify a story (an empty or one-line body
 # would make every stub "duplicate" of every other), so it gets no content hash.
@@ -54,54 +60,107 @@ def article_key(article: Article) -> str:
     return item_key(article.source_id, article.item_id, article.canonical_url or article.url)
 
 
+def best_link(links: Iterable[Link]) -> Link | None:
+    """The strongest of several links (earliest tier, then highest score, then first given)."""
+    best: Link | None = None
+    for link in links:
+        if best is None or link.rank() > best.rank():
+            best = link
+    return best
+
+
 @dataclass
 class Deduper:
-    """In-memory form of the store's dedupe keys; ``check`` then ``add`` each article in order."""
+    """In-memory index of fingerprints; ``check`` then ``add`` each article in order."""
 
-    by_key: dict[str, str] = field(default_factory=dict)
+    prints: dict[str, Fingerprint] = field(default_factory=dict)
     by_url: dict[str, str] = field(default_factory=dict)
     by_hash: dict[str, str] = field(default_factory=dict)
-    # canonical URL of an article → its item key, so a verdict's ``of`` leads back to the row.
-    keys: dict[str, str] = field(default_factory=dict)
+    postings: dict[int, list[str]] = field(default_factory=dict)
+    # The order articles were added in: of several equal links, the earliest article wins.
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def fingerprint(
+        self,
+        article: Article,
+        *,
+        key: str | None = None,
+        text_hash: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Fingerprint:
+        """The fingerprint of ``article`` as this deduper files it."""
+        digest = content_hash(article.text) if text_hash is None else text_hash
+        return article_fingerprint(
+            article, key=key or article_key(article), content_hash=digest, tags=tags
+        )
 
     def check(
-        self, article: Article, *, key: str | None = None, text_hash: str | None = None
+        self,
+        article: Article,
+        *,
+        key: str | None = None,
+        text_hash: str | None = None,
+        tags: Iterable[str] = (),
     ) -> Verdict:
         """The verdict for ``article``; ``of`` is the earlier article's canonical URL."""
-        key = key or article_key(article)
-        if key in self.by_key:
-            return Verdict("same_item", self.by_key[key])
-        canonical = article.canonical_url or article.url
-        if canonical in self.by_url:
-            return Verdict("duplicate", self.by_url[canonical])
-        digest = content_hash(article.text) if text_hash is None else text_hash
-        if digest and digest in self.by_hash:
-            return Verdict("duplicate", self.by_hash[digest])
-        return Verdict("new")
+        return self.check_print(self.fingerprint(article, key=key, text_hash=text_hash, tags=tags))
+
+    def check_print(self, print_: Fingerprint) -> Verdict:
+        """The verdict for a fingerprint against everything added so far."""
+        if print_.key in self.prints:
+            return self._verdict("same_item", print_.key, 1.0)
+        link = best_link(
+            found
+            for other in self.candidates(print_)
+            if (found := compare(print_, self.prints[other])) is not None
+        )
+        if link is None:
+            return Verdict("new")
+        return self._verdict(link.kind, link.of, link.score)
+
+    def candidates(self, print_: Fingerprint) -> list[str]:
+        """Keys of the added articles that share a URL, hash or lookup key, in added order."""
+        found: dict[str, None] = {}
+        for table, value in ((self.by_url, print_.canonical), (self.by_hash, print_.content_hash)):
+            if value and value in table:
+                found[table[value]] = None
+        for lookup in print_.lookup_keys():
+            found.update(dict.fromkeys(self.postings.get(lookup, ())))
+        return sorted((key for key in found if key != print_.key), key=self.positions.__getitem__)
 
     def add(
-        self, article: Article, *, key: str | None = None, text_hash: str | None = None
+        self,
+        article: Article,
+        *,
+        key: str | None = None,
+        text_hash: str | None = None,
+        tags: Iterable[str] = (),
     ) -> None:
-        """Remember ``article`` so later copies of it are recognised."""
-        canonical = article.canonical_url or article.url
-        digest = content_hash(article.text) if text_hash is None else text_hash
-        self.remember(key or article_key(article), canonical, digest)
+        """Remember ``article`` so later copies and write-ups of it are recognised."""
+        self.add_print(self.fingerprint(article, key=key, text_hash=text_hash, tags=tags))
 
-    def remember(
-        self, key: str, canonical: str | None, digest: str, original: str | None = None
-    ) -> None:
-        """Record keys directly (used when seeding from the store)."""
-        target = original or canonical or key
-        self.keys.setdefault(target, key)
-        self.by_key.setdefault(key, target)
-        if canonical:
-            self.by_url.setdefault(canonical, target)
-        if digest:
-            self.by_hash.setdefault(digest, target)
+    def add_print(self, print_: Fingerprint) -> None:
+        """Remember a fingerprint (one read back from the store, or just computed)."""
+        if print_.key in self.prints:
+            return
+        self.prints[print_.key] = print_
+        self.positions[print_.key] = len(self.positions)
+        if print_.canonical:
+            self.by_url.setdefault(print_.canonical, print_.key)
+        if print_.content_hash:
+            self.by_hash.setdefault(print_.content_hash, print_.key)
+        for stored in print_.stored_keys():
+            self.postings.setdefault(stored, []).append(print_.key)
 
     def key_for(self, canonical: str) -> str | None:
         """The item key of the article a verdict's ``of`` names."""
-        return self.keys.get(canonical)
+        if canonical in self.prints:
+            return canonical
+        return self.by_url.get(canonical)
+
+    def _verdict(self, kind: VerdictKind, key: str, score: float) -> Verdict:
+        earlier = self.prints[key]
+        return Verdict(kind, earlier.canonical or key, score=score, of_key=key)
 
     def __len__(self) -> int:
-        return len(self.by_key)
+        return len(self.prints)

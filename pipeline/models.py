@@ -17,7 +17,9 @@ from typing import Literal
 SourceKind = Literal["rss", "hkma_api", "sfc_api", "html_index", "sitemap"]
 SOURCE_KINDS: tuple[str, ...] = ("rss", "hkma_api", "sfc_api", "html_index", "sitemap")
 
-VerdictKind = Literal["new", "same_item", "duplicate", "near_duplicate", "same_story"]
+VerdictKind = Literal[
+    "new", "same_item", "translation", "duplicate", "near_duplicate", "same_story"
+]
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,10 @@ class Verdict:
 
     kind: VerdictKind
     of: str | None = None
+    # How strong the link is: 1.0 for the exact tiers, the similarity for the others.
+    score: float = 1.0
+    # The item key of the earlier article ``of`` names.
+    of_key: str | None = None
 
 
 @dataclass(frozen=True)
