@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.models import Article, Verdict, VerdictKind
-from pipeline.stories.features import Fingerprint, article_fingerprint
+from pipeline.stories.features import Fingerprint, article_fingerprint, best_candidates
 from pipeline.stories.match import Link, compare
 
 # Below this many characters a body is too short to identify a story (an empty or one-line body
@@ -119,14 +119,14 @@ class Deduper:
         return self._verdict(link.kind, link.of, link.score)
 
     def candidates(self, print_: Fingerprint) -> list[str]:
-        """Keys of the added articles that share a URL, hash or lookup key, in added order."""
-        found: dict[str, None] = {}
+        """Keys of the added articles to compare with: the same URL or hash, and those sharing
+        the most lookup keys (at most ``MAX_CANDIDATES``), in the order they were added."""
+        found = best_candidates(print_.lookup_keys(), self.postings)
         for table, value in ((self.by_url, print_.canonical), (self.by_hash, print_.content_hash)):
             if value and value in table:
-                found[table[value]] = None
-        for lookup in print_.lookup_keys():
-            found.update(dict.fromkeys(self.postings.get(lookup, ())))
-        return sorted((key for key in found if key != print_.key), key=self.positions.__getitem__)
+                found.add(table[value])
+        found.discard(print_.key)
+        return sorted(found, key=self.positions.__getitem__)
 
     def add(
         self,
@@ -151,12 +151,6 @@ class Deduper:
             self.by_hash.setdefault(print_.content_hash, print_.key)
         for stored in print_.stored_keys():
             self.postings.setdefault(stored, []).append(print_.key)
-
-    def key_for(self, canonical: str) -> str | None:
-        """The item key of the article a verdict's ``of`` names."""
-        if canonical in self.prints:
-            return canonical
-        return self.by_url.get(canonical)
 
     def _verdict(self, kind: VerdictKind, key: str, score: float) -> Verdict:
         earlier = self.prints[key]

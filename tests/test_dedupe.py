@@ -72,7 +72,7 @@ def test_verdicts_in_order(seed_text: str) -> None:
     syndicated = article("https://b.example/copy", seed_text, source="other")
     verdict = deduper.check(syndicated)
     assert (verdict.kind, verdict.of) == ("duplicate", "https://a.example/story")
-    assert deduper.key_for(verdict.of) == article_key(first)
+    assert verdict.of_key == article_key(first)
 
     unrelated = article("https://c.example/other", "unrelated words " * 30, source="other")
     assert deduper.check(unrelated).kind == "new"

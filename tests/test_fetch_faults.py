@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from support import REPO
+from support import REPO, prose
 from support.fault_site import (
     FaultSite,
     Writer,
@@ -56,15 +56,9 @@ GOOD = ("good-a", "good-b")
 
 
 def article_html(title: str) -> bytes:
-    paragraphs = "".join(
-        f"<p>{title}: {sentence} Regulators in Hong Kong said the change supports a safe and "
-        "sound market for digital assets and payments.</p>"
-        for sentence in (
-            "The measure takes effect next month.",
-            "Banks and platforms were reminded of their obligations.",
-            "Industry will be consulted on the details.",
-        )
-    )
+    # Each title gets prose of its own: articles alike in all but their titles would be
+    # near-duplicates of one another, and grouped as copies.
+    paragraphs = "".join(f"<p>{title}: {paragraph}</p>" for paragraph in prose.paragraphs(title))
     return (
         f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
         f"{paragraphs}</article></body></html>"

@@ -194,7 +194,7 @@ async def test_listing_parses_newest_first_inside_the_window(
     transport: ReplayTransport, source_id: str
 ) -> None:
     items = await listing(transport, SOURCES[source_id])
-    assert MIN_ITEMS <= len(items) <= 12, (source_id, len(items))
+    assert MIN_ITEMS <= len(items) <= 14, (source_id, len(items))
     stamps = [item.when for item in items]
     assert stamps == sorted(stamps, reverse=True), source_id
     for item in items:

@@ -217,7 +217,7 @@ def test_ingest_since_replays_the_recorded_backfill_window(
     press = json.loads(result.output)["sources"]["hkma-press"]
     # The November releases of the recorded window, none of October's.
     assert press["error"] is None and press["notes"] == []
-    assert press["found"] == press["new"] == 8
+    assert press["found"] == press["new"] == 10
 
 
 def test_a_fallback_note_survives_the_flow_tasks(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from support import REPO
+from support import REPO, prose
 from support.local_site import Answer, LocalSite
 
 from pipeline.ingest import IngestOptions, RunOutcome, run_once
@@ -26,7 +26,11 @@ PARAGRAPH = (
 
 
 def page(n: int, paragraphs: int = 3) -> Answer:
-    body = "".join(f"<p>{PARAGRAPH.format(n=n)} Paragraph {k}.</p>" for k in range(paragraphs))
+    # Prose of its own per item: items alike but for a number would be near-duplicates.
+    own = prose.sentences(f"item {n}", paragraphs)
+    body = "".join(
+        f"<p>{PARAGRAPH.format(n=n)} {own[k]} Paragraph {k}.</p>" for k in range(paragraphs)
+    )
     html = f"<html><head><title>Item {n}</title></head><body><article>{body}</article>"
     return Answer((html + "</body></html>").encode())
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from support import REPO
+from support import REPO, prose
 from support.local_site import Answer, LocalSite, json_answer
 
 from pipeline.ingest import IngestOptions, RunOutcome, changed_since, run_once
@@ -62,7 +62,11 @@ def item(ref: str, issued: str, modified: str, firm: str, **extra: Any) -> dict[
 
 
 def content(firm: str, extra: str = "") -> Answer:
-    html = "".join(f"<p>{p.format(firm=firm)}</p>" for p in PARAGRAPHS) + extra + "<p>End</p>"
+    # Prose of its own per firm: releases alike but for a name would be near-duplicates here,
+    # where the local URLs carry no SFC reference number to tell them apart.
+    own = "".join(f"<p>{paragraph}</p>" for paragraph in prose.paragraphs(firm))
+    paragraphs = "".join(f"<p>{p.format(firm=firm)}</p>" for p in PARAGRAPHS)
+    html = paragraphs + own + extra + "<p>End</p>"
     return json_answer({"html": html, "lang": "EN"})
 
 
@@ -182,6 +186,8 @@ def test_new_items_are_read_known_ones_skipped_changed_ones_updated(
     assert len(stored) == 2
     updated = stored["25PR120"]
     assert updated.id == article.id and updated.first_seen_at == article.first_seen_at
+    # Still the same item in the same story: an edit starts no story of its own.
+    assert updated.story_id == article.story_id is not None
     assert updated.title == "SFC fines Vantorix"
     assert "amended on 19 November 2025" in updated.text
     assert updated.source_modified == "2025-11-19T09:00:00"

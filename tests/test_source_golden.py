@@ -23,13 +23,13 @@ SOURCES = {source.id: source for source in load_sources(REPO / "sources.toml")}
 # source id: (items, first item's title, URL, published_at in the offset the source gave).
 GOLDEN: dict[str, tuple[int, str, str, str]] = {
     "hkma-press": (
-        11,
+        14,
         "Scam alert related to banks",
         "https://www.hkma.gov.hk/eng/news-and-media/press-releases/2025/11/20251120-3/",
         "2025-11-20T00:00:00+08:00",
     ),
     "hkma-press-tc": (
-        11,
+        14,
         "與銀行有關的詐騙警報",
         "https://www.hkma.gov.hk/chi/news-and-media/press-releases/2025/11/20251120-3/",
         "2025-11-20T00:00:00+08:00",
@@ -107,7 +107,7 @@ GOLDEN: dict[str, tuple[int, str, str, str]] = {
         "2025-11-19T17:20:36+08:00",
     ),
     "fintechnews-hk": (
-        10,
+        11,
         "Hong Kong Banks Step Up Tokenised Deposit Pilots as EnsembleTX Goes Live",
         "https://fintechnews.hk/37021/blockchain/hong-kong-banks-tokenised-deposit-pilots-ensembletx-live/",
         "2025-11-19T08:20:33+00:00",
@@ -155,7 +155,7 @@ GOLDEN: dict[str, tuple[int, str, str, str]] = {
         "2025-11-19T13:40:00+00:00",
     ),
     "coindesk": (
-        9,
+        10,
         "Hong Kong to Introduce Crypto Dealer and Custodian Bill in 2026",
         "https://www.coindesk.com/policy/2025/11/19/hong-kong-to-introduce-crypto-dealer-and-custodian-bill-in-2026?utm_medium=referral&utm_source=rss&utm_campaign=headlines",
         "2025-11-19T14:30:00+00:00",

@@ -91,6 +91,8 @@ async def test_recorded_answer_becomes_leads_with_stable_ids(
     assert requested == [url]
     assert [lead.item_id for lead in leads] == [
         "20251120-3",
+        "20251118-4",
+        "20251118-3",
         "20251118-2",
         "20251114-3",
         "20251112-5",
@@ -98,6 +100,7 @@ async def test_recorded_answer_becomes_leads_with_stable_ids(
         "20251107-1",
         "20251105-3",
         "20251103-4",
+        "20251031-1",
         "20251030-3",
         "20251028-4",
         "20251021-3",

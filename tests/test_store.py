@@ -16,6 +16,7 @@ from support.store import count_articles, run_record
 from pipeline.errors import StoreError
 from pipeline.models import Article, Source, Tag, TaggedArticle, Validators
 from pipeline.store import repo, schema
+from pipeline.stories.features import fingerprint
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 PUBLISHED = datetime(2025, 11, 3, 17, 45, tzinfo=HONG_KONG)
@@ -173,15 +174,29 @@ def test_duplicate_is_kept_and_marked(engine: Engine) -> None:
     with Session(engine) as session:
         row = session.get(schema.Article, copy_id)
         assert row is not None and row.duplicate_of == original_id
-        by_hash = repo.dedupe_matches(session, [], [], ["hash-2", "hash-9"])
-        by_url = repo.dedupe_matches(session, [], ["https://example.org/hkma-press/1"], [])
-        by_key = repo.dedupe_matches(session, ["hkma-press:1", "url:x"], [], ["hash-2"])
+        by_hash = candidates(session, content_hash="hash-2")
+        by_url = candidates(session, canonical="https://example.org/hkma-press/1")
+        by_key = candidates(session, key="hkma-press:1", content_hash="hash-2")
     copy_row = ("url:https://example.org/copy", "https://example.org/fintechnews-hk/2", "hash-2")
     original_row = ("hkma-press:1", "https://example.org/hkma-press/1", "hash-1")
     assert by_hash == [copy_row]
     assert by_url == [original_row]
     # Oldest first, each article once.
     assert by_key == [original_row, copy_row]
+
+
+def candidates(
+    session: Session, *, key: str = "url:x", canonical: str | None = None, content_hash: str = ""
+) -> list[tuple[str, str | None, str]]:
+    """(key, canonical URL, hash) of the stored articles a fingerprint with these finds."""
+    asked = fingerprint(
+        key=key, title="", text="", lang="en", at=None, canonical=canonical,
+        content_hash=content_hash,
+    )
+    return [
+        (found.print.key, found.print.canonical, found.print.content_hash)
+        for found in repo.find_candidates(session, [asked])
+    ]
 
 
 def test_stored_markers_and_ids_by_key(engine: Engine) -> None:

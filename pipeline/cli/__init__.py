@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import alerts, db, ingest, query, retag, serve, sources
+from pipeline.cli import alerts, db, ingest, query, retag, serve, sources, stories
 
 app = typer.Typer(
     name="newswatch",
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(alerts.alerts_app, name="alerts")
 app.add_typer(sources.sources_app, name="sources")
 app.add_typer(db.db_app, name="db")
+app.add_typer(stories.stories_app, name="stories")
 # Registration order is the order `newswatch --help` lists the commands in.
 app.command()(ingest.ingest)
 app.command()(query.search)

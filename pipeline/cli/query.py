@@ -63,15 +63,18 @@ def search(
     if output is OutputFormat.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif output is OutputFormat.csv:
-        print_csv(rows, ["id", "published_at", "source", "title", "url", "tags"])
+        print_csv(rows, ["id", "story_id", "published_at", "source", "title", "url", "tags"])
     else:
         table = Table(show_lines=False)
-        for column in ("published", "source", "title", "tags"):
+        for column in ("published", "story", "source", "title", "tags"):
             table.add_column(column, overflow="fold")
         for row in rows:
             tags = ", ".join(t["name"] for t in row["tags"][:6])
             published = (row["published_at"] or "")[:10]
-            table.add_row(published, Text(row["source"]), Text(row["title"]), Text(tags))
+            story = "" if row["story_id"] is None else str(row["story_id"])
+            table.add_row(
+                published, story, Text(row["source"]), Text(row["title"]), Text(tags)
+            )
         console.print(table)
         console.print(f"{len(rows)} article(s)")
 
@@ -87,6 +90,7 @@ def _local_iso(dt: datetime | None) -> str | None:
 def _hit_record(hit: Any) -> dict[str, Any]:
     return {
         "id": hit.id,
+        "story_id": hit.story_id,
         "title": hit.title,
         "url": hit.url,
         "canonical_url": hit.canonical_url,

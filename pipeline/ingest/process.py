@@ -1,13 +1,16 @@
-"""Stage 4, process a batch: build, tag, dedupe and store fetched items; queue their alerts.
+"""Stage 4, process a batch: build, tag, group into stories and store fetched items; queue
+their alerts.
 
-First, without the database, each item is built and tagged (``build``); a text longer than
-``MAX_TEXT_CHARS`` is cut, and the cut recorded. Then, in one transaction, the batch asks the
-store which stored articles share its keys, URLs and content hashes (so a run's cost does not
-grow with the history stored), and each item is stored in order: a new article with its tags,
-sighting and alerts; a repeat as a sighting; a changed item as an update, unless the new
-version would destroy the stored one (an empty body, or one under a third of the stored
-length: the stored version is kept and the refusal recorded). The batch returns what it did;
-it changes nothing it was given.
+First, without the database, each item is built, tagged and fingerprinted (``build``,
+``pipeline.stories``); a text longer than ``MAX_TEXT_CHARS`` is cut, and the cut recorded.
+Then, in one transaction, the batch asks the store which stored articles share its keys, URLs,
+hashes, reference numbers, signature bands or title pairs (so a run's cost does not grow with
+the history stored), and each item is stored in order: a new article with its tags, sighting and
+alerts, in the story of the article it matched or a story of its own; a repeat as a sighting; a
+changed item as an update (same story), unless the new version would destroy the stored one
+(an empty body, or one under a third of the stored length: the stored version is kept and the
+refusal recorded). Fingerprints, links and stories are written once per batch. The batch
+returns what it did; it changes nothing it was given.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -26,8 +30,9 @@ from pipeline.dedupe import Deduper, content_hash
 from pipeline.errors import NewswatchError
 from pipeline.ingest.build import build_article
 from pipeline.ingest.records import Action, BatchResult, Fetched, Planned, StageClock
-from pipeline.models import Tag, TaggedArticle
+from pipeline.models import Tag, TaggedArticle, Verdict
 from pipeline.store import repo
+from pipeline.stories.features import Fingerprint, article_fingerprint
 from pipeline.tag import Tagger
 
 # The longest text stored: about 40,000 words, far past any news article or regulator release,
@@ -36,6 +41,8 @@ MAX_TEXT_CHARS = 200_000
 # An update whose text is under this share of the stored text is a broken answer (an empty
 # content endpoint, an error page), not an edit: the stored version is kept.
 MIN_UPDATE_SHARE = 1 / 3
+# Verdicts of a copy: stored and grouped, but counted as duplicates and alerted on no more.
+COPIES = frozenset({"duplicate", "near_duplicate"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Prepared:
     error: str | None = None
     # The length of the text before it was cut to ``MAX_TEXT_CHARS``, when it was.
     clipped_from: int | None = None
+    print: Fingerprint | None = None
 
 
 def process_batch(
@@ -65,14 +73,16 @@ def process_batch(
     with Session(engine) as session, session.begin():
         stored_tags = _store_new_tags(session, prepared, known_tag_ids)
         with clock.stage("dedupe"):
-            deduper = _batch_deduper(session, prepared)
+            deduper, ids = _batch_deduper(session, prepared)
         updated = [e.item.planned.key for e in prepared if e.item.planned.action is Action.update]
         lengths = repo.stored_text_lengths(session, updated) if updated else {}
         writer = BatchWriter(
-            session, run_id, deduper, alerts, stored_tags, clock, result, lengths
+            session, run_id, deduper, alerts, stored_tags, clock, result, lengths, ids
         )
         for entry in prepared:
             writer.store(entry)
+        with clock.stage("stories"):
+            writer.file_stories()
     result.seconds = dict(clock.seconds)
     return result
 
@@ -94,7 +104,16 @@ def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
     with clock.stage("tag"):
         tags = tuple(tagger.tag_article(article))
     tagged = TaggedArticle(article, tags, content_hash(article.text), tagger.version)
-    return Prepared(item, tagged, clipped_from=clipped_from)
+    with clock.stage("fingerprint"):
+        print_ = article_fingerprint(
+            article,
+            key=item.planned.key,
+            content_hash=tagged.content_hash,
+            tags=[tag.id for tag in tags],
+        )
+    # An undated article is placed in time by when it was first seen, as the store dates it.
+    print_ = repo.with_time(print_, repo.utc_now())
+    return Prepared(item, tagged, clipped_from=clipped_from, print=print_)
 
 
 def update_refusal(entry: Prepared, stored_length: int) -> str | None:
@@ -127,20 +146,24 @@ def _store_new_tags(
     return frozenset(known) | frozenset(fresh)
 
 
-def _batch_deduper(session: Session, prepared: Sequence[Prepared]) -> Deduper:
-    """A deduper holding the stored articles that share a key, URL or hash with this batch."""
-    new = [
-        (entry.item.planned.key, entry.tagged)
+def _batch_deduper(
+    session: Session, prepared: Sequence[Prepared]
+) -> tuple[Deduper, dict[str, int]]:
+    """A deduper holding the stored articles this batch's new items may join, oldest first,
+    and the row id of each by item key."""
+    prints = [
+        entry.print
         for entry in prepared
-        if entry.tagged is not None and entry.item.planned.action is not Action.update
+        if entry.print is not None and entry.item.planned.action is not Action.update
     ]
-    keys = [key for key, _ in new]
-    urls = [tagged.article.canonical_url or tagged.article.url for _, tagged in new]
-    hashes = [tagged.content_hash for _, tagged in new]
     deduper = Deduper()
-    for key, canonical, digest in repo.dedupe_matches(session, keys, urls, hashes):
-        deduper.remember(key, canonical, digest)
-    return deduper
+    ids: dict[str, int] = {}
+    for stored in repo.find_candidates(session, prints) if prints else []:
+        if stored.apart:  # split off by an analyst: nothing joins it
+            continue
+        deduper.add_print(stored.print)
+        ids[stored.print.key] = stored.article_id
+    return deduper, ids
 
 
 @dataclass
@@ -156,6 +179,13 @@ class BatchWriter:
     result: BatchResult
     # Stored text length of each item this batch updates.
     stored_lengths: dict[str, int]
+    # Row id of every article the deduper holds, by item key.
+    ids: dict[str, int]
+    placements: list[repo.Placement] = dataclasses.field(default_factory=list)
+    filed: list[tuple[int, Fingerprint]] = dataclasses.field(default_factory=list)
+    # The tag links of the batch's new articles, stored in one statement at its end.
+    link_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    refiled: list[tuple[int, Fingerprint]] = dataclasses.field(default_factory=list)
 
     def store(self, entry: Prepared) -> None:
         """Store one prepared item and count what happened to it on its source's report."""
@@ -172,7 +202,8 @@ class BatchWriter:
             report.errors += 1
             report.item_errors.append(str(item.error or entry.error))
         else:
-            self._store_new(planned, entry.tagged)
+            assert entry.print is not None  # prepared with every tagged article
+            self._store_new(planned, entry.tagged, entry.print)
         if entry.clipped_from is not None:
             report.clipped.append(f"{planned.lead.url} ({entry.clipped_from:,} characters)")
 
@@ -187,41 +218,59 @@ class BatchWriter:
                 f"{planned.lead.url}: update refused, the stored version is kept: {refusal}"
             )
             return
-        repo.update_article(
+        article_id = repo.update_article(
             self.session, entry.tagged, item_key=planned.key, source_modified=planned.lead.modified
         )
+        if entry.print is not None:
+            self.refiled.append((article_id, entry.print))
         report.updated += 1
 
-    def _store_new(self, planned: Planned, tagged: TaggedArticle) -> None:
-        """Store an item not stored before: a new article, or a copy of one (a duplicate)."""
+    def _store_new(self, planned: Planned, tagged: TaggedArticle, print_: Fingerprint) -> None:
+        """Store an item not stored before: a new article in a story of its own, or one that
+        joins the story of the earlier article it matched (a copy, translation or write-up)."""
         report = self.result.report(planned.source.id)
         with self.clock.stage("dedupe"):
-            verdict = self.deduper.check(
-                tagged.article, key=planned.key, text_hash=tagged.content_hash
-            )
+            verdict = self.deduper.check_print(print_)
         if verdict.kind == "same_item":
             report.duplicates += 1
             self._record_repeat(planned)
             return
-        duplicate_of = None
-        if verdict.kind == "duplicate" and verdict.of is not None:
-            duplicate_of = self.deduper.key_for(verdict.of)
         article_id, created = repo.insert_article(
             self.session,
             tagged,
             item_key=planned.key,
-            duplicate_of_key=duplicate_of,
+            duplicate_of_id=self.ids.get(verdict.of_key or "") if verdict.kind in COPIES else None,
             known_tag_ids=self.stored_tags,
             source_modified=planned.lead.modified,
+            link_rows=self.link_rows,
         )
-        self.deduper.add(tagged.article, key=planned.key, text_hash=tagged.content_hash)
         self._record_sighting(planned, article_id, verdict.kind if created else "same_item")
-        if not created or duplicate_of is not None:
+        if not created:
+            report.duplicates += 1
+            return
+        self._group(article_id, print_, verdict)
+        if verdict.kind in COPIES:
             report.duplicates += 1
             return
         report.new += 1
         self.result.new_article_ids.append(article_id)
         self._queue_alerts(article_id, tagged)
+
+    def _group(self, article_id: int, print_: Fingerprint, verdict: Verdict) -> None:
+        """Remember the new article for the rest of the batch, and where its story is."""
+        self.deduper.add_print(print_)
+        self.ids[print_.key] = article_id
+        self.filed.append((article_id, print_))
+        linked = self.ids.get(verdict.of_key) if verdict.of_key else None
+        kind = None if verdict.kind == "new" else verdict.kind
+        self.placements.append(repo.Placement(article_id, linked, kind, verdict.score))
+
+    def file_stories(self) -> None:
+        """Write the batch's tag links, fingerprints, links and stories: a few statements."""
+        repo.insert_link_rows(self.session, self.link_rows)
+        repo.file_prints(self.session, self.filed)
+        repo.file_prints(self.session, self.refiled, replace_old=True)
+        repo.place_articles(self.session, self.placements)
 
     def _queue_alerts(self, article_id: int, tagged: TaggedArticle) -> None:
         for rule in matching_rules(self.alerts.rules, tagged):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from pipeline.errors import StoreError
 from pipeline.models import Article as ArticleRecord
 from pipeline.models import TaggedArticle
-from pipeline.store.links import insert_links, rewrite_links
+from pipeline.store.links import insert_links, link_values, rewrite_links
 from pipeline.store.schema import VERDICTS, Article, ArticleVersion, Sighting, UTCDateTime
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
 from pipeline.store.tags import unique_tags, upsert_tags
@@ -26,30 +27,6 @@ def stored_markers(session: Session, keys: Iterable[str]) -> dict[str, str | Non
         stmt = select(Article.item_key, Article.source_modified).where(Article.item_key.in_(chunk))
         found.update({key: marker for key, marker in session.execute(stmt)})
     return found
-
-
-def dedupe_matches(
-    session: Session, keys: Iterable[str], urls: Iterable[str], hashes: Iterable[str]
-) -> list[tuple[str, str | None, str]]:
-    """(item key, canonical URL, content hash) of the stored articles that share an item key,
-    a canonical URL or a content hash with those given, oldest first.
-
-    A batch asks only about its own articles, so the cost of a run does not grow with history.
-    """
-    found: dict[int, tuple[str, str | None, str]] = {}
-    for column, values in (
-        (Article.item_key, keys),
-        (Article.canonical_url, urls),
-        (Article.content_hash, hashes),
-    ):
-        wanted = sorted({value for value in values if value})
-        for chunk in chunks(wanted):
-            stmt = select(
-                Article.id, Article.item_key, Article.canonical_url, Article.content_hash
-            ).where(column.in_(chunk))
-            for article_id, key, canonical, digest in session.execute(stmt):
-                found[article_id] = (key, canonical, digest or "")
-    return [found[article_id] for article_id in sorted(found)]
 
 
 def article_id_for_key(session: Session, item_key: str) -> int | None:
@@ -71,8 +48,10 @@ def insert_article(
     *,
     item_key: str,
     duplicate_of_key: str | None = None,
+    duplicate_of_id: int | None = None,
     known_tag_ids: Collection[str] | None = None,
     source_modified: str | None = None,
+    link_rows: list[dict[str, Any]] | None = None,
 ) -> tuple[int, bool]:
     """Store an article once under ``item_key``; returns (article id, whether it was created).
 
@@ -80,10 +59,14 @@ def insert_article(
 
     A second call with the same key changes nothing and returns the stored id. A new article's
     tags are upserted (but for ``known_tag_ids``, whose rows the caller has stored already) and
-    linked; ``duplicate_of_key`` marks it as a copy of that article.
+    linked; ``duplicate_of_key`` (or ``duplicate_of_id``) marks it as a copy of that article.
+    Given ``link_rows``, the tag links are added to it for the caller to store with a whole
+    batch's (``insert_link_rows``), instead of in a statement of their own.
     """
     article = tagged.article
-    duplicate_of = article_id_for_key(session, duplicate_of_key) if duplicate_of_key else None
+    duplicate_of = duplicate_of_id
+    if duplicate_of is None and duplicate_of_key:
+        duplicate_of = article_id_for_key(session, duplicate_of_key)
     published = _in_utc(article.published_at)
     values = {
         "item_key": item_key,
@@ -125,7 +108,10 @@ def insert_article(
         unknown = [t for t in tags if known_tag_ids is None or t.id not in known_tag_ids]
         if unknown:
             upsert_tags(session, unknown)
-        insert_links(session, new_id, tags, tagged.taxonomy_version)
+        if link_rows is None:
+            insert_links(session, new_id, tags, tagged.taxonomy_version)
+        else:
+            link_rows.extend(link_values(new_id, tag, tagged.taxonomy_version) for tag in tags)
     return new_id, True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from pipeline.models import Tag
 from pipeline.store.schema import Article, ArticleTag
-from pipeline.store.sql import chunks, dialect_insert
+from pipeline.store.sql import chunks, insert_rows
 from pipeline.store.tags import unique_tags, upsert_tags
 
+_LINK_COLUMNS = (
+    "article_id", "tag_id", "count", "in_title", "in_lead", "evidence", "taxonomy_version"
+)
 # The columns a link's content is compared on; the version is written with any change.
 _CONTENT = ("count", "in_title", "in_lead", "evidence")
 
@@ -47,12 +51,26 @@ def link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
 
 def insert_links(session: Session, article_id: int, tags: Sequence[Tag], version: str) -> None:
     """Link the article to ``tags`` (rows already stored); existing links are left as they are."""
-    rows = [link_values(article_id, tag, version) for tag in tags]
-    # An executemany of one cached statement: a multi-row VALUES would compile anew every time.
-    stmt = dialect_insert(session, ArticleTag).on_conflict_do_nothing(
-        index_elements=["article_id", "tag_id"]
-    )
-    session.execute(stmt, rows)
+    insert_link_rows(session, [link_values(article_id, tag, version) for tag in tags])
+
+
+def insert_link_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store links given as ``link_values`` rows, of any number of articles, in one statement;
+    existing links are left as they are."""
+    values = [
+        (
+            row["article_id"],
+            row["tag_id"],
+            row["count"],
+            bool(row["in_title"]),
+            bool(row["in_lead"]),
+            # As SQLAlchemy's JSON type writes it, so either reads the other's rows.
+            json.dumps(list(row["evidence"])),
+            row["taxonomy_version"],
+        )
+        for row in rows
+    ]
+    insert_rows(session, "article_tags", _LINK_COLUMNS, values)
 
 
 def _stored_links(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -6,8 +6,9 @@ channel), so a re-run, a crash mid-run or two runs at once never duplicate a row
 the dialect's own ``INSERT … ON CONFLICT`` (SQLite and Postgres).
 
 Each part lives in a module of its own: ``sources``, ``articles`` (with sightings), ``tags``,
-``links``, ``runs``, ``outbox`` (alerts) and ``fetch_state``, on the shared statement helpers in
-``sql``. Code outside ``pipeline.store`` imports this module (and ``db``, ``search``), never
+``links``, ``prints`` (fingerprints), ``candidates`` (the articles a batch may join), ``stories``,
+``runs``, ``outbox`` (alerts) and ``fetch_state``, on the shared statement helpers in ``sql``.
+Code outside ``pipeline.store`` imports this module (and ``db``, ``search``), never
 those parts.
 """
 
@@ -17,20 +18,20 @@ from pipeline.store.articles import (
     article_id_for_key,
     article_ids_to_retag,
     articles_to_tag,
-    dedupe_matches,
     insert_article,
     record_sighting,
     stored_markers,
     stored_text_lengths,
     update_article,
 )
+from pipeline.store.candidates import find_candidates
 from pipeline.store.fetch_state import (
     DbValidatorStore,
     fetch_state_get,
     fetch_state_put,
     save_validators,
 )
-from pipeline.store.links import LinkChange, link_values, rewrite_links
+from pipeline.store.links import LinkChange, insert_link_rows, link_values, rewrite_links
 from pipeline.store.outbox import (
     MAX_ALERT_ATTEMPTS,
     enqueue_alert,
@@ -38,6 +39,18 @@ from pipeline.store.outbox import (
     mark_alert_failed,
     mark_alert_sent,
     pending_alerts,
+)
+from pipeline.store.prints import (
+    StoredPrint,
+    article_tag_ids,
+    articles_in_time_order,
+    file_prints,
+    filed_keys,
+    fresh_prints,
+    load_prints,
+    stored_fingerprint,
+    story_count,
+    with_time,
 )
 from pipeline.store.runs import (
     RunRecord,
@@ -49,40 +62,75 @@ from pipeline.store.runs import (
     start_run,
 )
 from pipeline.store.sources import sync_sources
+from pipeline.store.sql import utc_now
+from pipeline.store.stories import (
+    Placement,
+    create_stories,
+    drop_links,
+    place_articles,
+    refresh_stories,
+    set_stories,
+    split_off,
+    stored_links,
+    stories_of,
+    write_links,
+)
 from pipeline.store.tags import sync_taxonomy, tag_names, upsert_tags
 
 __all__ = [
     "MAX_ALERT_ATTEMPTS",
     "DbValidatorStore",
     "LinkChange",
+    "Placement",
     "RunRecord",
     "RunSourceRecord",
+    "StoredPrint",
     "article_id_for_key",
     "article_ids_to_retag",
+    "article_tag_ids",
+    "articles_in_time_order",
     "articles_to_tag",
-    "dedupe_matches",
+    "create_stories",
+    "drop_links",
     "enqueue_alert",
     "fetch_state_get",
     "fetch_state_put",
+    "file_prints",
+    "filed_keys",
+    "find_candidates",
     "finish_run",
+    "fresh_prints",
     "insert_article",
+    "insert_link_rows",
     "latest_runs",
     "link_values",
     "list_alerts",
+    "load_prints",
     "mark_alert_failed",
     "mark_alert_sent",
     "pending_alerts",
+    "place_articles",
     "record_sighting",
     "record_source_result",
+    "refresh_stories",
     "rewrite_links",
     "run_record_dict",
     "save_validators",
+    "set_stories",
+    "split_off",
     "start_run",
+    "stored_fingerprint",
+    "stored_links",
     "stored_markers",
     "stored_text_lengths",
+    "stories_of",
+    "story_count",
     "sync_sources",
     "sync_taxonomy",
     "tag_names",
     "update_article",
     "upsert_tags",
+    "utc_now",
+    "with_time",
+    "write_links",
 ]

@@ -13,13 +13,16 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -37,7 +40,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-VERDICTS = ("new", "same_item", "duplicate", "near_duplicate", "same_story")
+VERDICTS = ("new", "same_item", "translation", "duplicate", "near_duplicate", "same_story")
+# How an article joined its story; ``split``: an analyst took it out, and it stays apart.
+LINK_KINDS = ("translation", "duplicate", "near_duplicate", "same_story", "split")
 RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
 SOURCE_RESULT_STATUSES = ("ok", "partial", "failed", "skipped")
 ALERT_STATUSES = ("pending", "sent", "failed")
@@ -119,6 +124,7 @@ class Article(Base):
         Index(None, "published_at"),
         Index(None, "source_id"),
         Index(None, "duplicate_of"),
+        Index(None, "story_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -144,6 +150,71 @@ class Article(Base):
     entities: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The source's own "last changed" marker (SFC modificationTime), as the source wrote it.
     source_modified: Mapped[str | None] = mapped_column(Text)
+    # The story the article belongs to (``stories.id``); every stored article has one.
+    story_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Story(Base):
+    """One event and every article about it: copies, rewrites and translations."""
+
+    __tablename__ = "stories"
+    __table_args__ = (Index(None, "last_seen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The regulator's own release when there is one, else the earliest article.
+    lead_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    article_count: Mapped[int] = mapped_column(Integer)
+    outlets: Mapped[list[str]] = mapped_column(JSON)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoryLink(Base):
+    """How an article joined its story: the earlier article it matched, the tier and the score."""
+
+    __tablename__ = "story_links"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", LINK_KINDS), name="kind"),
+        Index(None, "linked_article_id"),
+    )
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    linked_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String)
+    score: Mapped[float] = mapped_column(Float)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArticlePrint(Base):
+    """An article's MinHash signatures: of its shingles (near-duplicates) and of its words."""
+
+    __tablename__ = "article_prints"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    near: Mapped[bytes | None] = mapped_column(LargeBinary)
+    words: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArticleKey(Base):
+    """A key an article is filed under: its reference, a signature band, a title-term pair."""
+
+    __tablename__ = "article_keys"
+    __table_args__ = (Index(None, "article_id"),)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class ArticleVersion(Base):

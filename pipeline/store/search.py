@@ -55,6 +55,7 @@ class ArticleHit:
     tags: tuple[TagInfo, ...]
     snippet: str
     rank: float
+    story_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ _HIT_COLUMNS = (
     Article.doc_type,
     Article.regulator,
     Article.text,
+    Article.story_id,
 )
 
 
@@ -260,6 +262,7 @@ def _hit(row: Any, tags: Sequence[TagInfo], words: list[str]) -> ArticleHit:
         tags=tuple(tags),
         snippet=make_snippet(row.text, words),
         rank=float(row.rank or 0.0),
+        story_id=row.story_id,
     )
 
 

@@ -37,6 +37,26 @@ def dialect_insert(session: Session, entity: type[Any]) -> Any:
     raise StoreError(f"database dialect {dialect!r} is not supported (use SQLite or Postgres)")
 
 
+def insert_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert plain rows (ints, strings, bytes, booleans: no values to convert) through the
+    driver's own ``executemany``, skipping rows whose key is stored already.
+
+    For the tables a batch fills by the thousand (tag links, keys, signatures): SQLAlchemy's
+    per-row parameter processing cost more than the database's own work there
+    (``bench/pipeline.py``).
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(columns)
+    values = ", ".join(marker for _ in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING"
+    session.connection().exec_driver_sql(sql, [tuple(row) for row in rows])
+
+
 def chunks(values: Sequence[Item], size: int = IN_CHUNK) -> Iterator[Sequence[Item]]:
     """``values`` in consecutive slices of at most ``size``, one per IN (...) query."""
     for start in range(0, len(values), size):

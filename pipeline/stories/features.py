@@ -2,18 +2,22 @@
 
 Each fingerprint also names the keys the store indexes it under (``lookup_keys`` and
 ``stored_keys``): its regulator reference, the bands of its MinHash signature, and its story
-terms (pairs of title terms) within the week it appeared. A new article is compared only with
+terms (pairs of title terms) within the fortnight it appeared. A new article is compared only with
 the stored articles that share one of those keys, so the cost of a check does not grow with the
 history stored.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
-from collections.abc import Iterable
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -26,13 +30,25 @@ from pipeline.stories.titles import STOP_WORDS, stem, title_terms
 # Below this many tokens a text is a stub (a feed summary, "read more"): too short to call
 # another text its copy, so it gets no near-duplicate signature.
 MIN_NEAR_TOKENS = 40
-# Story terms are filed under the week an article appeared; a lookup reads its own week and
-# the two beside it, which covers a window of at least seven days either side.
-WEEK_DAYS = 7
+# Story terms are filed under the fortnight an article appeared in; a lookup reads its own and
+# the one nearer its date (the previous in the first week, the next in the second), which
+# covers seven days either side with two lookups per term instead of three weeks'.
+PERIOD_DAYS = 14
 # A story term is a pair of title terms: two write-ups of one event share at least two, and a
 # pair is rare where a single word ("crypto") is in every other title. Of a long title only
-# this many terms (the longest, which are the rarest) make pairs: at most 45 keys.
-MAX_PAIRED_TERMS = 10
+# this many terms make pairs (at most 28 keys): those with the lowest hashes, so two titles
+# sharing most of their terms pick most of the same ones (a bottom-k sketch), in English and
+# in Chinese alike.
+MAX_PAIRED_TERMS = 8
+# A key shared by more articles than this (a boilerplate band, a headline a flood of items
+# repeats) says little about any of them: only its newest this many are read.
+MAX_POSTINGS_PER_KEY = 20
+# Of the articles sharing keys with a new one, only this many (those sharing the most) are
+# compared with it, so one article's cost is bounded whatever the data.
+MAX_CANDIDATES = 12
+# Term keys are cached: the same title words recur for days, and hashing them is a fingerprint's
+# largest cost after the signatures.
+KEY_CACHE = 100_000
 # Tags set by a source's feed categories say where it was filed, not what happened.
 IGNORED_TAG_PREFIX = "category:"
 
@@ -57,27 +73,45 @@ class Fingerprint:
     near: minhash.Signature | None
     words: minhash.Signature
 
+    # Keys are computed once, when first asked for: a batch asks at every step, and a stored
+    # article read back to be compared with is asked only for the keys it is filed under.
+
+    @functools.cached_property
+    def _fixed_keys(self) -> list[int]:
+        bands = [] if self.near is None else minhash.band_keys(self.near)
+        return bands + ([] if self.ref is None else [_key(f"ref:{self.ref.key}")])
+
+    @functools.cached_property
+    def _term_keys(self) -> list[int]:
+        return [_key(f"t:{term}") for term in self._story_terms()]
+
+    @functools.cached_property
+    def _lookup_keys(self) -> list[int]:
+        day = _day(self.at)
+        period = day // PERIOD_DAYS
+        nearer = period - 1 if day % PERIOD_DAYS < PERIOD_DAYS // 2 else period + 1
+        periods = (period, nearer)
+        return self._fixed_keys + [_in_period(t, p) for t in self._term_keys for p in periods]
+
+    @functools.cached_property
+    def _stored_keys(self) -> list[int]:
+        period = _day(self.at) // PERIOD_DAYS
+        return self._fixed_keys + [_in_period(term, period) for term in self._term_keys]
+
     def lookup_keys(self) -> list[int]:
-        """Keys to look up: reference, bands, and story terms in this and the adjoining weeks."""
-        keys = self._fixed_keys()
-        week = _week(self.at)
-        for term in self._story_terms():
-            keys.extend(_key(f"t:{term}@{week + shift}") for shift in (-1, 0, 1))
-        return keys
+        """Keys to look up: reference, bands, and story terms in this and the nearer period."""
+        return self._lookup_keys
 
     def stored_keys(self) -> list[int]:
-        """Keys the store files this article under: reference, bands, story terms of its week."""
-        week = _week(self.at)
-        return self._fixed_keys() + [_key(f"t:{term}@{week}") for term in self._story_terms()]
+        """Keys the store files this article under: reference, bands, its period's story terms."""
+        return self._stored_keys
 
-    def _fixed_keys(self) -> list[int]:
-        keys = [] if self.ref is None else [_key(f"ref:{self.ref.key}")]
-        if self.near is not None:
-            keys.extend(minhash.band_keys(self.near))
-        return keys
+    def band_keys(self) -> frozenset[int]:
+        """The keys of the signature's bands (none for a stub)."""
+        return frozenset(() if self.near is None else self._fixed_keys[: minhash.BANDS])
 
     def _story_terms(self) -> list[str]:
-        terms = sorted(self.title_terms, key=lambda term: (-len(term), term))[:MAX_PAIRED_TERMS]
+        terms = sorted(self.title_terms, key=_term_rank)[:MAX_PAIRED_TERMS]
         terms.sort()
         return [f"{first}+{second}" for first, second in itertools.combinations(terms, 2)]
 
@@ -117,6 +151,14 @@ def fingerprint(
     )
 
 
+def best_candidates(lookups: Iterable[int], postings: Mapping[int, Sequence[Any]]) -> set[Any]:
+    """The ``MAX_CANDIDATES`` articles sharing the most of ``lookups`` (newest of equals)."""
+    shared: Counter[Any] = Counter()
+    for key in lookups:
+        shared.update(postings.get(key, ())[-MAX_POSTINGS_PER_KEY:])
+    return {article for article, _ in shared.most_common(MAX_CANDIDATES)}
+
+
 def article_fingerprint(
     article: Article, *, key: str, content_hash: str = "", tags: Iterable[str] = ()
 ) -> Fingerprint:
@@ -140,7 +182,8 @@ def article_fingerprint(
 
 def body_terms(words: list[str]) -> Hashes:
     """The distinct hashes of a body's content words (English stems, Chinese character pairs)."""
-    latin = [stem(word) for word in words if len(word) > 2 and word not in STOP_WORDS]
+    distinct = set(words)
+    latin = [stem(word) for word in distinct if len(word) > 2 and word not in STOP_WORDS]
     han = [word for word in words if len(word) == 1 and not word.isascii()]
     pairs = [first + second for first, second in itertools.pairwise(han)]
     hashes = token_hashes(latin + pairs)
@@ -155,12 +198,31 @@ def language_family(lang: str | None, words: list[str]) -> str:
     return "zh" if han_share(words) > 0.5 else "en"
 
 
-def _week(at: datetime | None) -> int:
+# Odd 64-bit constants that spread a period's number over a term's hash.
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX = 0xBF58476D1CE4E5B9
+_LOW_64 = (1 << 64) - 1
+
+
+def _day(at: datetime | None) -> int:
+    """The day an article is filed under (UTC); an undated one, under day 0."""
     if at is None:
         return 0
-    return at.toordinal() // WEEK_DAYS
+    # In UTC, as the store keeps it: a page's own offset must not move the article's day.
+    return (at if at.tzinfo is None else at.astimezone(UTC)).toordinal()
 
 
+def _in_period(term: int, period: int) -> int:
+    """A term's key within one period: hashed once, then mixed with the period's number."""
+    mixed = ((term ^ (period * _GOLDEN)) * _MIX) & _LOW_64
+    return mixed - (1 << 64) if mixed >= 1 << 63 else mixed
+
+
+def _term_rank(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8"))
+
+
+@functools.lru_cache(maxsize=KEY_CACHE)
 def _key(term: str) -> int:
     digest = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)

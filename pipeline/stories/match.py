@@ -24,8 +24,9 @@ from pipeline.stories.shingles import jaccard
 from pipeline.stories.titles import overlap
 
 LinkKind = Literal["translation", "duplicate", "near_duplicate", "same_story"]
-# Tiers in order of precedence: a translation link beats a same-story one to another article.
-TIERS: tuple[LinkKind, ...] = ("translation", "duplicate", "near_duplicate", "same_story")
+# Tiers in order of precedence when an article matches several earlier ones: a copy in its own
+# language first, then its translation, a near-copy, another write-up.
+TIERS: tuple[LinkKind, ...] = ("duplicate", "translation", "near_duplicate", "same_story")
 
 # The definition of a near-duplicate: syndicated and lightly edited copies score above.
 NEAR_DUPLICATE_JACCARD = 0.8

@@ -51,13 +51,9 @@ def token_hashes(words: list[str]) -> Hashes:
     cache = _token_hashes
     if len(cache) > TOKEN_CACHE_LIMIT:
         cache.clear()
-    values = []
-    for word in words:
-        value = cache.get(word)
-        if value is None:
-            value = cache[word] = zlib.crc32(word.encode("utf-8"))
-        values.append(value)
-    return np.array(values, dtype=np.uint64)
+    for word in set(words).difference(cache):
+        cache[word] = zlib.crc32(word.encode("utf-8"))
+    return np.array([cache[word] for word in words], dtype=np.uint64)
 
 
 def shingle_hashes(words: list[str], size: int = SHINGLE_TOKENS) -> Hashes:

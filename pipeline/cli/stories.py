@@ -1,0 +1,211 @@
+"""``newswatch stories``: list and show stories, split a wrong link, rebuild after a change.
+
+A story is one event and every article about it: the regulator's release and its translation,
+syndicated copies, other outlets' write-ups. Each article shows how it joined (translation,
+duplicate, near-duplicate, same story) and the score, so a wrong grouping can be seen and
+undone with ``split``; ``rebuild`` regroups every stored article after a threshold change.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.cli.common import (
+    DbOption,
+    ReportFormat,
+    console,
+    fail,
+    fail_on,
+    open_engine,
+    parse_when,
+)
+from pipeline.errors import NewswatchError
+
+stories_app = typer.Typer(
+    help="Stories: every copy, rewrite and translation of one event, grouped.",
+    no_args_is_help=True,
+)
+
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="A table or JSON.")]
+
+
+def _day(moment: datetime | None) -> str:
+    from pipeline.dates import local_time
+
+    local = local_time(moment)
+    return local.date().isoformat() if local else ""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    from pipeline.dates import local_time
+
+    local = local_time(moment)
+    return local.isoformat() if local else None
+
+
+def _summary_record(story: Any) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "lead_article_id": story.lead_article_id,
+        "lead_title": story.lead_title,
+        "first_seen_at": _iso(story.first_seen_at),
+        "last_seen_at": _iso(story.last_seen_at),
+        "articles": story.article_count,
+        "outlets": list(story.outlets),
+        "languages": list(story.languages),
+    }
+
+
+@stories_app.command("list")
+def list_command(
+    min_articles: Annotated[
+        int, typer.Option("--min-articles", min=1, help="Only stories of at least this many.")
+    ] = 2,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Active on or after this date.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 20,
+    output: FormatOption = ReportFormat.table,
+    db_url: DbOption = None,
+) -> None:
+    """List stories, most recently active first (by default those of two articles or more)."""
+    from sqlalchemy.orm import Session
+
+    from pipeline.store.story_reads import list_stories
+
+    since_at = parse_when(since, "--since")
+    engine = open_engine(db_url)
+    try:
+        with Session(engine) as session:
+            found = list_stories(session, min_articles=min_articles, since=since_at, limit=limit)
+    finally:
+        engine.dispose()
+    records = [_summary_record(story) for story in found]
+    if output is ReportFormat.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("story", "first seen", "last seen", "articles", "languages", "lead"):
+        table.add_column(column, overflow="fold", no_wrap=column != "lead")
+    for story in found:
+        table.add_row(
+            str(story.id),
+            _day(story.first_seen_at),
+            _day(story.last_seen_at),
+            str(story.article_count),
+            Text(", ".join(story.languages)),
+            Text(story.lead_title),
+        )
+    console.print(table)
+    console.print(f"{len(found)} story(ies)", highlight=False)
+
+
+@stories_app.command("show")
+def show_command(
+    story_id: Annotated[int, typer.Argument(help="The story's id (search shows it).")],
+    output: FormatOption = ReportFormat.table,
+    db_url: DbOption = None,
+) -> None:
+    """Show one story: its articles, and how and how strongly each was linked."""
+    from sqlalchemy.orm import Session
+
+    from pipeline.store.story_reads import get_story
+
+    engine = open_engine(db_url)
+    try:
+        with Session(engine) as session:
+            found = get_story(session, story_id)
+    finally:
+        engine.dispose()
+    if found is None:
+        fail(f"story {story_id}: no such story")
+    story, members = found
+    if output is ReportFormat.json:
+        record = _summary_record(story)
+        record["members"] = [
+            {
+                "article_id": m.article_id,
+                "title": m.title,
+                "source": m.source_id,
+                "lang": m.lang,
+                "published_at": _iso(m.published_at),
+                "url": m.url,
+                "link": m.link_kind,
+                "linked_article_id": m.linked_article_id,
+                "score": m.score,
+            }
+            for m in members
+        ]
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    console.print(
+        Text(f"story {story.id}: {story.article_count} article(s), lead {story.lead_article_id}")
+    )
+    table = Table()
+    for column in ("article", "published", "source", "lang", "link", "to", "score", "title"):
+        table.add_column(column, overflow="fold", no_wrap=column != "title")
+    for m in members:
+        table.add_row(
+            str(m.article_id),
+            _day(m.published_at),
+            Text(m.source_id),
+            m.lang or "",
+            m.link_kind or ("lead" if m.article_id == story.lead_article_id else "first"),
+            "" if m.linked_article_id is None else str(m.linked_article_id),
+            "" if m.score is None else f"{m.score:.2f}",
+            Text(m.title),
+        )
+    console.print(table)
+
+
+@stories_app.command("split")
+def split_command(
+    article_id: Annotated[int, typer.Argument(help="The article to take out of its story.")],
+    db_url: DbOption = None,
+) -> None:
+    """Take a wrongly grouped article out of its story; it stays apart, even after rebuild."""
+    from pipeline.regroup import split_article
+
+    engine = open_engine(db_url)
+    try:
+        left, own = split_article(engine, article_id)
+    except NewswatchError as exc:
+        fail_on(exc)
+    finally:
+        engine.dispose()
+    console.print(
+        f"article {article_id} left story {left}; it is now story {own} of its own",
+        highlight=False,
+    )
+
+
+@stories_app.command("rebuild")
+def rebuild_command(
+    output: FormatOption = ReportFormat.table,
+    db_url: DbOption = None,
+) -> None:
+    """Regroup every stored article into stories (after a threshold change); writes only changes."""
+    from pipeline.regroup import rebuild_stories
+
+    engine = open_engine(db_url)
+    try:
+        report = rebuild_stories(engine)
+    except NewswatchError as exc:
+        fail_on(exc)
+    finally:
+        engine.dispose()
+    if output is ReportFormat.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    console.print(
+        f"{report.articles} articles: {report.refiled} refiled, {report.moved} moved to another"
+        f" story, {report.relinked} relinked; stories {report.stories_before} →"
+        f" {report.stories_after}",
+        highlight=False,
+    )

@@ -1,0 +1,95 @@
+"""The stored articles a batch may join: those sharing an item key, canonical URL, content hash,
+regulator reference, signature band or title-term pair with one of its articles.
+
+A batch asks only about its own keys, so the answer is bounded by how many articles share
+those keys, never by how many are stored. Two bounds keep a hot key (a boilerplate band, a
+headline repeated by a flood of items) from making it quadratic: each key yields at most its
+``MAX_POSTINGS_PER_KEY`` newest articles, and each article keeps the ``MAX_CANDIDATES`` that
+share the most keys with it (``pipeline.stories.features``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipeline.store.prints import StoredPrint, load_prints, with_shingles
+from pipeline.store.schema import Article, ArticleKey
+from pipeline.store.sql import chunks
+from pipeline.stories import minhash
+from pipeline.stories.features import MAX_POSTINGS_PER_KEY, Fingerprint, best_candidates
+from pipeline.stories.match import NEAR_PREFILTER
+
+
+def find_candidates(session: Session, prints: Sequence[Fingerprint]) -> list[StoredPrint]:
+    """The stored articles ``prints`` may join, as fingerprints (with shingles where a
+    signature band matched, to verify a near-duplicate exactly), oldest first."""
+    matched = _exact_matches(session, prints)
+    postings = _postings(session, sorted({key for item in prints for key in item.lookup_keys()}))
+    by_band: dict[int, list[Fingerprint]] = defaultdict(list)
+    for item in prints:
+        chosen = best_candidates(item.lookup_keys(), postings)
+        matched.update(chosen)
+        for band in item.band_keys():
+            for article in postings.get(band, ()):
+                if article in chosen:
+                    by_band[article].append(item)
+    found = load_prints(session, sorted(matched))
+    found = with_shingles(session, found, _worth_verifying(found, by_band))
+    return sorted(found, key=lambda stored: stored.order)
+
+
+def _worth_verifying(
+    found: Sequence[StoredPrint], by_band: dict[int, list[Fingerprint]]
+) -> set[int]:
+    """Stored articles whose signature comes near enough one of the batch's to need the exact
+    Jaccard of their shingles (read from their text)."""
+    return {
+        stored.article_id
+        for stored in found
+        if stored.print.near is not None
+        and any(
+            item.near is not None
+            and minhash.estimate(item.near, stored.print.near) >= NEAR_PREFILTER
+            for item in by_band.get(stored.article_id, ())
+        )
+    }
+
+
+def _exact_matches(session: Session, prints: Sequence[Fingerprint]) -> set[int]:
+    """Stored articles with the same item key, canonical URL or content hash."""
+    matched: set[int] = set()
+    columns: tuple[tuple[Any, list[str | None]], ...] = (
+        (Article.item_key, [item.key for item in prints]),
+        (Article.canonical_url, [item.canonical for item in prints]),
+        (Article.content_hash, [item.content_hash for item in prints]),
+    )
+    for column, values in columns:
+        wanted = sorted({value for value in values if value})
+        for chunk in chunks(wanted):
+            matched.update(session.scalars(select(Article.id).where(column.in_(chunk))))
+    return matched
+
+
+def _postings(session: Session, keys: Sequence[int]) -> dict[int, list[int]]:
+    """For each key, the newest ``MAX_POSTINGS_PER_KEY`` articles filed under it."""
+    postings: dict[int, list[int]] = defaultdict(list)
+    for chunk in chunks(list(keys)):
+        newest = func.row_number().over(
+            partition_by=ArticleKey.key, order_by=ArticleKey.article_id.desc()
+        )
+        ranked = (
+            select(ArticleKey.key, ArticleKey.article_id, newest.label("newest"))
+            .where(ArticleKey.key.in_(chunk))
+            .subquery()
+        )
+        stmt = select(ranked.c.key, ranked.c.article_id).where(
+            ranked.c.newest <= MAX_POSTINGS_PER_KEY
+        )
+        for key, article_id in session.execute(stmt):
+            postings[key].append(article_id)
+    return postings

@@ -1,0 +1,248 @@
+"""Article fingerprints in the store: the keys each article is filed under and its signatures.
+
+``candidates`` finds which stored articles a batch may join; this module reads their
+fingerprints back (``load_prints``) and files new ones (``file_prints``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pipeline.store.schema import Article, ArticleKey, ArticlePrint, ArticleTag, StoryLink
+from pipeline.store.sql import chunks, insert_rows
+from pipeline.stories import minhash
+from pipeline.stories.features import (
+    IGNORED_TAG_PREFIX,
+    Fingerprint,
+    fingerprint,
+    language_family,
+)
+from pipeline.stories.refs import regulator_ref
+from pipeline.stories.shingles import shingle_hashes, tokens
+from pipeline.stories.titles import title_terms
+
+
+@dataclass(frozen=True)
+class StoredPrint:
+    """A stored article's fingerprint, with its row id and story."""
+
+    article_id: int
+    story_id: int | None
+    print: Fingerprint
+    # Split off by an analyst: a story of its own that nothing else joins.
+    apart: bool = False
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        """Where the article stands in time: its date, then its id."""
+        assert self.print.at is not None
+        return (self.print.at, self.article_id)
+
+
+def file_prints(
+    session: Session, entries: Sequence[tuple[int, Fingerprint]], *, replace_old: bool = False
+) -> None:
+    """Store each article's signatures and the keys it is filed under.
+
+    ``replace_old`` drops what the articles were filed under before (an update, a rebuild);
+    new articles have nothing to drop.
+    """
+    if not entries:
+        return
+    ids = [article_id for article_id, _ in entries]
+    if replace_old:
+        for chunk in chunks(ids):
+            session.execute(delete(ArticleKey).where(ArticleKey.article_id.in_(chunk)))
+            session.execute(delete(ArticlePrint).where(ArticlePrint.article_id.in_(chunk)))
+    prints = [
+        (
+            article_id,
+            None if item.near is None else minhash.to_bytes(item.near),
+            minhash.to_bytes(item.words),
+        )
+        for article_id, item in entries
+    ]
+    insert_rows(session, "article_prints", ("article_id", "near", "words"), prints)
+    keys = [
+        (key, article_id)
+        for article_id, item in entries
+        for key in dict.fromkeys(item.stored_keys())
+    ]
+    insert_rows(session, "article_keys", ("key", "article_id"), keys)
+
+
+def filed_keys(session: Session, article_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The keys each of ``article_ids`` is filed under now; those never filed (stored before
+    stories existed) are left out."""
+    found: dict[int, set[int]] = {}
+    for chunk in chunks(list(article_ids)):
+        printed = select(ArticlePrint.article_id).where(ArticlePrint.article_id.in_(chunk))
+        found.update((article_id, set()) for article_id in session.scalars(printed))
+    for chunk in chunks(list(article_ids)):
+        stmt = select(ArticleKey.article_id, ArticleKey.key).where(
+            ArticleKey.article_id.in_(chunk)
+        )
+        for article_id, key in session.execute(stmt):
+            found.setdefault(article_id, set()).add(key)
+    return found
+
+
+# The article columns a fingerprint is made of; the text is read only where it is needed.
+_PRINT_COLUMNS = (
+    Article.id,
+    Article.item_key,
+    Article.item_id,
+    Article.source_id,
+    Article.url,
+    Article.canonical_url,
+    Article.title,
+    Article.lang,
+    Article.regulator,
+    Article.published_at,
+    Article.first_seen_at,
+    Article.content_hash,
+    Article.story_id,
+)
+
+
+def load_prints(
+    session: Session, article_ids: Sequence[int], *, with_shingles: Iterable[int] = ()
+) -> list[StoredPrint]:
+    """Fingerprints of stored articles from their rows, signatures and tags.
+
+    An article with no stored signatures (stored before stories existed) gets them computed
+    from its text; shingles are computed for ``with_shingles`` (to verify a near-duplicate).
+    """
+    shingled = set(with_shingles)
+    tags = article_tag_ids(session, article_ids)
+    rows: list[Any] = []
+    for chunk in chunks(list(article_ids)):
+        stmt = (
+            select(*_PRINT_COLUMNS, ArticlePrint.near, ArticlePrint.words, StoryLink.kind)
+            .outerjoin(ArticlePrint, ArticlePrint.article_id == Article.id)
+            .outerjoin(StoryLink, StoryLink.article_id == Article.id)
+            .where(Article.id.in_(chunk))
+        )
+        rows.extend(session.execute(stmt))
+    texts = _texts(session, [row.id for row in rows if row.words is None or row.id in shingled])
+    return [
+        _stored_print(row, tags.get(row.id, ()), texts.get(row.id), row.id in shingled)
+        for row in rows
+    ]
+
+
+def with_shingles(
+    session: Session, found: Sequence[StoredPrint], article_ids: Iterable[int]
+) -> list[StoredPrint]:
+    """``found`` with the shingles of ``article_ids`` computed from their stored text."""
+    wanted = set(article_ids)
+    if not wanted:
+        return list(found)
+    texts = _texts(session, sorted(wanted))
+    result = []
+    for stored in found:
+        if stored.article_id in wanted:
+            shingles = shingle_hashes(tokens(texts.get(stored.article_id, "")))
+            stored = replace(stored, print=replace(stored.print, shingles=shingles))
+        result.append(stored)
+    return result
+
+
+def _texts(session: Session, article_ids: Sequence[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in chunks(list(article_ids)):
+        stmt = select(Article.id, Article.text).where(Article.id.in_(chunk))
+        found.update({article_id: text or "" for article_id, text in session.execute(stmt)})
+    return found
+
+
+def _stored_print(row: Any, tags: Iterable[str], text: str | None, shingled: bool) -> StoredPrint:
+    canonical = row.canonical_url or row.url
+    at = row.published_at or row.first_seen_at
+    ref = regulator_ref(canonical, row.item_id)
+    if row.words is None:
+        item = fingerprint(
+            key=row.item_key, title=row.title or "", text=text or "", lang=row.lang, at=at,
+            source_id=row.source_id, canonical=canonical, content_hash=row.content_hash or "",
+            regulator=bool(row.regulator), ref=ref, tags=tags,
+        )
+    else:
+        item = Fingerprint(
+            key=row.item_key,
+            canonical=canonical,
+            content_hash=row.content_hash or "",
+            lang=language_family(row.lang, [] if row.lang else tokens(row.title or "")),
+            at=at,
+            source_id=row.source_id,
+            regulator=bool(row.regulator),
+            ref=ref,
+            title_terms=title_terms(row.title or ""),
+            tags=frozenset(tag for tag in tags if not tag.startswith(IGNORED_TAG_PREFIX)),
+            shingles=shingle_hashes(tokens(text or "")) if shingled else None,
+            near=None if row.near is None else minhash.from_bytes(row.near),
+            words=minhash.from_bytes(row.words),
+        )
+    return StoredPrint(row.id, row.story_id, item, apart=row.kind == "split")
+
+
+def stored_fingerprint(row: Article, tags: Iterable[str]) -> Fingerprint:
+    """The fingerprint of a stored article computed afresh from its text and tags."""
+    canonical = row.canonical_url or row.url
+    item = fingerprint(
+        key=row.item_key,
+        title=row.title or "",
+        text=row.text or "",
+        lang=row.lang,
+        at=row.published_at or row.first_seen_at,
+        source_id=row.source_id,
+        canonical=canonical,
+        content_hash=row.content_hash or "",
+        regulator=bool(row.regulator),
+        ref=regulator_ref(canonical, row.item_id),
+        tags=tags,
+    )
+    return item
+
+
+def article_tag_ids(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The ids of the tags each of ``article_ids`` carries."""
+    found: dict[int, list[str]] = {}
+    for chunk in chunks(list(article_ids)):
+        stmt = select(ArticleTag.article_id, ArticleTag.tag_id).where(
+            ArticleTag.article_id.in_(chunk)
+        )
+        for article_id, tag_id in session.execute(stmt):
+            found.setdefault(article_id, []).append(tag_id)
+    return found
+
+
+def with_time(item: Fingerprint, at: datetime) -> Fingerprint:
+    """The fingerprint dated ``at`` when it has no date of its own (a page that gave none)."""
+    return item if item.at is not None else replace(item, at=at)
+
+
+def fresh_prints(session: Session, article_ids: Sequence[int]) -> list[tuple[int, Fingerprint]]:
+    """The fingerprints of stored articles computed afresh from their text and tags."""
+    tags = article_tag_ids(session, article_ids)
+    found: list[tuple[int, Fingerprint]] = []
+    for chunk in chunks(list(article_ids)):
+        for row in session.scalars(select(Article).where(Article.id.in_(chunk))):
+            found.append((row.id, stored_fingerprint(row, tags.get(row.id, ()))))
+    return found
+
+
+def articles_in_time_order(session: Session) -> list[int]:
+    """Every stored article's id, by date (published, else first seen), then id."""
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    return list(session.scalars(select(Article.id).order_by(when, Article.id)))
+
+
+def story_count(session: Session) -> int:
+    """How many stories the stored articles form."""
+    return int(session.scalar(select(func.count(func.distinct(Article.story_id)))) or 0)

@@ -1,0 +1,244 @@
+"""Stories in the store: placing articles in stories, keeping each story's summary current,
+splitting a wrong link, and the reads analysts make.
+
+Every stored article belongs to exactly one story (``articles.story_id``). An article that
+matched an earlier one joins that article's story, and ``story_links`` records the match (tier,
+score, the earlier article); one that matched nothing starts a story of its own. A story's
+summary row (lead article, first and last seen, outlets, languages, size) is recomputed for
+the stories a write touched, in a few statements per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from pipeline.errors import StoreError
+from pipeline.store.schema import LINK_KINDS, Article, Story, StoryLink
+from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
+
+# The Core tables: executemany statements skip the ORM's per-row bookkeeping.
+STORIES = cast(Table, Story.__table__)
+ARTICLES = cast(Table, Article.__table__)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an article goes: into the story of ``linked_article_id``, or a story of its own."""
+
+    article_id: int
+    linked_article_id: int | None = None
+    kind: str | None = None
+    score: float = 1.0
+
+
+def stories_of(session: Session, article_ids: Iterable[int]) -> dict[int, int | None]:
+    """The story of each stored article in ``article_ids``."""
+    found: dict[int, int | None] = {}
+    for chunk in chunks(sorted(set(article_ids))):
+        stmt = select(Article.id, Article.story_id).where(Article.id.in_(chunk))
+        found.update({article_id: story for article_id, story in session.execute(stmt)})
+    return found
+
+
+def place_articles(session: Session, placements: Sequence[Placement]) -> dict[int, int]:
+    """Put each article in its story, in order; returns each article's story id.
+
+    An article linked to one placed earlier in the same call joins that one's story. Links are
+    recorded, new stories created, and the summaries of every story touched brought up to date.
+    """
+    outside = {
+        p.linked_article_id
+        for p in placements
+        if p.linked_article_id is not None
+    } - {p.article_id for p in placements}
+    story_of: dict[int, int | None] = dict(stories_of(session, outside))
+    pending: dict[int, int] = {}  # article id → index of the new story it starts or joins
+    joined: dict[int, int] = {}
+    new_stories: list[int] = []  # the article starting each new story
+    for placement in placements:
+        target = placement.linked_article_id
+        if target is not None and story_of.get(target) is not None:
+            joined[placement.article_id] = story_of[target]  # type: ignore[assignment]
+            story_of[placement.article_id] = story_of[target]
+        elif target is not None and target in pending:
+            pending[placement.article_id] = pending[target]
+        else:
+            pending[placement.article_id] = len(new_stories)
+            new_stories.append(placement.article_id)
+    created = create_stories(session, len(new_stories))
+    assigned = {**joined, **{article: created[index] for article, index in pending.items()}}
+    set_stories(session, assigned)
+    write_links(session, [p for p in placements if p.kind is not None and p.linked_article_id])
+    refresh_stories(session, set(assigned.values()))
+    return assigned
+
+
+def create_stories(session: Session, count: int) -> list[int]:
+    """Create ``count`` empty stories; their ids in order (summaries follow on refresh)."""
+    if count == 0:
+        return []
+    now = utc_now()
+    rows = [
+        {"article_count": 0, "outlets": [], "languages": [], "updated_at": now}
+        for _ in range(count)
+    ]
+    stmt = insert(STORIES).returning(STORIES.c.id, sort_by_parameter_order=True)
+    return [row.id for row in session.execute(stmt, rows)]
+
+
+def set_stories(session: Session, assigned: Mapping[int, int]) -> None:
+    """Set ``articles.story_id`` for each article given (one statement, many rows)."""
+    if not assigned:
+        return
+    stmt = (
+        update(ARTICLES)
+        .where(ARTICLES.c.id == bindparam("b_id"))
+        .values(story_id=bindparam("b_story"))
+    )
+    rows = [{"b_id": article, "b_story": story} for article, story in assigned.items()]
+    session.connection().execute(stmt, rows)
+
+
+def write_links(session: Session, placements: Sequence[Placement]) -> None:
+    """Record how each article joined its story, replacing a link recorded before."""
+    if not placements:
+        return
+    now = utc_now()
+    rows = []
+    for placement in placements:
+        check_allowed(placement.kind or "", LINK_KINDS, f"link of article {placement.article_id}")
+        rows.append(
+            {
+                "article_id": placement.article_id,
+                "linked_article_id": placement.linked_article_id,
+                "kind": placement.kind,
+                "score": placement.score,
+                "made_at": now,
+            }
+        )
+    stmt = dialect_insert(session, StoryLink)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["article_id"],
+        set_={
+            "linked_article_id": stmt.excluded.linked_article_id,
+            "kind": stmt.excluded.kind,
+            "score": stmt.excluded.score,
+            "made_at": stmt.excluded.made_at,
+        },
+    )
+    session.execute(stmt, rows)
+
+
+def drop_links(session: Session, article_ids: Sequence[int]) -> None:
+    """Forget how ``article_ids`` joined their stories (they now start stories of their own)."""
+    for chunk in chunks(list(article_ids)):
+        session.execute(delete(StoryLink).where(StoryLink.article_id.in_(chunk)))
+
+
+def refresh_stories(session: Session, story_ids: Iterable[int]) -> None:
+    """Recompute the summary of each story given; a story left with no article is removed."""
+    wanted = sorted({story for story in story_ids if story is not None})
+    members: dict[int, list[Any]] = {story: [] for story in wanted}
+    for chunk in chunks(wanted):
+        stmt = select(
+            Article.id,
+            Article.story_id,
+            Article.source_id,
+            Article.lang,
+            Article.regulator,
+            func.coalesce(Article.published_at, Article.first_seen_at).label("at"),
+        ).where(Article.story_id.in_(chunk))
+        for row in session.execute(stmt):
+            members[row.story_id].append(row)
+    now = utc_now()
+    rows = [_summary(story, rows, now) for story, rows in members.items() if rows]
+    if rows:
+        summary = (
+            update(STORIES)
+            .where(STORIES.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in _SUMMARY_COLUMNS})
+        )
+        session.connection().execute(summary, rows)
+    empty = [story for story, rows in members.items() if not rows]
+    for chunk in chunks(empty):
+        session.execute(delete(Story).where(Story.id.in_(chunk)))
+
+
+_SUMMARY_COLUMNS = (
+    "lead_article_id",
+    "first_seen_at",
+    "last_seen_at",
+    "article_count",
+    "outlets",
+    "languages",
+    "updated_at",
+)
+
+
+def _summary(story: int, rows: list[Any], now: datetime) -> dict[str, Any]:
+    """A story's summary: the regulator's release leads when there is one, else the earliest."""
+    times = [_aware(row.at) for row in rows]
+    by_time = sorted(zip(times, rows, strict=True), key=lambda pair: (pair[0], pair[1].id))
+    releases = [row for _, row in by_time if row.regulator]
+    lead = (releases or [row for _, row in by_time])[0]
+    return {
+        "b_id": story,
+        "b_lead_article_id": lead.id,
+        "b_first_seen_at": by_time[0][0],
+        "b_last_seen_at": by_time[-1][0],
+        "b_article_count": len(rows),
+        "b_outlets": sorted({row.source_id for row in rows}),
+        "b_languages": sorted({row.lang for row in rows if row.lang}),
+        "b_updated_at": now,
+    }
+
+
+def _aware(moment: Any) -> datetime:
+    """An aware UTC time from what a COALESCE of two time columns returned (SQLite: text)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):  # pragma: no cover - both columns are never null
+        raise StoreError(f"an article's time is {moment!r}")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def split_off(session: Session, article_id: int) -> tuple[int, int]:
+    """Take an article out of its story into a story of its own, kept apart from then on.
+
+    Returns (the story it left, its new story). The link that put it there is replaced by a
+    ``split`` mark naming the article it had been linked to, so a rebuild keeps it apart.
+    """
+    row = session.execute(select(Article.story_id).where(Article.id == article_id)).first()
+    if row is None:
+        raise StoreError(f"article {article_id}: no such article")
+    old_story = row.story_id
+    members = session.scalar(
+        select(func.count()).select_from(Article).where(Article.story_id == old_story)
+    )
+    if old_story is not None and (members or 0) <= 1:
+        raise StoreError(f"article {article_id} is already a story of its own ({old_story})")
+    link = session.get(StoryLink, article_id)
+    previous = link.linked_article_id if link is not None else None
+    (new_story,) = create_stories(session, 1)
+    set_stories(session, {article_id: new_story})
+    write_links(session, [Placement(article_id, previous, "split", 0.0)])
+    refresh_stories(session, [story for story in (old_story, new_story) if story is not None])
+    return old_story or new_story, new_story
+
+
+def stored_links(session: Session, article_ids: Sequence[int]) -> dict[int, Placement]:
+    """The recorded link of each of ``article_ids`` that has one."""
+    found: dict[int, Placement] = {}
+    for chunk in chunks(list(article_ids)):
+        stmt = select(StoryLink).where(StoryLink.article_id.in_(chunk))
+        for link in session.scalars(stmt):
+            found[link.article_id] = Placement(
+                link.article_id, link.linked_article_id, link.kind, link.score
+            )
+    return found
