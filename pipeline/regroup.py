@@ -72,7 +72,7 @@ def _refile(session: Session, ids: Sequence[int]) -> int:
     changed = [
         (article_id, print_)
         for article_id, print_ in repo.fresh_prints(session, ids)
-        if article_id not in filed or set(print_.stored_keys()) != filed[article_id]
+        if filed.get(article_id) != (repo.tags_json(print_), set(print_.stored_keys()))
     ]
     repo.file_prints(session, changed, replace_old=True)
     return len(changed)

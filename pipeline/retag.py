@@ -7,6 +7,7 @@ the same (count, title, lead, evidence) is left as it is, so its ``taxonomy_vers
 naming the version that last changed it; links that appear, vanish or change are written. The
 article's own ``taxonomy_version`` always moves to the current version, so the next retag skips
 it. Batches are written in their own transactions, so a re-run picks up where one stopped.
+The fingerprints that story grouping compares are refiled for the articles whose tags changed.
 """
 
 from __future__ import annotations
@@ -94,14 +95,19 @@ def retag_batch(session: Session, tagger: Tagger, ids: Sequence[int]) -> RetagRe
         for article_id, article in repo.articles_to_tag(session, ids)
     }
     names = {tag.id: tag.name for tags in wanted.values() for tag in tags}
-    for change in repo.rewrite_links(session, wanted, tagger.version).values():
+    retagged: list[int] = []
+    for article_id, change in repo.rewrite_links(session, wanted, tagger.version).items():
         report.considered += 1
         if not change.any:
             continue
+        retagged.append(article_id)
         report.rewritten += 1
         report.gained.update(change.added)
         report.lost.update(change.removed)
         report.names.update((tag_id, names[tag_id]) for tag_id in change.added)
+    # Stories compare articles on their tags: the fingerprints of those whose tags changed are
+    # filed again (their stories stay as they are until ``newswatch stories rebuild``).
+    repo.file_prints(session, repo.fresh_prints(session, retagged), replace_old=True)
     return report
 
 

@@ -265,18 +265,17 @@ def test_sighting_is_recorded_once_per_source(engine: Engine) -> None:
     [article_id] = store(engine, (tagged(), "hkma-press:1"))
     with Session(engine) as session, session.begin():
         run_id = repo.start_run(session, flow_run_id=None, options={})
-        common = {"article_id": article_id, "url": "https://x.example/1", "guid": "g1"}
-        assert repo.record_sighting(
-            session, source_id="hkma-press", verdict="new", run_id=run_id, **common
-        )
-        assert not repo.record_sighting(
-            session, source_id="hkma-press", verdict="same_item", run_id=run_id, **common
-        )
-        assert repo.record_sighting(
-            session, source_id="fintechnews-hk", verdict="same_item", run_id=None, **common
+
+        def seen(source: str, verdict: str, run: int | None) -> repo.SightingRow:
+            return repo.SightingRow(article_id, source, "https://x.example/1", "g1", verdict, run)
+
+        repo.record_sightings(session, [seen("hkma-press", "new", run_id)])
+        repo.record_sightings(
+            session,
+            [seen("hkma-press", "same_item", run_id), seen("fintechnews-hk", "same_item", None)],
         )
         with pytest.raises(StoreError, match="'seen'"):
-            repo.record_sighting(session, source_id="x", verdict="seen", run_id=None, **common)
+            repo.record_sightings(session, [seen("x", "seen", None)])
     with Session(engine) as session:
         rows = session.execute(
             select(schema.Sighting.source_id, schema.Sighting.verdict, schema.Sighting.run_id)
@@ -341,10 +340,10 @@ def test_alert_is_queued_once_and_sent_once(engine: Engine) -> None:
         engine, (tagged(1, text=long_text), "hkma-press:1"), (tagged(2), "hkma-press:2")
     )
     with Session(engine) as session, session.begin():
-        assert repo.enqueue_alert(session, article_id=first, rule="reg", channel="email")
-        assert not repo.enqueue_alert(session, article_id=first, rule="reg", channel="email")
-        assert repo.enqueue_alert(session, article_id=first, rule="reg", channel="jsonl")
-        assert repo.enqueue_alert(session, article_id=second, rule="reg", channel="email")
+        assert repo.enqueue_alerts(session, [(first, "reg", "email")])
+        assert not repo.enqueue_alerts(session, [(first, "reg", "email")])
+        assert repo.enqueue_alerts(session, [(first, "reg", "jsonl")])
+        assert repo.enqueue_alerts(session, [(second, "reg", "email")])
     with Session(engine) as session:
         pending = repo.pending_alerts(session)
         assert [(a.article_id, a.channel) for a in pending] == [
@@ -384,7 +383,7 @@ def test_alert_is_queued_once_and_sent_once(engine: Engine) -> None:
 def test_failed_alert_stops_being_retried_after_the_last_attempt(engine: Engine) -> None:
     [article_id] = store(engine, (tagged(), "hkma-press:1"))
     with Session(engine) as session, session.begin():
-        repo.enqueue_alert(session, article_id=article_id, rule="reg", channel="email")
+        repo.enqueue_alerts(session, [(article_id, "reg", "email")])
         [alert] = repo.pending_alerts(session)
         for attempt in range(repo.MAX_ALERT_ATTEMPTS):
             assert [a.id for a in repo.pending_alerts(session)] == [alert.id], attempt

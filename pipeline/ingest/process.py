@@ -18,19 +18,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig
-from pipeline.alerts.rules import matching_rules
 from pipeline.clean import clip_text
 from pipeline.dedupe import Deduper, content_hash
 from pipeline.errors import NewswatchError
 from pipeline.ingest.build import build_article
-from pipeline.ingest.records import Action, BatchResult, Fetched, Planned, StageClock
-from pipeline.models import Tag, TaggedArticle, Verdict
+from pipeline.ingest.records import Action, BatchResult, Fetched, StageClock
+from pipeline.ingest.write import BatchWriter, is_repeat
+from pipeline.models import Tag, TaggedArticle
 from pipeline.store import repo
 from pipeline.stories.features import Fingerprint, article_fingerprint
 from pipeline.tag import Tagger
@@ -41,8 +40,6 @@ MAX_TEXT_CHARS = 200_000
 # An update whose text is under this share of the stored text is a broken answer (an empty
 # content endpoint, an error page), not an edit: the stored version is kept.
 MIN_UPDATE_SHARE = 1 / 3
-# Verdicts of a copy: stored and grouped, but counted as duplicates and alerted on no more.
-COPIES = frozenset({"duplicate", "near_duplicate"})
 
 
 @dataclass(frozen=True)
@@ -71,20 +68,55 @@ def process_batch(
     result = BatchResult()
     prepared = [_prepare(item, tagger, clock) for item in items]
     with Session(engine) as session, session.begin():
-        stored_tags = _store_new_tags(session, prepared, known_tag_ids)
+        _store_new_tags(session, prepared, known_tag_ids)
         with clock.stage("dedupe"):
             deduper, ids = _batch_deduper(session, prepared)
         updated = [e.item.planned.key for e in prepared if e.item.planned.action is Action.update]
         lengths = repo.stored_text_lengths(session, updated) if updated else {}
-        writer = BatchWriter(
-            session, run_id, deduper, alerts, stored_tags, clock, result, lengths, ids
-        )
+        writer = BatchWriter(session, run_id, deduper, alerts, clock, result, ids)
         for entry in prepared:
-            writer.store(entry)
-        with clock.stage("stories"):
-            writer.file_stories()
+            _dispatch(entry, writer, lengths)
+        writer.flush()
     result.seconds = dict(clock.seconds)
     return result
+
+
+def _dispatch(entry: Prepared, writer: BatchWriter, stored_lengths: dict[str, int]) -> None:
+    """Hand one prepared item to the writer as what it is, and count it on its report."""
+    item, planned = entry.item, entry.item.planned
+    report = writer.result.report(planned.source.id)
+    if is_repeat(planned):
+        writer.repeat(planned)
+    elif item.skipped is not None:
+        report.skipped.append(item.skipped)
+    elif planned.action is Action.update:
+        _update(entry, writer, stored_lengths.get(planned.key, 0))
+    elif entry.tagged is None or entry.print is None:
+        report.errors += 1
+        report.item_errors.append(str(item.error or entry.error))
+    else:
+        writer.judge(planned, entry.tagged, entry.print)
+    if entry.clipped_from is not None:
+        report.clipped.append(f"{planned.lead.url} ({entry.clipped_from:,} characters)")
+
+
+def _update(entry: Prepared, writer: BatchWriter, stored_length: int) -> None:
+    """Replace a stored item with its new version, unless that would destroy it."""
+    planned = entry.item.planned
+    report = writer.result.report(planned.source.id)
+    refusal = update_refusal(entry, stored_length)
+    if refusal is not None or entry.tagged is None:
+        report.errors += 1
+        report.item_errors.append(
+            f"{planned.lead.url}: update refused, the stored version is kept: {refusal}"
+        )
+        return
+    article_id = repo.update_article(
+        writer.session, entry.tagged, item_key=planned.key, source_modified=planned.lead.modified
+    )
+    if entry.print is not None:
+        writer.refile(article_id, entry.print)
+    report.updated += 1
 
 
 def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
@@ -164,135 +196,3 @@ def _batch_deduper(
         deduper.add_print(stored.print)
         ids[stored.print.key] = stored.article_id
     return deduper, ids
-
-
-@dataclass
-class BatchWriter:
-    """Stores a batch's prepared items in order, in the caller's transaction."""
-
-    session: Session
-    run_id: int
-    deduper: Deduper
-    alerts: AlertsConfig
-    stored_tags: frozenset[str]
-    clock: StageClock
-    result: BatchResult
-    # Stored text length of each item this batch updates.
-    stored_lengths: dict[str, int]
-    # Row id of every article the deduper holds, by item key.
-    ids: dict[str, int]
-    placements: list[repo.Placement] = dataclasses.field(default_factory=list)
-    filed: list[tuple[int, Fingerprint]] = dataclasses.field(default_factory=list)
-    # The tag links of the batch's new articles, stored in one statement at its end.
-    link_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    refiled: list[tuple[int, Fingerprint]] = dataclasses.field(default_factory=list)
-
-    def store(self, entry: Prepared) -> None:
-        """Store one prepared item and count what happened to it on its source's report."""
-        item, planned = entry.item, entry.item.planned
-        report = self.result.report(planned.source.id)
-        if planned.action in (Action.known, Action.claimed):
-            report.duplicates += 1
-            self._record_repeat(planned)
-        elif item.skipped is not None:
-            report.skipped.append(item.skipped)
-        elif planned.action is Action.update:
-            self._update(entry)
-        elif entry.tagged is None:
-            report.errors += 1
-            report.item_errors.append(str(item.error or entry.error))
-        else:
-            assert entry.print is not None  # prepared with every tagged article
-            self._store_new(planned, entry.tagged, entry.print)
-        if entry.clipped_from is not None:
-            report.clipped.append(f"{planned.lead.url} ({entry.clipped_from:,} characters)")
-
-    def _update(self, entry: Prepared) -> None:
-        """Replace a stored item with its new version, unless that would destroy it."""
-        planned = entry.item.planned
-        report = self.result.report(planned.source.id)
-        refusal = update_refusal(entry, self.stored_lengths.get(planned.key, 0))
-        if refusal is not None or entry.tagged is None:
-            report.errors += 1
-            report.item_errors.append(
-                f"{planned.lead.url}: update refused, the stored version is kept: {refusal}"
-            )
-            return
-        article_id = repo.update_article(
-            self.session, entry.tagged, item_key=planned.key, source_modified=planned.lead.modified
-        )
-        if entry.print is not None:
-            self.refiled.append((article_id, entry.print))
-        report.updated += 1
-
-    def _store_new(self, planned: Planned, tagged: TaggedArticle, print_: Fingerprint) -> None:
-        """Store an item not stored before: a new article in a story of its own, or one that
-        joins the story of the earlier article it matched (a copy, translation or write-up)."""
-        report = self.result.report(planned.source.id)
-        with self.clock.stage("dedupe"):
-            verdict = self.deduper.check_print(print_)
-        if verdict.kind == "same_item":
-            report.duplicates += 1
-            self._record_repeat(planned)
-            return
-        article_id, created = repo.insert_article(
-            self.session,
-            tagged,
-            item_key=planned.key,
-            duplicate_of_id=self.ids.get(verdict.of_key or "") if verdict.kind in COPIES else None,
-            known_tag_ids=self.stored_tags,
-            source_modified=planned.lead.modified,
-            link_rows=self.link_rows,
-        )
-        self._record_sighting(planned, article_id, verdict.kind if created else "same_item")
-        if not created:
-            report.duplicates += 1
-            return
-        self._group(article_id, print_, verdict)
-        if verdict.kind in COPIES:
-            report.duplicates += 1
-            return
-        report.new += 1
-        self.result.new_article_ids.append(article_id)
-        self._queue_alerts(article_id, tagged)
-
-    def _group(self, article_id: int, print_: Fingerprint, verdict: Verdict) -> None:
-        """Remember the new article for the rest of the batch, and where its story is."""
-        self.deduper.add_print(print_)
-        self.ids[print_.key] = article_id
-        self.filed.append((article_id, print_))
-        linked = self.ids.get(verdict.of_key) if verdict.of_key else None
-        kind = None if verdict.kind == "new" else verdict.kind
-        self.placements.append(repo.Placement(article_id, linked, kind, verdict.score))
-
-    def file_stories(self) -> None:
-        """Write the batch's tag links, fingerprints, links and stories: a few statements."""
-        repo.insert_link_rows(self.session, self.link_rows)
-        repo.file_prints(self.session, self.filed)
-        repo.file_prints(self.session, self.refiled, replace_old=True)
-        repo.place_articles(self.session, self.placements)
-
-    def _queue_alerts(self, article_id: int, tagged: TaggedArticle) -> None:
-        for rule in matching_rules(self.alerts.rules, tagged):
-            for channel in rule.channels:
-                queued = repo.enqueue_alert(
-                    self.session, article_id=article_id, rule=rule.id, channel=channel
-                )
-                self.result.alerts_queued += int(queued)
-
-    def _record_repeat(self, planned: Planned) -> None:
-        """Note that the source carried an item stored already."""
-        article_id = repo.article_id_for_key(self.session, planned.key)
-        if article_id is not None:
-            self._record_sighting(planned, article_id, "same_item")
-
-    def _record_sighting(self, planned: Planned, article_id: int, verdict: str) -> None:
-        repo.record_sighting(
-            self.session,
-            article_id=article_id,
-            source_id=planned.source.id,
-            url=planned.lead.url,
-            guid=planned.lead.guid,
-            verdict=verdict,
-            run_id=self.run_id,
-        )

@@ -3,17 +3,19 @@ sources carried an article)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import StoreError
 from pipeline.models import Article as ArticleRecord
 from pipeline.models import TaggedArticle
-from pipeline.store.links import insert_links, link_values, rewrite_links
+from pipeline.store.links import insert_link_rows, link_values, rewrite_links
 from pipeline.store.schema import VERDICTS, Article, ArticleVersion, Sighting, UTCDateTime
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
 from pipeline.store.tags import unique_tags, upsert_tags
@@ -42,34 +44,45 @@ def _in_utc(moment: datetime | None) -> datetime | None:
     return aware.astimezone(UTC)
 
 
-def insert_article(
-    session: Session,
-    tagged: TaggedArticle,
-    *,
-    item_key: str,
-    duplicate_of_key: str | None = None,
-    duplicate_of_id: int | None = None,
-    known_tag_ids: Collection[str] | None = None,
-    source_modified: str | None = None,
-    link_rows: list[dict[str, Any]] | None = None,
-) -> tuple[int, bool]:
-    """Store an article once under ``item_key``; returns (article id, whether it was created).
+@dataclass(frozen=True)
+class NewArticle:
+    """An article to store under ``item_key``; ``duplicate_of_id`` when it is a copy."""
 
-    ``source_modified`` is the source's own change marker, kept to spot a later edit.
+    tagged: TaggedArticle
+    item_key: str
+    duplicate_of_id: int | None = None
+    source_modified: str | None = None
 
-    A second call with the same key changes nothing and returns the stored id. A new article's
-    tags are upserted (but for ``known_tag_ids``, whose rows the caller has stored already) and
-    linked; ``duplicate_of_key`` (or ``duplicate_of_id``) marks it as a copy of that article.
-    Given ``link_rows``, the tag links are added to it for the caller to store with a whole
-    batch's (``insert_link_rows``), instead of in a statement of their own.
-    """
-    article = tagged.article
-    duplicate_of = duplicate_of_id
-    if duplicate_of is None and duplicate_of_key:
-        duplicate_of = article_id_for_key(session, duplicate_of_key)
-    published = _in_utc(article.published_at)
-    values = {
-        "item_key": item_key,
+
+def insert_articles(session: Session, new: Sequence[NewArticle]) -> dict[str, int]:
+    """Store new articles and their tag links in a few statements; returns the id of each one
+    created, by item key. One whose key is stored already (by a run at the same time) is left
+    as it is, and out of the answer. The tags' own rows must be stored already."""
+    if not new:
+        return {}
+    now = utc_now()
+    # Values go as parameters of one statement: SQLAlchemy sends them as multi-row INSERTs.
+    stmt = (
+        dialect_insert(session, Article)
+        .on_conflict_do_nothing(index_elements=["item_key"])
+        .returning(Article.id, Article.item_key)
+    )
+    rows = session.execute(stmt, [_article_values(entry, now) for entry in new])
+    created = {key: article_id for article_id, key in rows}
+    links = [
+        link_values(created[entry.item_key], tag, entry.tagged.taxonomy_version)
+        for entry in new
+        if entry.item_key in created
+        for tag in unique_tags(entry.tagged.tags)
+    ]
+    insert_link_rows(session, links)
+    return created
+
+
+def _article_values(entry: NewArticle, now: datetime) -> dict[str, Any]:
+    article = entry.tagged.article
+    return {
+        "item_key": entry.item_key,
         "source_id": article.source_id,
         "item_id": article.item_id,
         "url": article.url,
@@ -81,38 +94,63 @@ def insert_article(
         "lang": article.lang,
         "doc_type": article.doc_type,
         "regulator": article.regulator,
-        "published_at": published,
-        "first_seen_at": utc_now(),
-        "content_hash": tagged.content_hash,
-        "taxonomy_version": tagged.taxonomy_version,
-        "duplicate_of": duplicate_of,
+        "published_at": _in_utc(article.published_at),
+        "first_seen_at": now,
+        "content_hash": entry.tagged.content_hash,
+        "taxonomy_version": entry.tagged.taxonomy_version,
+        "duplicate_of": entry.duplicate_of_id,
         "categories": list(article.categories),
         "entities": list(article.entities),
-        "source_modified": source_modified,
+        "source_modified": entry.source_modified,
     }
-    # Values go as parameters, not .values(): the statement then compiles once and is cached.
-    stmt = (
-        dialect_insert(session, Article)
-        .on_conflict_do_nothing(index_elements=["item_key"])
-        .returning(Article.id)
-    )
-    new_id = session.execute(stmt, values).scalar_one_or_none()
-    if new_id is None:
-        existing = article_id_for_key(session, item_key)
-        if existing is None:  # pragma: no cover - a conflict implies the row exists
-            raise StoreError(f"article {item_key!r}: insert conflicted but no row was found")
-        return existing, False
+
+
+def insert_article(
+    session: Session,
+    tagged: TaggedArticle,
+    *,
+    item_key: str,
+    duplicate_of_key: str | None = None,
+    source_modified: str | None = None,
+) -> tuple[int, bool]:
+    """Store one article under ``item_key``, its tags and links; returns (article id, whether
+    it was created). A second call with the same key changes nothing and returns the stored
+    id; ``duplicate_of_key`` marks it as a copy of that article."""
     tags = unique_tags(tagged.tags)
     if tags:
-        # Tags the caller has already stored (``known_tag_ids``) need no upsert per article.
-        unknown = [t for t in tags if known_tag_ids is None or t.id not in known_tag_ids]
-        if unknown:
-            upsert_tags(session, unknown)
-        if link_rows is None:
-            insert_links(session, new_id, tags, tagged.taxonomy_version)
-        else:
-            link_rows.extend(link_values(new_id, tag, tagged.taxonomy_version) for tag in tags)
-    return new_id, True
+        upsert_tags(session, tags)
+    duplicate_of = article_id_for_key(session, duplicate_of_key) if duplicate_of_key else None
+    entry = NewArticle(tagged, item_key, duplicate_of, source_modified)
+    created = insert_articles(session, [entry])
+    if item_key in created:
+        return created[item_key], True
+    existing = article_id_for_key(session, item_key)
+    if existing is None:  # pragma: no cover - a conflict implies the row exists
+        raise StoreError(f"article {item_key!r}: insert conflicted but no row was found")
+    return existing, False
+
+
+def mark_copies(session: Session, copies: Mapping[int, int]) -> None:
+    """Set ``duplicate_of`` of each article given (a copy → the article it copies)."""
+    if not copies:
+        return
+    table = cast(Table, Article.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(duplicate_of=bindparam("b_of"))
+    )
+    rows = [{"b_id": article_id, "b_of": of} for article_id, of in copies.items()]
+    session.connection().execute(stmt, rows)
+
+
+def article_ids_for_keys(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """The id of each of ``keys`` that is stored."""
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(set(keys))):
+        stmt = select(Article.item_key, Article.id).where(Article.item_key.in_(chunk))
+        found.update({key: article_id for key, article_id in session.execute(stmt)})
+    return found
 
 
 def update_article(
@@ -208,30 +246,30 @@ def articles_to_tag(session: Session, ids: Sequence[int]) -> list[tuple[int, Art
 # Sightings ----------------------------------------------------------------------------------
 
 
-def record_sighting(
-    session: Session,
-    *,
-    article_id: int,
-    source_id: str,
-    url: str,
-    guid: str | None,
-    verdict: str,
-    run_id: int | None,
-) -> bool:
-    """Note that ``source_id`` carried the article; True the first time, False after."""
-    check_allowed(verdict, VERDICTS, f"sighting of article {article_id} in {source_id}")
-    stmt = (
-        dialect_insert(session, Sighting)
-        .on_conflict_do_nothing(index_elements=["article_id", "source_id"])
-        .returning(Sighting.id)
+def record_sightings(session: Session, sightings: Sequence[SightingRow]) -> None:
+    """Note which source carried which article, once per pair, in one statement."""
+    if not sightings:
+        return
+    now = utc_now()
+    rows = []
+    for seen in sightings:
+        check_allowed(
+            seen.verdict, VERDICTS, f"sighting of article {seen.article_id} in {seen.source_id}"
+        )
+        rows.append({**dataclasses.asdict(seen), "seen_at": now})
+    stmt = dialect_insert(session, Sighting).on_conflict_do_nothing(
+        index_elements=["article_id", "source_id"]
     )
-    values = {
-        "article_id": article_id,
-        "source_id": source_id,
-        "run_id": run_id,
-        "url": url,
-        "guid": guid,
-        "verdict": verdict,
-        "seen_at": utc_now(),
-    }
-    return session.execute(stmt, values).scalar_one_or_none() is not None
+    session.execute(stmt, rows)
+
+
+@dataclass(frozen=True)
+class SightingRow:
+    """That ``source_id`` carried article ``article_id`` (at ``url``), with its verdict."""
+
+    article_id: int
+    source_id: str
+    url: str
+    guid: str | None
+    verdict: str
+    run_id: int | None

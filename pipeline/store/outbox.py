@@ -3,6 +3,7 @@ failed by whoever delivers it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,22 +22,28 @@ SNIPPET_CHARS = 280
 MAX_ALERT_ATTEMPTS = 5
 
 
-def enqueue_alert(session: Session, *, article_id: int, rule: str, channel: str) -> bool:
-    """Queue an alert for (article, rule, channel) once; True when newly queued."""
+def enqueue_alerts(session: Session, alerts: Sequence[tuple[int, str, str]]) -> int:
+    """Queue alerts given as (article id, rule, channel), each once; how many were new."""
+    if not alerts:
+        return 0
+    now = utc_now()
+    rows = [
+        {
+            "article_id": article_id,
+            "rule": rule,
+            "channel": channel,
+            "status": "pending",
+            "created_at": now,
+            "attempts": 0,
+        }
+        for article_id, rule, channel in dict.fromkeys(alerts)
+    ]
     stmt = (
         dialect_insert(session, AlertRow)
         .on_conflict_do_nothing(index_elements=["article_id", "rule", "channel"])
         .returning(AlertRow.id)
     )
-    values = {
-        "article_id": article_id,
-        "rule": rule,
-        "channel": channel,
-        "status": "pending",
-        "created_at": utc_now(),
-        "attempts": 0,
-    }
-    return session.execute(stmt, values).scalar_one_or_none() is not None
+    return len(session.execute(stmt, rows).all())
 
 
 def _alert_query() -> Any:

@@ -6,6 +6,7 @@ fingerprints back (``load_prints``) and files new ones (``file_prints``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -65,10 +66,11 @@ def file_prints(
             article_id,
             None if item.near is None else minhash.to_bytes(item.near),
             minhash.to_bytes(item.words),
+            tags_json(item),
         )
         for article_id, item in entries
     ]
-    insert_rows(session, "article_prints", ("article_id", "near", "words"), prints)
+    insert_rows(session, "article_prints", ("article_id", "near", "words", "tags"), prints)
     keys = [
         (key, article_id)
         for article_id, item in entries
@@ -77,19 +79,27 @@ def file_prints(
     insert_rows(session, "article_keys", ("key", "article_id"), keys)
 
 
-def filed_keys(session: Session, article_ids: Sequence[int]) -> dict[int, set[int]]:
-    """The keys each of ``article_ids`` is filed under now; those never filed (stored before
-    stories existed) are left out."""
-    found: dict[int, set[int]] = {}
+def tags_json(item: Fingerprint) -> str:
+    """The fingerprint's tags as ``article_prints.tags`` holds them."""
+    return json.dumps(sorted(item.tags))
+
+
+def filed_keys(session: Session, article_ids: Sequence[int]) -> dict[int, tuple[str, set[int]]]:
+    """The tags (as stored) and keys each of ``article_ids`` is filed under now; those never
+    filed (stored before stories existed) are left out."""
+    found: dict[int, tuple[str, set[int]]] = {}
     for chunk in chunks(list(article_ids)):
-        printed = select(ArticlePrint.article_id).where(ArticlePrint.article_id.in_(chunk))
-        found.update((article_id, set()) for article_id in session.scalars(printed))
+        printed = select(ArticlePrint.article_id, ArticlePrint.tags).where(
+            ArticlePrint.article_id.in_(chunk)
+        )
+        found.update((article_id, (tags, set())) for article_id, tags in session.execute(printed))
     for chunk in chunks(list(article_ids)):
         stmt = select(ArticleKey.article_id, ArticleKey.key).where(
             ArticleKey.article_id.in_(chunk)
         )
         for article_id, key in session.execute(stmt):
-            found.setdefault(article_id, set()).add(key)
+            if article_id in found:
+                found[article_id][1].add(key)
     return found
 
 
@@ -120,19 +130,31 @@ def load_prints(
     from its text; shingles are computed for ``with_shingles`` (to verify a near-duplicate).
     """
     shingled = set(with_shingles)
-    tags = article_tag_ids(session, article_ids)
     rows: list[Any] = []
     for chunk in chunks(list(article_ids)):
         stmt = (
-            select(*_PRINT_COLUMNS, ArticlePrint.near, ArticlePrint.words, StoryLink.kind)
+            select(
+                *_PRINT_COLUMNS,
+                ArticlePrint.near,
+                ArticlePrint.words,
+                ArticlePrint.tags,
+                StoryLink.kind,
+            )
             .outerjoin(ArticlePrint, ArticlePrint.article_id == Article.id)
             .outerjoin(StoryLink, StoryLink.article_id == Article.id)
             .where(Article.id.in_(chunk))
         )
         rows.extend(session.execute(stmt))
-    texts = _texts(session, [row.id for row in rows if row.words is None or row.id in shingled])
+    unfiled = [row.id for row in rows if row.words is None]
+    texts = _texts(session, unfiled + [row.id for row in rows if row.id in shingled])
+    tags = article_tag_ids(session, unfiled)
     return [
-        _stored_print(row, tags.get(row.id, ()), texts.get(row.id), row.id in shingled)
+        _stored_print(
+            row,
+            tags.get(row.id, ()) if row.words is None else json.loads(row.tags),
+            texts.get(row.id),
+            row.id in shingled,
+        )
         for row in rows
     ]
 

@@ -194,7 +194,8 @@ class StoryLink(Base):
 
 
 class ArticlePrint(Base):
-    """An article's MinHash signatures: of its shingles (near-duplicates) and of its words."""
+    """An article's MinHash signatures (of its shingles, for near-duplicates, and of its
+    words) and its tags, as the story tiers compare them."""
 
     __tablename__ = "article_prints"
 
@@ -203,6 +204,9 @@ class ArticlePrint(Base):
     )
     near: Mapped[bytes | None] = mapped_column(LargeBinary)
     words: Mapped[bytes] = mapped_column(LargeBinary)
+    # The tag ids the article is compared on (a JSON list): read with the signatures, so
+    # comparing with a stored article needs no join to its tag links.
+    tags: Mapped[str] = mapped_column(Text)
 
 
 class ArticleKey(Base):

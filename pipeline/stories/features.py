@@ -36,16 +36,16 @@ MIN_NEAR_TOKENS = 40
 PERIOD_DAYS = 14
 # A story term is a pair of title terms: two write-ups of one event share at least two, and a
 # pair is rare where a single word ("crypto") is in every other title. Of a long title only
-# this many terms make pairs (at most 28 keys): those with the lowest hashes, so two titles
+# this many terms make pairs (at most 21 keys): those with the lowest hashes, so two titles
 # sharing most of their terms pick most of the same ones (a bottom-k sketch), in English and
 # in Chinese alike.
-MAX_PAIRED_TERMS = 8
+MAX_PAIRED_TERMS = 7
 # A key shared by more articles than this (a boilerplate band, a headline a flood of items
 # repeats) says little about any of them: only its newest this many are read.
 MAX_POSTINGS_PER_KEY = 20
 # Of the articles sharing keys with a new one, only this many (those sharing the most) are
 # compared with it, so one article's cost is bounded whatever the data.
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 10
 # Term keys are cached: the same title words recur for days, and hashing them is a fingerprint's
 # largest cost after the signatures.
 KEY_CACHE = 100_000

@@ -7,7 +7,8 @@ Create Date: 2026-12-04
 ``stories`` holds one row per story (lead article, first and last seen, outlets, languages);
 ``articles.story_id`` (indexed) names each article's story; ``story_links`` records how an
 article joined its story (translation, duplicate, near-duplicate, same story, with a score) or
-that an analyst split it off; ``article_prints`` keeps each article's MinHash signatures, and
+that an analyst split it off; ``article_prints`` keeps each article's MinHash signatures and
+the tags it was compared on, and
 ``article_keys`` the keys it is filed under (regulator reference, signature bands, title-term
 pairs by week), indexed so a new article is compared only with those sharing a key.
 
@@ -95,6 +96,7 @@ def _create_links_and_keys() -> None:
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("near", sa.LargeBinary(), nullable=True),
         sa.Column("words", sa.LargeBinary(), nullable=False),
+        sa.Column("tags", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("article_id", name=op.f("pk_article_prints")),
         sa.ForeignKeyConstraint(
             ["article_id"], ["articles.id"],

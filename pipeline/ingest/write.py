@@ -1,0 +1,152 @@
+"""Stage 4b, write a batch: each prepared item's verdict in order, then every write of the
+batch in a few statements.
+
+Items are judged one after another, so a copy later in the batch finds the article earlier in
+it; an article needs no row id to be judged, only to be written. So the verdicts come first
+(``BatchWriter.store``) and the writes after (``BatchWriter.flush``): the new articles in one
+multi-row INSERT, then their tag links, sightings, alerts, fingerprints and stories, each in
+one statement for the whole batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from pipeline.alerts.config import AlertsConfig
+from pipeline.alerts.rules import matching_rules
+from pipeline.dedupe import Deduper
+from pipeline.ingest.records import Action, BatchResult, Planned, StageClock
+from pipeline.models import TaggedArticle, Verdict
+from pipeline.store import repo
+from pipeline.stories.features import Fingerprint
+
+# Verdicts of a copy: stored and grouped, but counted as duplicates and alerted on no more.
+COPIES = frozenset({"duplicate", "near_duplicate"})
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A new item with its verdict, waiting to be written."""
+
+    planned: Planned
+    tagged: TaggedArticle
+    print: Fingerprint
+    verdict: Verdict
+
+
+@dataclass
+class BatchWriter:
+    """Judges a batch's new items in order, then writes the batch in the caller's transaction."""
+
+    session: Session
+    run_id: int
+    deduper: Deduper
+    alerts: AlertsConfig
+    clock: StageClock
+    result: BatchResult
+    # Row id of every stored article the deduper holds, by item key.
+    ids: dict[str, int]
+    judged: list[Judged] = field(default_factory=list)
+    repeats: list[Planned] = field(default_factory=list)
+    refiled: list[tuple[int, Fingerprint]] = field(default_factory=list)
+
+    def judge(self, planned: Planned, tagged: TaggedArticle, print_: Fingerprint) -> None:
+        """Decide what a new item is (new, a copy, a translation, a write-up, a repeat)."""
+        with self.clock.stage("dedupe"):
+            verdict = self.deduper.check_print(print_)
+            if verdict.kind != "same_item":
+                self.deduper.add_print(print_)
+        if verdict.kind == "same_item":
+            self.repeat(planned)
+        else:
+            self.judged.append(Judged(planned, tagged, print_, verdict))
+
+    def repeat(self, planned: Planned) -> None:
+        """An item stored already: counted, and its sighting noted at the flush."""
+        self.result.report(planned.source.id).duplicates += 1
+        self.repeats.append(planned)
+
+    def refile(self, article_id: int, print_: Fingerprint) -> None:
+        """An updated article: filed again under its new fingerprint, in the same story."""
+        self.refiled.append((article_id, print_))
+
+    def flush(self) -> None:
+        """Write everything judged: articles, links, sightings, alerts, fingerprints, stories."""
+        created = repo.insert_articles(self.session, [self._new_row(j) for j in self.judged])
+        self.ids.update(created)
+        written = [j for j in self.judged if j.planned.key in created]
+        for lost in (j for j in self.judged if j.planned.key not in created):
+            self.repeat(lost.planned)  # stored by a run at the same time
+        with self.clock.stage("stories"):
+            self._mark_in_batch_copies(written)
+            self._sightings(written)
+            self._count_and_alert(written)
+            repo.file_prints(self.session, [(self.ids[j.planned.key], j.print) for j in written])
+            repo.file_prints(self.session, self.refiled, replace_old=True)
+            repo.place_articles(self.session, [self._placement(j) for j in written])
+
+    def _new_row(self, judged: Judged) -> repo.NewArticle:
+        copy_of = self._copy_of(judged)
+        return repo.NewArticle(
+            judged.tagged,
+            judged.planned.key,
+            duplicate_of_id=self.ids.get(copy_of) if copy_of else None,
+            source_modified=judged.planned.lead.modified,
+        )
+
+    def _copy_of(self, judged: Judged) -> str | None:
+        """The key of the article this one copies, if it is a copy."""
+        return judged.verdict.of_key if judged.verdict.kind in COPIES else None
+
+    def _mark_in_batch_copies(self, written: list[Judged]) -> None:
+        """Copies of articles earlier in this batch learn their original's id only now."""
+        copies = {
+            self.ids[j.planned.key]: self.ids[of]
+            for j in written
+            if (of := self._copy_of(j)) is not None and of in self.ids
+        }
+        repo.mark_copies(self.session, copies)
+
+    def _sightings(self, written: list[Judged]) -> None:
+        rows = [self._sighting(j.planned, self.ids[j.planned.key], j.verdict.kind) for j in written]
+        known = repo.article_ids_for_keys(
+            self.session, [p.key for p in self.repeats if p.key not in self.ids]
+        )
+        for planned in self.repeats:
+            article_id = self.ids.get(planned.key) or known.get(planned.key)
+            if article_id is not None:
+                rows.append(self._sighting(planned, article_id, "same_item"))
+        repo.record_sightings(self.session, rows)
+
+    def _sighting(self, planned: Planned, article_id: int, verdict: str) -> repo.SightingRow:
+        lead = planned.lead
+        return repo.SightingRow(
+            article_id, planned.source.id, lead.url, lead.guid, verdict, self.run_id
+        )
+
+    def _count_and_alert(self, written: list[Judged]) -> None:
+        alerts: list[tuple[int, str, str]] = []
+        for judged in written:
+            report = self.result.report(judged.planned.source.id)
+            if judged.verdict.kind in COPIES:
+                report.duplicates += 1
+                continue
+            article_id = self.ids[judged.planned.key]
+            report.new += 1
+            self.result.new_article_ids.append(article_id)
+            for rule in matching_rules(self.alerts.rules, judged.tagged):
+                alerts.extend((article_id, rule.id, channel) for channel in rule.channels)
+        self.result.alerts_queued += repo.enqueue_alerts(self.session, alerts)
+
+    def _placement(self, judged: Judged) -> repo.Placement:
+        verdict = judged.verdict
+        linked = self.ids.get(verdict.of_key) if verdict.of_key else None
+        kind = None if verdict.kind == "new" else verdict.kind
+        return repo.Placement(self.ids[judged.planned.key], linked, kind, verdict.score)
+
+
+def is_repeat(planned: Planned) -> bool:
+    """Whether the plan already knows the item is stored (or claimed by another run)."""
+    return planned.action in (Action.known, Action.claimed)
