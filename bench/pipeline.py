@@ -2,7 +2,14 @@
 
 Prints articles/s for the whole run and the seconds spent per stage (discover, fetch, extract,
 tag, fingerprint, dedupe, stories, store); stories are on, as in every run.
-Usage: ``python bench/pipeline.py [--articles 5000] [--sources 20]``.
+Usage: ``python bench/pipeline.py [--articles 5000] [--sources 20] [--corpus seeds|news]``.
+
+Two corpora. ``seeds`` (the default, the figure compared across versions): every article is 12
+of the 30 sentences of the two seed articles under one of 30 titles, so each article repeats
+much of every other and shares its title with one in 30: a stress test of story grouping,
+where every article has the most candidates the index lets through. ``news``: bodies of 12
+sentences drawn from the English pages of ``../shared/eval/pages`` (thousands of sentences),
+titles of words drawn from their titles, so articles overlap as a day of news does.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -39,6 +48,12 @@ SEEDS = SHARED / "seeds"
 # Fixed so two runs of the benchmark time the same corpus.
 RANDOM_SEED = 20251103
 STORE = "store"
+# The evaluation pages' folders whose pages are in English (the news corpus is built from them).
+ENGLISH_COUNTRIES = frozenset({"us", "uk", "au", "ca", "za", "ie", "nz", "in", "sg", "ng"})
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# The evaluation pages' folders of English pages (the news corpus is built from them).
+ENGLISH_COUNTRIES = frozenset({"us", "uk", "au", "ca", "za", "ie", "nz", "in", "sg", "ng"})
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 STAGES = ("discover", "fetch", "extract", "tag", "fingerprint", "dedupe", "stories", STORE)
 # Stages timed inside "process"; the store's own writes are what remains of it.
 INNER_STAGES = ("extract", "tag", "fingerprint", "dedupe", "stories")
@@ -54,6 +69,23 @@ def _seed_sentences() -> list[str]:
     if not sentences:
         raise SystemExit(f"no seed articles found under {SEEDS}")
     return sentences
+
+
+def _news_sentences() -> tuple[list[str], list[str]]:
+    """Sentences of the English evaluation pages' bodies, and the words of their titles."""
+    index = SHARED / "eval" / "pages" / "index.jsonl"
+    if not index.is_file():
+        raise SystemExit(f"no evaluation pages at {index} (the news corpus is built from them)")
+    sentences: list[str] = []
+    words: set[str] = set()
+    for line in index.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["country"] not in ENGLISH_COUNTRIES:
+            continue
+        body = row.get("body_text") or ""
+        sentences.extend(s for s in SENTENCE_END.split(body) if 60 < len(s) < 400)
+        words.update(w for w in (row.get("title") or "").split() if len(w) > 3 and w.isalpha())
+    return sentences, sorted(words)
 
 
 def _article_html(title: str, paragraphs: Sequence[str], published: datetime, url: str) -> str:
@@ -85,10 +117,15 @@ def _feed_xml(host: str, items: Sequence[tuple[str, str, datetime]]) -> str:
     )
 
 
-def build_corpus(root: Path, articles: int, source_count: int) -> list[Source]:
+def build_corpus(
+    root: Path, articles: int, source_count: int, corpus: str = "seeds"
+) -> list[Source]:
     """Write a replay corpus of ``articles`` pages across ``source_count`` RSS sources."""
     rng = random.Random(RANDOM_SEED)
-    sentences = _seed_sentences()
+    if corpus == "news":
+        sentences, title_words = _news_sentences()
+    else:
+        sentences, title_words = _seed_sentences(), []
     start = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
     sources: list[Source] = []
     per_source = [
@@ -103,7 +140,10 @@ def build_corpus(root: Path, articles: int, source_count: int) -> list[Source]:
         for _ in range(count):
             serial += 1
             url = f"https://{host}/2025/11/story-{serial}"
-            title = f"Story {serial}: " + rng.choice(sentences)[:70]
+            if title_words:
+                title = f"Story {serial}: " + " ".join(rng.sample(title_words, rng.randint(5, 9)))
+            else:
+                title = f"Story {serial}: " + rng.choice(sentences)[:70]
             published = start - timedelta(minutes=7 * serial)
             paragraphs = rng.sample(sentences, k=min(12, len(sentences)))
             paragraphs.append(f"Reference number {serial} closes this bench article.")
@@ -135,14 +175,14 @@ def build_corpus(root: Path, articles: int, source_count: int) -> list[Source]:
     return sources
 
 
-async def run(articles: int, source_count: int) -> None:
+async def run(articles: int, source_count: int, corpus: str = "seeds") -> None:
     """Build the corpus, run one ingestion, print the figures."""
     with tempfile.TemporaryDirectory(prefix="newswatch-bench-") as tmp:
         tmpdir = Path(tmp)
         t0 = time.perf_counter()
-        sources = build_corpus(tmpdir / "http", articles, source_count)
+        sources = build_corpus(tmpdir / "http", articles, source_count, corpus)
         print(
-            f"corpus: {articles} articles across {source_count} sources "
+            f"corpus {corpus}: {articles} articles across {source_count} sources "
             f"({time.perf_counter() - t0:.1f} s to write)"
         )
         url = f"sqlite:///{tmpdir / 'bench.db'}"
@@ -190,12 +230,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--corpus", choices=("seeds", "news"), default="seeds")
     args = parser.parse_args()
     if not SEEDS.is_dir():
         # A clone on its own has no seed articles; ``make bench`` goes on with the next script.
         print(f"skipped: {SEEDS} not found (the articles are built from the seeds' sentences)")
         return
-    asyncio.run(run(args.articles, args.sources))
+    asyncio.run(run(args.articles, args.sources, args.corpus))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,9 @@ class Deduper:
     postings: dict[int, list[str]] = field(default_factory=dict)
     # The order articles were added in: of several equal links, the earliest article wins.
     positions: dict[str, int] = field(default_factory=dict)
+    _last: tuple[Article, tuple[object, ...], Fingerprint] | None = field(
+        default=None, repr=False
+    )
 
     def fingerprint(
         self,
@@ -89,10 +92,17 @@ class Deduper:
         tags: Iterable[str] = (),
     ) -> Fingerprint:
         """The fingerprint of ``article`` as this deduper files it."""
+        tags = tuple(tags)
+        asked = (key, text_hash, tags)
+        # ``check`` then ``add`` of one article: its fingerprint is computed once.
+        if self._last is not None and self._last[0] is article and self._last[1] == asked:
+            return self._last[2]
         digest = content_hash(article.text) if text_hash is None else text_hash
-        return article_fingerprint(
+        print_ = article_fingerprint(
             article, key=key or article_key(article), content_hash=digest, tags=tags
         )
+        self._last = (article, asked, print_)
+        return print_
 
     def check(
         self,
@@ -139,8 +149,9 @@ class Deduper:
         """Remember ``article`` so later copies and write-ups of it are recognised."""
         self.add_print(self.fingerprint(article, key=key, text_hash=text_hash, tags=tags))
 
-    def add_print(self, print_: Fingerprint) -> None:
-        """Remember a fingerprint (one read back from the store, or just computed)."""
+    def add_print(self, print_: Fingerprint, keys: Iterable[int] | None = None) -> None:
+        """Remember a fingerprint (one read back from the store, or just computed), filed
+        under ``keys`` (by default every key the store files it under)."""
         if print_.key in self.prints:
             return
         self.prints[print_.key] = print_
@@ -149,7 +160,7 @@ class Deduper:
             self.by_url.setdefault(print_.canonical, print_.key)
         if print_.content_hash:
             self.by_hash.setdefault(print_.content_hash, print_.key)
-        for stored in print_.stored_keys():
+        for stored in print_.stored_keys() if keys is None else keys:
             self.postings.setdefault(stored, []).append(print_.key)
 
     def _verdict(self, kind: VerdictKind, key: str, score: float) -> Verdict:

@@ -149,16 +149,18 @@ Hong Kong, the Hong Kong Monetary Authority announced, in a cautious opening of 
 has drawn interest from dozens of banks, technology groups and crypto firms.
 
 A consortium headed by a note-issuing bank and an arm of an international card and payments \
-business were awarded the licences. They intend to issue Hong Kong dollar tokens in the first \
-quarter of next year, with every coin matched by bank deposits and Exchange Fund Bills.
+business were awarded the licences. They intend to launch tokens pegged to the Hong Kong dollar \
+in the first quarter of next year, fully backed by bank deposits and Exchange Fund Bills.
 
-Thirty-six firms applied when the licensing regime started in August. The monetary authority had \
-said from the outset that the first batch would be very small, and several well-known applicants, \
-including units of large internet platforms, were not among the winners.
+The regulator received 36 applications after the Stablecoins Ordinance took effect on August 1. \
+The monetary authority had said from the outset that only a handful of stablecoin licences would \
+be granted in the first round, and several well-known applicants, including units of large \
+internet platforms, were not among the winners.
 
-Compliance specialists said the authority had scrutinised how each applicant would protect \
-customer money, meet redemption requests and screen transactions for money laundering. Issuers \
-must honour redemptions at face value within a business day and keep their reserves ring-fenced.
+Compliance specialists said the authority had insisted on strict reserve, redemption and \
+anti-money laundering standards, and scrutinised how each applicant would protect customer money. \
+Issuers must honour redemptions at face value within a business day and keep their reserves \
+ring-fenced.
 
 The HKMA has urged the public to buy stablecoins only from licensed issuers listed on its \
 register, and to beware of websites and social media promotions offering tokens that claim to be \

@@ -193,6 +193,6 @@ def _batch_deduper(
     for stored in repo.find_candidates(session, prints) if prints else []:
         if stored.apart:  # split off by an analyst: nothing joins it
             continue
-        deduper.add_print(stored.print)
+        deduper.add_print(stored.print, stored.found_by)
         ids[stored.print.key] = stored.article_id
     return deduper, ids

@@ -10,15 +10,17 @@ share the most keys with it (``pipeline.stories.features``).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pipeline.store.prints import StoredPrint, load_prints, with_shingles
-from pipeline.store.schema import Article, ArticleKey
+from pipeline.store.schema import Article
 from pipeline.store.sql import chunks
 from pipeline.stories import minhash
 from pipeline.stories.features import MAX_POSTINGS_PER_KEY, Fingerprint, best_candidates
@@ -38,7 +40,15 @@ def find_candidates(session: Session, prints: Sequence[Fingerprint]) -> list[Sto
             for article in postings.get(band, ()):
                 if article in chosen:
                     by_band[article].append(item)
-    found = load_prints(session, sorted(matched))
+    found_by: dict[int, list[int]] = defaultdict(list)
+    for key, articles in postings.items():
+        for article in articles:
+            if article in matched:
+                found_by[article].append(key)
+    found = [
+        replace(stored, found_by=tuple(found_by.get(stored.article_id, ())))
+        for stored in load_prints(session, sorted(matched))
+    ]
     found = with_shingles(session, found, _worth_verifying(found, by_band))
     return sorted(found, key=lambda stored: stored.order)
 
@@ -76,20 +86,24 @@ def _exact_matches(session: Session, prints: Sequence[Fingerprint]) -> set[int]:
 
 
 def _postings(session: Session, keys: Sequence[int]) -> dict[int, list[int]]:
-    """For each key, the newest ``MAX_POSTINGS_PER_KEY`` articles filed under it."""
+    """For each key, the newest ``MAX_POSTINGS_PER_KEY`` articles filed under it.
+
+    All of a batch's keys go as one parameter (a JSON array in SQLite, an array in Postgres):
+    one statement, compiled once, where an IN list of thousands would be compiled per call.
+    """
     postings: dict[int, list[int]] = defaultdict(list)
-    for chunk in chunks(list(keys)):
-        newest = func.row_number().over(
-            partition_by=ArticleKey.key, order_by=ArticleKey.article_id.desc()
-        )
-        ranked = (
-            select(ArticleKey.key, ArticleKey.article_id, newest.label("newest"))
-            .where(ArticleKey.key.in_(chunk))
-            .subquery()
-        )
-        stmt = select(ranked.c.key, ranked.c.article_id).where(
-            ranked.c.newest <= MAX_POSTINGS_PER_KEY
-        )
-        for key, article_id in session.execute(stmt):
-            postings[key].append(article_id)
+    if not keys:
+        return postings
+    value: object
+    if session.get_bind().dialect.name == "postgresql":
+        wanted, value = "key = ANY(CAST(:keys AS BIGINT[]))", list(keys)
+    else:
+        wanted, value = "key IN (SELECT value FROM json_each(:keys))", json.dumps(list(keys))
+    stmt = text(
+        "SELECT key, article_id FROM (SELECT key, article_id, row_number() OVER"
+        " (PARTITION BY key ORDER BY article_id DESC) AS newest FROM article_keys"
+        f" WHERE {wanted}) AS ranked WHERE newest <= :most"
+    )
+    for key, article_id in session.execute(stmt, {"keys": value, "most": MAX_POSTINGS_PER_KEY}):
+        postings[key].append(article_id)
     return postings

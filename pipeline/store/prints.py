@@ -38,6 +38,8 @@ class StoredPrint:
     print: Fingerprint
     # Split off by an analyst: a story of its own that nothing else joins.
     apart: bool = False
+    # The keys of the batch's own that found it (all a batch's deduper needs to file it under).
+    found_by: tuple[int, ...] = ()
 
     @property
     def order(self) -> tuple[datetime, int]:

@@ -183,11 +183,11 @@ def article_fingerprint(
 def body_terms(words: list[str]) -> Hashes:
     """The distinct hashes of a body's content words (English stems, Chinese character pairs)."""
     distinct = set(words)
-    latin = [stem(word) for word in distinct if len(word) > 2 and word not in STOP_WORDS]
-    han = [word for word in words if len(word) == 1 and not word.isascii()]
-    pairs = [first + second for first, second in itertools.pairwise(han)]
-    hashes = token_hashes(latin + pairs)
-    return np.unique(hashes)
+    terms = [stem(word) for word in distinct if len(word) > 2 and word not in STOP_WORDS]
+    if any(not word.isascii() for word in distinct):
+        han = [word for word in words if len(word) == 1 and not word.isascii()]
+        terms.extend(first + second for first, second in itertools.pairwise(han))
+    return np.unique(token_hashes(terms))
 
 
 def language_family(lang: str | None, words: list[str]) -> str:

@@ -47,6 +47,9 @@ SAME_STORY_MIN = 0.32
 REGULATOR_PAIR_MIN = 0.4
 # Below this title overlap a pair is not one event, however alike the bodies' vocabulary.
 MIN_TITLE_OVERLAP = 0.15
+# Below this body similarity two pieces share a name ("FinTech Week 2025") more than an event:
+# a keynote and the week's opening, two explainers of one regime (bench/dedupe.py).
+MIN_BODY_SIMILARITY = 0.15
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,12 @@ def compare(new: Fingerprint, old: Fingerprint) -> Link | None:
         else:
             same_lang = new.lang == old.lang
         return Link("duplicate" if same_lang else "translation", old.key, 1.0)
+    if different_releases(new, old):
+        return None
     if new.canonical and new.canonical == old.canonical:
         return Link("duplicate", old.key, 1.0)
     if new.content_hash and new.content_hash == old.content_hash:
         return Link("duplicate", old.key, 1.0)
-    if different_releases(new, old):
-        return None
     near = near_duplicate_score(new, old)
     if near is not None:
         return Link("near_duplicate", old.key, near)
@@ -115,6 +118,8 @@ def same_story_score(new: Fingerprint, old: Fingerprint) -> float | None:
     if title < MIN_TITLE_OVERLAP:
         return None
     body = minhash.estimate(new.words, old.words)
+    if body < MIN_BODY_SIMILARITY:
+        return None
     tags = overlap(new.tags, old.tags)
     score = TITLE_WEIGHT * title + BODY_WEIGHT * body + TAG_WEIGHT * tags
     both_regulator = new.ref is not None and old.ref is not None

@@ -34,6 +34,12 @@ _SUFFIX = re.compile(r"\s+[|–—-]\s+([^|–—-]+)$")
 # Stems are cached: news repeats a small vocabulary, and stemming every body word costs more
 # than the rest of a fingerprint.
 STEM_CACHE = 100_000
+# Whole words spelt two ways, and endings: "-ise" words (tokenise, authorise) take the "-ize".
+_AMERICAN = {"licence": "license", "licences": "licenses", "licenced": "licensed"}
+_SPELLINGS = (
+    ("isation", "ization"), ("isations", "izations"), ("ised", "ized"), ("ising", "izing"),
+    ("ises", "izes"), ("ise", "ize"),
+)
 _STEMS = ("ings", "ing", "ers", "er", "ies", "es", "s", "ed")
 
 
@@ -58,7 +64,13 @@ def _is_short(text: str) -> bool:
 
 @functools.lru_cache(maxsize=STEM_CACHE)
 def stem(word: str) -> str:
-    """A crude English stem: enough that plural and singular, noun and verb, agree."""
+    """A crude English stem: enough that plural and singular, noun and verb, British and
+    American spelling ("licence", "tokenised") agree."""
+    word = _AMERICAN.get(word, word)
+    for british, american in _SPELLINGS:
+        if word.endswith(british) and len(word) > len(british) + 2:
+            word = word[: -len(british)] + american
+            break
     for ending in _STEMS:
         if len(word) > len(ending) + 3 and word.endswith(ending):
             return word[: -len(ending)]
