@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.models import Article, Verdict, VerdictKind
-from pipeline.stories.features import Fingerprint, article_fingerprint, best_candidates
+from pipeline.stories.features import (
+    MAX_POSTINGS_PER_KEY,
+    Fingerprint,
+    article_fingerprint,
+    best_candidates,
+)
 from pipeline.stories.match import Link, compare
+from pipeline.stories.shingles import fold
 
 # Below this many characters a body is too short to identify a story (an empty or one-line body
 # would make every stub "duplicate" of every other), so it gets no content hash.
@@ -34,8 +39,7 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 def normalise_for_hash(text: str) -> str:
     """Text reduced to lower-case words, so whitespace, punctuation and quotes do not matter."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _NON_WORD.sub(" ", folded).strip()
+    return _NON_WORD.sub(" ", fold(text)).strip()
 
 
 def content_hash(text: str) -> str:
@@ -161,7 +165,10 @@ class Deduper:
         if print_.content_hash:
             self.by_hash.setdefault(print_.content_hash, print_.key)
         for stored in print_.stored_keys() if keys is None else keys:
-            self.postings.setdefault(stored, []).append(print_.key)
+            posting = self.postings.setdefault(stored, [])
+            posting.append(print_.key)
+            if len(posting) > MAX_POSTINGS_PER_KEY:
+                del posting[0]  # as the store does, a hot key keeps its newest articles
 
     def _verdict(self, kind: VerdictKind, key: str, score: float) -> Verdict:
         earlier = self.prints[key]

@@ -134,9 +134,9 @@ def test_outbox_delivers_each_alert_once_and_keeps_failures(
             session, tagged(regulator=True), item_key="hkma-press:20251103-1"
         )
         assert created
-        assert repo.enqueue_alert(session, article_id=article_id, rule="reg", channel="jsonl")
-        assert repo.enqueue_alert(session, article_id=article_id, rule="reg", channel="broken")
-        assert not repo.enqueue_alert(session, article_id=article_id, rule="reg", channel="jsonl")
+        assert repo.enqueue_alerts(session, [(article_id, "reg", "jsonl")])
+        assert repo.enqueue_alerts(session, [(article_id, "reg", "broken")])
+        assert not repo.enqueue_alerts(session, [(article_id, "reg", "jsonl")])
     out = tmp_path / "alerts.jsonl"
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
@@ -201,7 +201,7 @@ def test_a_channel_that_cannot_be_built_fails_alone(
             session, tagged(regulator=True), item_key="hkma-press:20251103-1"
         )
         for channel in ("mail", "hook", "jsonl"):
-            repo.enqueue_alert(session, article_id=article_id, rule="reg", channel=channel)
+            repo.enqueue_alerts(session, [(article_id, "reg", channel)])
     out = tmp_path / "alerts.jsonl"
     webhook = local_site.url.replace("http://", "json://") + "/hook"
     # A URL load_alerts would refuse, as when Apprise changes under a checked file.

@@ -15,15 +15,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from support import REPO
+from support import REPO, prose
 from support.store import count_articles, downgrade
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.ingest import IngestOptions, run_once
 from pipeline.regroup import rebuild_stories, split_article
-from pipeline.store import db, schema
+from pipeline.retag import retag_batch
+from pipeline.store import db, repo, schema
 from pipeline.stories import match
+from pipeline.stories.features import fingerprint
+from pipeline.tag import Tagger
 
 FIXTURES = REPO / "fixtures" / "http"
 # The crypto dealer and custodian bill, as six outlets wrote it up on 19-20 November 2025.
@@ -38,6 +41,7 @@ DEALER_BILL = (
 )
 
 runner = CliRunner()
+PRINTS = schema.ArticlePrint
 
 
 def replay(db_url: str, alerts: Path) -> None:
@@ -335,8 +339,6 @@ def test_upgrade_makes_each_stored_article_a_story_of_one(db_url: str) -> None:
     assert report.articles == 2 and report.refiled == 2
     split_free = {story for _, story in rows}
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        from pipeline.store import repo
-
         (created,) = repo.create_stories(session, 1)
     assert created not in split_free
     engine.dispose()
@@ -360,3 +362,55 @@ def test_split_of_an_unknown_article_is_a_clear_error(migrated_db_url: str) -> N
     with pytest.raises(Exception, match="no such article"):
         split_article(engine, 424242)
     engine.dispose()
+
+
+def test_a_batch_reads_only_the_stored_articles_sharing_its_keys(replayed: str) -> None:
+    engine = db.make_engine(replayed)
+    with Session(engine) as session:
+        stored = session.scalar(
+            select(schema.Article).where(schema.Article.title == DEALER_BILL[1])
+        )
+        assert stored is not None
+        copy = fingerprint(
+            key="url:https://elsewhere.example/copy",
+            title=stored.title,
+            text=stored.text.replace("Hong Kong", "HK", 1),
+            lang=stored.lang,
+            at=stored.published_at,
+        )
+        unrelated = fingerprint(
+            key="url:https://elsewhere.example/other",
+            title="Lunar rover finds water ice near the south pole",
+            text=" ".join(prose.sentences("unrelated", 20)),
+            lang="en",
+            at=stored.published_at,
+        )
+        found = {c.article_id: c for c in repo.find_candidates(session, [copy, unrelated])}
+        articles = count_articles(session)
+    engine.dispose()
+    # Of all the stored articles, only those sharing a key with the copy come back (the
+    # original and its story), none for the unrelated article.
+    assert stored.id in found and len(found) < articles // 10
+    assert found[stored.id].print.shingles is not None  # verified exactly, from its text
+
+
+def test_retag_refiles_the_tags_stories_compare(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    replay(migrated_db_url, no_alerts(tmp_path))
+    engine = db.make_engine(migrated_db_url)
+    with Session(engine) as session:
+        before = {row.article_id: row.tags for row in session.scalars(select(PRINTS))}
+    tagger = Tagger.from_path(REPO / "taxonomy.toml")
+    with Session(engine) as session, session.begin():
+        ids = list(session.scalars(select(schema.Article.id)))
+        # Stored links are taken away, as if the taxonomy had changed; the retag puts them back.
+        session.execute(schema.ArticleTag.__table__.delete())
+        session.execute(schema.ArticlePrint.__table__.update().values(tags="[]"))
+        report = retag_batch(session, tagger, ids)
+    with Session(engine) as session:
+        after = {row.article_id: row.tags for row in session.scalars(select(PRINTS))}
+    engine.dispose()
+    assert report.rewritten > 0
+    changed = [article for article in before if before[article] != "[]"]
+    assert changed and all(after[article] == before[article] for article in changed)

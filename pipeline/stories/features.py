@@ -153,9 +153,11 @@ def fingerprint(
 
 def best_candidates(lookups: Iterable[int], postings: Mapping[int, Sequence[Any]]) -> set[Any]:
     """The ``MAX_CANDIDATES`` articles sharing the most of ``lookups`` (newest of equals)."""
-    shared: Counter[Any] = Counter()
-    for key in lookups:
-        shared.update(postings.get(key, ())[-MAX_POSTINGS_PER_KEY:])
+    # Posting lists hold at most MAX_POSTINGS_PER_KEY articles each (the store's query and
+    # ``Deduper.add_print`` cut them), so the count is over a bounded number of entries.
+    shared = Counter(itertools.chain.from_iterable(postings.get(key, ()) for key in lookups))
+    if len(shared) <= MAX_CANDIDATES:
+        return set(shared)
     return {article for article, _ in shared.most_common(MAX_CANDIDATES)}
 
 

@@ -8,6 +8,7 @@ alike as the Jaccard similarity of their shingle sets.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import zlib
@@ -34,9 +35,16 @@ _token_hashes: dict[str, int] = {}
 Hashes = npt.NDArray[np.uint64]
 
 
+@functools.lru_cache(maxsize=4)
+def fold(text: str) -> str:
+    """The text in NFKC, case-folded: how every comparison reads it. The last few are kept,
+    since the content hash and the fingerprint of one article both read it."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def tokens(text: str) -> list[str]:
     """The text's words (case-folded, NFKC) and Han characters, in order."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    return _TOKEN.findall(fold(text))
 
 
 def han_share(words: list[str]) -> float:
