@@ -86,7 +86,7 @@ def test_upgrade_creates_everything_and_downgrade_removes_it(db_url: str) -> Non
         assert db.schema_state(engine) is db.SchemaState.current
         inspector = inspect(engine)
         assert set(inspector.get_table_names()) >= TABLES | {"alembic_version"}
-        assert set(inspector.get_view_names()) >= {"entities", "topics"}
+        assert set(inspector.get_view_names()) >= {"entities", "topics", "story_tags"}
         found = search_objects(db_url)
         if engine.dialect.name == "sqlite":
             assert {"articles_fts", *SQLITE_TRIGGERS} <= found

@@ -233,6 +233,9 @@ def test_stories_list_and_show(replayed: str) -> None:
     assert shown.exit_code == 0, shown.output
     story = json.loads(shown.output)
     members = story["members"]
+    # The story's tags are the union of its articles', each with how many carry it.
+    assert story["tags"] and all(1 <= tag["articles"] <= len(members) for tag in story["tags"])
+    assert max(tag["articles"] for tag in story["tags"]) >= 2
     assert len(members) == biggest["articles"]
     linked = [member for member in members if member["link"]]
     # Every article but the story's first says how it joined, with a score.

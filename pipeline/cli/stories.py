@@ -112,15 +112,16 @@ def show_command(
     output: FormatOption = ReportFormat.table,
     db_url: DbOption = None,
 ) -> None:
-    """Show one story: its articles, and how and how strongly each was linked."""
+    """Show one story: its tags, its articles, and how and how strongly each was linked."""
     from sqlalchemy.orm import Session
 
-    from pipeline.store.story_reads import get_story
+    from pipeline.store.story_reads import get_story, story_tags
 
     engine = open_engine(db_url)
     try:
         with Session(engine) as session:
             found = get_story(session, story_id)
+            tags = story_tags(session, story_id)
     finally:
         engine.dispose()
     if found is None:
@@ -128,6 +129,10 @@ def show_command(
     story, members = found
     if output is ReportFormat.json:
         record = _summary_record(story)
+        record["tags"] = [
+            {"id": tag, "kind": kind, "name": name, "articles": count}
+            for tag, kind, name, count in tags
+        ]
         record["members"] = [
             {
                 "article_id": m.article_id,
@@ -147,6 +152,8 @@ def show_command(
     console.print(
         Text(f"story {story.id}: {story.article_count} article(s), lead {story.lead_article_id}")
     )
+    if tags:
+        console.print(Text("tags: " + ", ".join(name for _, _, name, _ in tags[:12])))
     table = Table()
     for column in ("article", "published", "source", "lang", "link", "to", "score", "title"):
         table.add_column(column, overflow="fold", no_wrap=column != "title")

@@ -1,6 +1,7 @@
 """Reading stories: the list an analyst scans and one story with why each article is in it.
 
-Like ``search``, a public read module: the CLI and exports import it directly.
+Like ``search``, a public read module: the CLI and exports import it directly. A story's tags
+are the view ``story_tags`` (the union of its articles' tags).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from pipeline.store.schema import Article, Story, StoryLink
@@ -92,6 +93,17 @@ def get_story(session: Session, story_id: int) -> tuple[StorySummary, list[Story
         for article, link in session.execute(stmt)
     ]
     return _summary(found[0], found[1]), members
+
+
+def story_tags(session: Session, story_id: int) -> list[tuple[str, str, str, int]]:
+    """A story's tags, the union of its articles' (id, kind, name, articles carrying it),
+    most carried first."""
+    stmt = text(
+        "SELECT tag_id, kind, name, articles FROM story_tags WHERE story_id = :story"
+        " ORDER BY articles DESC, tag_id"
+    )
+    rows = session.execute(stmt, {"story": story_id})
+    return [(row[0], row[1], row[2], int(row[3])) for row in rows]
 
 
 def _summary(story: Story, title: str | None) -> StorySummary:

@@ -12,6 +12,9 @@ the tags it was compared on, and
 ``article_keys`` the keys it is filed under (regulator reference, signature bands, title-term
 pairs by week), indexed so a new article is compared only with those sharing a key.
 
+The view ``story_tags`` gives a story's tags: the union of its articles' (tag, kind, name, and
+how many of the story's articles carry it), read through the indexed ``articles.story_id``.
+
 Existing articles become stories of one; ``newswatch stories rebuild`` then groups them.
 Sightings may now carry the verdict ``translation``.
 """
@@ -136,16 +139,29 @@ def _stories_of_one() -> None:
         )
 
 
+STORY_TAGS_VIEW = """
+CREATE VIEW story_tags AS
+SELECT articles.story_id AS story_id, tags.id AS tag_id, tags.kind AS kind, tags.name AS name,
+       COUNT(*) AS articles
+FROM articles
+JOIN article_tags ON article_tags.article_id = articles.id
+JOIN tags ON tags.id = article_tags.tag_id
+GROUP BY articles.story_id, tags.id, tags.kind, tags.name
+"""
+
+
 def upgrade() -> None:
-    """Create the story tables; make every stored article a story of one."""
+    """Create the story tables and view; make every stored article a story of one."""
     _replace_verdicts(VERDICTS_AFTER)
     _create_stories()
     _create_links_and_keys()
     _stories_of_one()
+    op.execute(STORY_TAGS_VIEW)
 
 
 def downgrade() -> None:
     """Drop the story tables and ``articles.story_id``; ``translation`` sightings → ``new``."""
+    op.execute("DROP VIEW IF EXISTS story_tags")
     op.drop_index(op.f("ix_article_keys_article_id"), table_name="article_keys")
     op.drop_table("article_keys")
     op.drop_table("article_prints")
