@@ -29,8 +29,8 @@ run: $(BIN)/.installed
 	@$(BIN)/newswatch search stablecoin --source hkma-press --limit 5 --db $(DB_URL)
 	@echo '$$ newswatch search --topic tokenisation --since 2025-11-01'
 	@$(BIN)/newswatch search --topic tokenisation --since 2025-11-01 --limit 5 --db $(DB_URL)
-	@echo '$$ newswatch stories list --limit 5'
-	@$(BIN)/newswatch stories list --limit 5 --db $(DB_URL)
+	@echo '$$ newswatch stories list --min-articles 4'
+	@$(BIN)/newswatch stories list --min-articles 4 --db $(DB_URL)
 
 # Lint, types (mypy over pipeline and flows), the import contracts of .importlinter, then the tests.
 test: $(BIN)/.installed-dev
