@@ -84,7 +84,7 @@ def _replay(session: Session, order: Sequence[int]) -> Grouping:
     grouping = Grouping({}, {})
     for start in range(0, len(order), REBUILD_BATCH):
         ids = order[start : start + REBUILD_BATCH]
-        prints = repo.load_prints(session, ids, with_shingles=ids)
+        prints = repo.with_shingles(session, repo.load_prints(session, ids), ids)
         prints.sort(key=lambda stored: position[stored.article_id])
         deduper, id_of = Deduper(), {}
         for stored in repo.find_candidates(session, [p.print for p in prints]):

@@ -19,7 +19,6 @@ from pipeline.store.schema import Article, ArticleKey, ArticlePrint, ArticleTag,
 from pipeline.store.sql import chunks, insert_rows
 from pipeline.stories import minhash
 from pipeline.stories.features import (
-    IGNORED_TAG_PREFIX,
     Fingerprint,
     fingerprint,
     language_family,
@@ -123,15 +122,13 @@ _PRINT_COLUMNS = (
 )
 
 
-def load_prints(
-    session: Session, article_ids: Sequence[int], *, with_shingles: Iterable[int] = ()
-) -> list[StoredPrint]:
-    """Fingerprints of stored articles from their rows, signatures and tags.
+def load_prints(session: Session, article_ids: Sequence[int]) -> list[StoredPrint]:
+    """Fingerprints of stored articles from their rows, signatures and tags (shingles, to
+    verify a near-duplicate, are added by ``with_shingles``).
 
     An article with no stored signatures (stored before stories existed) gets them computed
-    from its text; shingles are computed for ``with_shingles`` (to verify a near-duplicate).
+    from its text.
     """
-    shingled = set(with_shingles)
     rows: list[Any] = []
     for chunk in chunks(list(article_ids)):
         stmt = (
@@ -148,17 +145,9 @@ def load_prints(
         )
         rows.extend(session.execute(stmt))
     unfiled = [row.id for row in rows if row.words is None]
-    texts = _texts(session, unfiled + [row.id for row in rows if row.id in shingled])
+    texts = _texts(session, unfiled)
     tags = article_tag_ids(session, unfiled)
-    return [
-        _stored_print(
-            row,
-            tags.get(row.id, ()) if row.words is None else json.loads(row.tags),
-            texts.get(row.id),
-            row.id in shingled,
-        )
-        for row in rows
-    ]
+    return [_stored_print(row, tags.get(row.id, ()), texts.get(row.id, "")) for row in rows]
 
 
 def with_shingles(
@@ -186,42 +175,40 @@ def _texts(session: Session, article_ids: Sequence[int]) -> dict[int, str]:
     return found
 
 
-def _stored_print(row: Any, tags: Iterable[str], text: str | None, shingled: bool) -> StoredPrint:
-    canonical = row.canonical_url or row.url
-    at = row.published_at or row.first_seen_at
-    ref = regulator_ref(canonical, row.item_id)
+def _stored_print(row: Any, tags: Iterable[str], text: str) -> StoredPrint:
+    """A stored article's fingerprint from its row: its stored signatures and tags, or, for an
+    article never filed (``tags`` then its tag links), computed afresh from ``text``."""
     if row.words is None:
-        item = fingerprint(
-            key=row.item_key, title=row.title or "", text=text or "", lang=row.lang, at=at,
-            source_id=row.source_id, canonical=canonical, content_hash=row.content_hash or "",
-            regulator=bool(row.regulator), ref=ref, tags=tags,
-        )
+        item = stored_fingerprint(row, tags, text)
     else:
+        canonical = row.canonical_url or row.url
         item = Fingerprint(
             key=row.item_key,
             canonical=canonical,
             content_hash=row.content_hash or "",
             lang=language_family(row.lang, [] if row.lang else tokens(row.title or "")),
-            at=at,
+            at=row.published_at or row.first_seen_at,
             source_id=row.source_id,
             regulator=bool(row.regulator),
-            ref=ref,
+            ref=regulator_ref(canonical, row.item_id),
             title_terms=title_terms(row.title or ""),
-            tags=frozenset(tag for tag in tags if not tag.startswith(IGNORED_TAG_PREFIX)),
-            shingles=shingle_hashes(tokens(text or "")) if shingled else None,
+            # Filed tags were filtered when the fingerprint was made.
+            tags=frozenset(json.loads(row.tags)),
+            shingles=None,
             near=None if row.near is None else minhash.from_bytes(row.near),
             words=minhash.from_bytes(row.words),
         )
     return StoredPrint(row.id, row.story_id, item, apart=row.kind == "split")
 
 
-def stored_fingerprint(row: Article, tags: Iterable[str]) -> Fingerprint:
-    """The fingerprint of a stored article computed afresh from its text and tags."""
+def stored_fingerprint(row: Any, tags: Iterable[str], text: str) -> Fingerprint:
+    """The fingerprint of a stored article (a row with the article's columns) computed afresh
+    from its ``text`` and tags."""
     canonical = row.canonical_url or row.url
-    item = fingerprint(
+    return fingerprint(
         key=row.item_key,
         title=row.title or "",
-        text=row.text or "",
+        text=text,
         lang=row.lang,
         at=row.published_at or row.first_seen_at,
         source_id=row.source_id,
@@ -231,7 +218,6 @@ def stored_fingerprint(row: Article, tags: Iterable[str]) -> Fingerprint:
         ref=regulator_ref(canonical, row.item_id),
         tags=tags,
     )
-    return item
 
 
 def article_tag_ids(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -257,7 +243,7 @@ def fresh_prints(session: Session, article_ids: Sequence[int]) -> list[tuple[int
     found: list[tuple[int, Fingerprint]] = []
     for chunk in chunks(list(article_ids)):
         for row in session.scalars(select(Article).where(Article.id.in_(chunk))):
-            found.append((row.id, stored_fingerprint(row, tags.get(row.id, ()))))
+            found.append((row.id, stored_fingerprint(row, tags.get(row.id, ()), row.text or "")))
     return found
 
 

@@ -53,9 +53,9 @@ from pipeline.store.prints import (
     filed_keys,
     fresh_prints,
     load_prints,
-    stored_fingerprint,
     story_count,
     tags_json,
+    with_shingles,
     with_time,
 )
 from pipeline.store.runs import (
@@ -130,7 +130,6 @@ __all__ = [
     "set_stories",
     "split_off",
     "start_run",
-    "stored_fingerprint",
     "stored_links",
     "stored_markers",
     "stored_text_lengths",
@@ -143,6 +142,7 @@ __all__ = [
     "update_article",
     "upsert_tags",
     "utc_now",
+    "with_shingles",
     "with_time",
     "write_links",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
@@ -183,7 +183,8 @@ _SUMMARY_COLUMNS = (
 
 def _summary(story: int, rows: list[Any], now: datetime) -> dict[str, Any]:
     """A story's summary: the regulator's release leads when there is one, else the earliest."""
-    times = [_aware(row.at) for row in rows]
+    # ``at`` is a COALESCE of two UTCDateTime columns: it comes back typed, aware and in UTC.
+    times: list[datetime] = [row.at for row in rows]
     by_time = sorted(zip(times, rows, strict=True), key=lambda pair: (pair[0], pair[1].id))
     releases = [row for _, row in by_time if row.regulator]
     lead = (releases or [row for _, row in by_time])[0]
@@ -197,15 +198,6 @@ def _summary(story: int, rows: list[Any], now: datetime) -> dict[str, Any]:
         "b_languages": sorted({row.lang for row in rows if row.lang}),
         "b_updated_at": now,
     }
-
-
-def _aware(moment: Any) -> datetime:
-    """An aware UTC time from what a COALESCE of two time columns returned (SQLite: text)."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if not isinstance(moment, datetime):  # pragma: no cover - both columns are never null
-        raise StoreError(f"an article's time is {moment!r}")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def split_off(session: Session, article_id: int) -> tuple[int, int]:
