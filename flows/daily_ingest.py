@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.tasks import Task
 
-from pipeline.alerts import deliver_pending
+from pipeline.alerts import send_alerts
 from pipeline.errors import FetchError, LimitExceeded
 from pipeline.ingest import (
     IngestOptions,
@@ -69,7 +69,7 @@ fetch_task = task(
     cache_policy=NO_CACHE,
 )(fetch_items)
 process_task = task(name="process-and-store", cache_policy=NO_CACHE)(process_batch)
-deliver_task = task(name="send-alerts", cache_policy=NO_CACHE)(deliver_pending)
+deliver_task = task(name="send-alerts", cache_policy=NO_CACHE)(send_alerts)
 
 PREFECT_STAGES = Stages(discover=discover_task, fetch=fetch_task, process=process_task)
 

@@ -8,7 +8,8 @@ from prefect.schedules import Cron
 
 from flows.daily_ingest import backfill, daily_ingest
 from flows.retag import retag
-from pipeline.settings import DAILY_CRON, HONG_KONG_TZ
+from flows.send_alerts import send_alerts
+from pipeline.settings import DAILY_CRON, HONG_KONG_TZ, SEND_ALERTS_CRON
 
 
 def build_deployments(
@@ -44,5 +45,12 @@ def build_deployments(
             description="Re-tag stored articles tagged with an older taxonomy version.",
             tags=["newswatch", "retag"],
         ),
+        # Every few minutes: digests go out at their hour, failed deliveries are retried.
+        send_alerts.to_deployment(
+            name="send-alerts",
+            schedule=Cron(SEND_ALERTS_CRON, timezone=HONG_KONG_TZ),
+            parameters=common,
+            description="Deliver owed alerts that are due: digests at their hour, retries.",
+            tags=["newswatch", "alerts"],
+        ),
     ]
-

@@ -19,7 +19,10 @@
     │   └── PageTooComplex     markup past the extraction budget (tags, nesting), refused
     │                          before it is parsed
     ├── StoreError             the database refused or is not migrated
-    └── QueryError             a search query past its limits (length, terms); never run
+    ├── QueryError             a search query past its limits (length, terms); never run
+    └── DeliveryError          a channel refused an alert or could not be reached; retried
+        └── DeliveryUnknown    the send may have arrived (a timeout after the request went
+                               out): retried with the same idempotency key
 
 Every message says what went wrong and where, so a run record can show it as it is.
 """
@@ -95,3 +98,13 @@ class StoreError(NewswatchError):
 
 class QueryError(NewswatchError):
     """A search query newswatch will not run: too long or too many terms."""
+
+
+class DeliveryError(NewswatchError):
+    """A channel did not deliver an alert; the message says which channel and why, with no
+    secret in it."""
+
+
+class DeliveryUnknown(DeliveryError):
+    """A delivery whose outcome is unknown: the request went out and no answer came in time.
+    Retried with the same idempotency key, so the receiver can drop a second copy."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 SourceKind = Literal["rss", "hkma_api", "sfc_api", "html_index", "sitemap"]
@@ -191,18 +191,89 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Alert:
-    """A notification owed for a stored article, as kept in the outbox."""
+class StoryMember:
+    """One article of an alert's story: the lead, a language version or another outlet's."""
 
-    id: int
     article_id: int
     source_id: str
-    rule: str
-    channel: str
     title: str
+    url: str
+    language: str | None
+    published_at: datetime | None
+    # How it joined the story: "lead", "translation", "duplicate", "near_duplicate", "same_story".
+    role: str = "lead"
+
+
+@dataclass(frozen=True)
+class AlertTag:
+    """A tag of an alert's story with one sentence of evidence for it."""
+
+    kind: str
+    id: str
+    name: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A notification owed for a story on one channel, as kept in the outbox, with what its
+    message shows. ``rules`` are every rule that fired for the story on the channel at once
+    (one message, however many rules match)."""
+
+    id: int
+    # The idempotency key: the same on every attempt, so a receiver can drop a repeat.
+    key: str
+    story_id: int
+    article_id: int
+    channel: str
+    rules: tuple[str, ...]
+    title: str
+    source_id: str
     url: str
     published_at: datetime | None
     created_at: datetime
-    sent_at: datetime | None = None
-    status: str = "pending"
+    # "new", or "update" when a stored item changed and a rule asks to hear of it.
+    event: str = "new"
+    severity: str = "normal"
+    rule_descriptions: tuple[str, ...] = ()
+    doc_type: str = ""
+    language: str | None = None
+    regulator: bool = False
     snippet: str = ""
+    status: str = "pending"
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    tags: tuple[AlertTag, ...] = ()
+    members: tuple[StoryMember, ...] = ()
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A digest rule's alerts for one channel and one Hong Kong day, sent as one message."""
+
+    key: str
+    rule: str
+    channel: str
+    day: date
+    severity: str
+    rule_description: str
+    alerts: tuple[Alert, ...]
+
+
+@dataclass(frozen=True)
+class OwedAlert:
+    """An outbox row to queue: a rule that fired for a story on a channel, and when it is due.
+    Rows sharing ``key`` are one message."""
+
+    rule: str
+    story_id: int
+    article_id: int
+    channel: str
+    key: str
+    due_at: datetime
+    event: str = "new"
+    mode: str = "immediate"
+    severity: str = "normal"
+    # Published before the first run's window: stored as ``baselined``, never sent.
+    baselined: bool = False

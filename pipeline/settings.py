@@ -36,6 +36,9 @@ SHIPPED_CONFIG_DIR = Path(__file__).resolve().parent / "defaults"
 HONG_KONG_TZ = "Asia/Hong_Kong"
 # 07:00 Hong Kong time: after the regulators' evening releases, before the compliance desk's day.
 DAILY_CRON = "0 7 * * *"
+# Every five minutes: a digest goes out within five minutes of its hour, and a failed delivery
+# is retried soon after its wait ends.
+SEND_ALERTS_CRON = "*/5 * * * *"
 
 # Internal hosts and networks the fetcher may reach (see pipeline/fetch/guard.py).
 ALLOW_HOSTS_ENV = "NEWSWATCH_ALLOW_HOSTS"

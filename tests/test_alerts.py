@@ -1,234 +1,289 @@
-"""Alert rules, channels and outbox delivery: every alert once, failures kept for a retry."""
+"""The alert commands and flow as the desk and the operator use them: `alerts list` says what it
+left out, `retry` revives the dead, `preview` shows what a rule would match, `test` tries one
+channel, `ingest --format json` stays JSON, the send-alerts flow runs, and no secret leaks."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
-from support.local_site import Answer, LocalSite
+from support.alerting import FIXTURES, alerts_toml, hook_channel, ingest, jsonl_channel, outbox
+from support.receivers import free_port, smtp_server, webhook_receiver
+from typer.testing import CliRunner
 
-from pipeline.alerts import deliver_pending, matching_rules
-from pipeline.alerts.channels import (
-    AppriseChannel,
-    ConsoleChannel,
-    DeliveryError,
-    JsonlChannel,
-    alert_record,
-    alert_text,
-)
-from pipeline.alerts.config import AlertChannel, AlertRule, AlertsConfig
-from pipeline.errors import ConfigError
-from pipeline.models import Alert, Article, Source, Tag, TaggedArticle
-from pipeline.store import db, repo, schema
+from pipeline.cli import app
+from pipeline.store import db, schema
 
-NOW = datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
+runner = CliRunner()
 
 
-def tagged(
-    *, regulator: bool, source: str = "hkma-press", tags: tuple[Tag, ...] = ()
-) -> TaggedArticle:
-    article = Article(
-        url=f"https://example.org/{source}/1",
-        title="Stablecoin issuer licences granted",
-        text="The HKMA granted the first stablecoin issuer licences. " * 8,
-        canonical_url=f"https://example.org/{source}/1",
-        published_at=NOW,
-        source_id=source,
-        item_id="20251103-1",
-        doc_type="press_release",
-        regulator=regulator,
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A database holding the fixtures' run, its alerts sent to a JSONL file."""
+    folder = tmp_path_factory.mktemp("alerts")
+    url = f"sqlite:///{folder / 'alerts.db'}"
+    db.upgrade(url)
+    alerts = alerts_toml(folder, {"jsonl": jsonl_channel(folder / "alerts.jsonl")})
+    outcome = ingest(url, alerts)
+    assert outcome.delivery is not None and outcome.delivery.ok
+    yield url, alerts
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_alerts_list_says_how_many_rows_it_left_out(stored: tuple[str, Path]) -> None:
+    url, _ = stored
+    total = len(outbox(url))
+    code, out, err = invoke("alerts", "list", "--limit", "5", "--format", "json", "--db", url)
+    assert code == 0
+    rows = json.loads(out)  # stdout is JSON only; the note is on stderr
+    assert len(rows) == 5
+    assert f"{total - 5} more alert(s) match" in err
+    assert {"rule", "url", "attempts", "last_error", "story_id", "key"} <= set(rows[0])
+    code, out, err = invoke("alerts", "list", "--limit", str(total), "--db", url)
+    assert code == 0 and "more alert" not in err
+    assert "rule" in out and "last error" in out and "url" in out
+
+
+def test_alerts_list_filters_by_status_rule_and_story(stored: tuple[str, Path]) -> None:
+    url, _ = stored
+    rows = outbox(url)
+    digest = [r for r in rows if r.mode == "digest"]
+    code, out, _ = invoke(
+        "alerts",
+        "list",
+        "--rule",
+        "hkma-sfc-digital-assets",
+        "--format",
+        "json",
+        "--db",
+        url,
+        "--limit",
+        "1000",
     )
-    return TaggedArticle(
-        article=article, tags=tags, content_hash="h" + source, taxonomy_version="v"
+    assert code == 0 and len(json.loads(out)) == len(digest)
+    story = rows[0].story_id
+    code, out, _ = invoke("alerts", "list", "--story", str(story), "--format", "json", "--db", url)
+    assert {r["story_id"] for r in json.loads(out)} == {story}
+    code, _, err = invoke("alerts", "list", "--status", "lost", "--db", url)
+    assert code == 1 and "'lost'" in err
+
+
+def test_retry_revives_dead_alerts_and_send_delivers_them(
+    stored: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, alerts = stored
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(
+                update(schema.AlertRow)
+                .where(schema.AlertRow.status == "sent", schema.AlertRow.mode == "immediate")
+                .values(status="dead", attempts=6, last_error="HTTP 503")
+            )
+    finally:
+        engine.dispose()
+    dead = [r for r in outbox(url) if r.status == "dead"]
+    assert dead
+    code, _, err = invoke("alerts", "retry", "--db", url)
+    assert code == 1 and "name the alerts" in err
+    code, out, _ = invoke("alerts", "retry", str(dead[0].id), "--db", url)
+    assert code == 0 and "1 alert(s) owed again" in out
+    code, out, _ = invoke("alerts", "retry", "--all", "--db", url)
+    assert f"{len(dead) - 1} alert(s) owed again" in out
+    before = len((alerts.parent / "alerts.jsonl").read_text(encoding="utf-8").splitlines())
+    code, out, _ = invoke("alerts", "send", "--db", url, "--alerts", str(alerts))
+    assert code == 0, out
+    after = (alerts.parent / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(after) == before + len({r.key for r in dead})  # rows of one key: one message
+    assert {r.status for r in outbox(url) if r.mode == "immediate"} <= {"sent", "baselined"}
+
+
+def test_preview_lists_the_stories_a_rule_would_have_matched(stored: tuple[str, Path]) -> None:
+    url, alerts = stored
+    code, out, _ = invoke(
+        "alerts",
+        "preview",
+        "sfc-enforcement",
+        "--days",
+        "5000",
+        "--format",
+        "json",
+        "--db",
+        url,
+        "--alerts",
+        str(alerts),
     )
+    assert code == 0, out
+    hits = json.loads(out)
+    assert hits and all(h["source"].startswith("sfc-") for h in hits)
+    assert len({h["story_id"] for h in hits}) == len(hits)
+    code, _, err = invoke("alerts", "preview", "no-such-rule", "--db", url, "--alerts", str(alerts))
+    assert code == 1 and "hkma-new-item" in err
+    assert len(outbox(url)) == len(outbox(url))  # nothing queued: reading only
 
 
-STABLECOIN = Tag(id="stablecoins", name="Stablecoins", kind="topic", type="topic", count=2)
+def test_alerts_test_tries_one_channel(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    with webhook_receiver() as receiver:
+        alerts = alerts_toml(
+            tmp_path,
+            {"jsonl": jsonl_channel(out), "hook": hook_channel(receiver.apprise_url())},
+        )
+        code, stdout, _ = invoke("alerts", "test", "--channel", "hook", "--alerts", str(alerts))
+        assert code == 0 and "hook: ok" in stdout
+        assert len(receiver.requests) == 1 and not out.exists()
+        assert receiver.requests[0].key
+    code, _, err = invoke("alerts", "test", "--channel", "nope", "--alerts", str(alerts))
+    assert code == 1 and "'nope' is not declared" in err
 
 
-def test_rules_match_on_every_condition_given() -> None:
-    regulator_rule = AlertRule(id="reg", channels=("c",), regulator=True)
-    topic_rule = AlertRule(id="topic", channels=("c",), topics=("Stablecoins",))
-    source_rule = AlertRule(id="src", channels=("c",), sources=("sfc-news",), regulator=True)
-    rules = [regulator_rule, topic_rule, source_rule]
-    assert matching_rules(rules, tagged(regulator=True)) == [regulator_rule]
-    assert matching_rules(rules, tagged(regulator=False, tags=(STABLECOIN,))) == [topic_rule]
-    assert matching_rules(rules, tagged(regulator=True, source="sfc-news")) == [
-        regulator_rule,
-        source_rule,
-    ]
-    assert matching_rules(rules, tagged(regulator=False)) == []
-
-
-def test_jsonl_channel_appends_one_line_per_alert(tmp_path: Path) -> None:
-    alert = Alert(
-        id=7,
-        article_id=3,
-        source_id="sfc-news",
-        rule="reg",
-        channel="jsonl",
-        title="T",
-        url="https://example.org/x",
-        published_at=NOW,
-        created_at=NOW,
-        snippet="s",
-    )
-    path = tmp_path / "out" / "alerts.jsonl"
-    JsonlChannel(path).send(alert)
-    JsonlChannel(path).send(alert)
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert lines == [alert_record(alert)] * 2
-    assert lines[0]["published_at"] == "2025-11-03T17:30:00+08:00"
-
-
-def test_date_only_regulator_items_show_their_hong_kong_day() -> None:
-    midnight_hkt = datetime(2025, 11, 19, 16, 0, tzinfo=UTC)  # 20 Nov 00:00 in Hong Kong
-    alert = Alert(
-        id=1,
-        article_id=1,
-        source_id="hkma-press",
-        rule="r",
-        channel="console",
-        title="Scam alert related to banks",
-        url="https://example.org/x",
-        published_at=midnight_hkt,
-        created_at=NOW,
-    )
-    assert "(2025-11-20)" in alert_text(alert)
-    assert alert_record(alert)["published_at"] == "2025-11-20T00:00:00+08:00"
-
-
-def test_jsonl_channel_reports_an_unwritable_path(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    alert = Alert(
-        id=1,
-        article_id=1,
-        source_id="s",
-        rule="r",
-        channel="jsonl",
-        title="T",
-        url="u",
-        published_at=None,
-        created_at=NOW,
-    )
-    with pytest.raises(DeliveryError, match="alert 1"):
-        JsonlChannel(blocker / "alerts.jsonl").send(alert)
-
-
-def test_outbox_delivers_each_alert_once_and_keeps_failures(
+def test_ingest_json_output_is_json_and_a_failed_delivery_exits_1(
     migrated_db_url: str, tmp_path: Path
 ) -> None:
-    engine = db.make_engine(migrated_db_url)
-    source = Source(
-        id="hkma-press", name="HKMA", kind="hkma_api", urls=("https://x.example/",), regulator=True
+    port = free_port()
+    alerts = alerts_toml(
+        tmp_path,
+        {"console": 'kind = "console"', "hook": hook_channel(f"json://127.0.0.1:{port}/h", 2)},
     )
-    with Session(engine) as session, session.begin():
-        repo.sync_sources(session, [source])
-        article_id, created = repo.insert_article(
-            session, tagged(regulator=True), item_key="hkma-press:20251103-1"
-        )
-        assert created
-        assert repo.enqueue_alerts(session, [(article_id, "reg", "jsonl")])
-        assert repo.enqueue_alerts(session, [(article_id, "reg", "broken")])
-        assert not repo.enqueue_alerts(session, [(article_id, "reg", "jsonl")])
-    out = tmp_path / "alerts.jsonl"
-    blocker = tmp_path / "blocker"
-    blocker.write_text("x")
-    config = AlertsConfig(
-        rules=(AlertRule(id="reg", channels=("jsonl", "broken"), regulator=True),),
-        channels={
-            "jsonl": AlertChannel(id="jsonl", kind="jsonl", path=str(out)),
-            "broken": AlertChannel(id="broken", kind="jsonl", path=str(blocker / "a.jsonl")),
-        },
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            "--replay",
+            str(FIXTURES),
+            "--db",
+            migrated_db_url,
+            "--alerts",
+            str(alerts),
+            "--source",
+            "sfc-news",
+            "--format",
+            "json",
+        ],
     )
-    console = Console(file=open(tmp_path / "console.txt", "w"))  # noqa: SIM115
-    first = deliver_pending(engine, config, console=console)
-    assert (first.sent, first.failed) == (1, 1)
-    second = deliver_pending(engine, config, console=console)
-    assert second.sent == 0 and second.failed == 1
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
-    with Session(engine) as session:
-        statuses = sorted(a.status for a in repo.list_alerts(session))
-    assert statuses == ["failed", "sent"]
-    engine.dispose()
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)  # console alerts and errors went to stderr
+    assert summary["alerts"]["sent"] > 0 and summary["alerts"]["failed"] > 0
+    assert "ALERT" in result.stderr or "sfc" in result.stderr.lower()
+    assert "alert delivery failed" in result.stderr
 
 
-def test_apprise_channel_refuses_an_unreadable_url_without_showing_its_password() -> None:
-    with pytest.raises(ConfigError) as caught:
-        AppriseChannel("mailtos://ops:hunter2@", name="mail")
-    assert str(caught.value) == (
-        "alert channel 'mail': URL mailtos://***@ is not a URL Apprise can read"
-    )
+def test_no_secret_in_output_logs_errors_or_the_database(tmp_path: Path) -> None:
+    secret = "s3cr3t-Desk-Pa55"
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    db.upgrade(url)
+    with smtp_server() as server:
+        mail = server.url("mailto", password="${NEWSWATCH_TEST_SMTP_PASSWORD}")
+        alerts = alerts_toml(tmp_path, {"mail": f'kind = "apprise"\nurl = "{mail}"\ntimeout = 5'})
+        env = {**os.environ, "NEWSWATCH_TEST_SMTP_PASSWORD": secret}
+        command = [sys.executable, "-m", "pipeline.cli"]
+        runs = [
+            [
+                *command,
+                "ingest",
+                "--replay",
+                str(FIXTURES),
+                "--db",
+                url,
+                "--alerts",
+                str(alerts),
+                "--source",
+                "hkma-press",
+                "--verbose",
+            ],
+            [*command, "alerts", "send", "--db", url, "--alerts", str(alerts), "--verbose"],
+            [*command, "alerts", "list", "--db", url, "--format", "json"],
+            [*command, "alerts", "test", "--alerts", str(alerts), "--verbose"],
+            [*command, "sources", "check", "--alerts", str(alerts)],
+        ]
+        outputs = [subprocess.run(c, capture_output=True, text=True, env=env) for c in runs]
+        assert server.mails == [] and server.logins and not any(ok for _, ok in server.logins)
+    ingest_run, send_run = outputs[0], outputs[1]
+    assert ingest_run.returncode == 1 and send_run.returncode == 1
+    assert "535" in send_run.stderr or "auth" in send_run.stderr.lower(), send_run.stderr
+    # Logs go to stderr, captured with the rest.
+    shown = "".join(o.stdout + o.stderr for o in outputs)
+    assert secret not in shown
+    database = (tmp_path / "n.db").read_bytes()
+    assert secret.encode() not in database
+    rows = outbox(url)
+    assert rows and all(secret not in (r.last_error or "") for r in rows)
+    assert any(r.last_error for r in rows if r.mode == "immediate")
 
 
-def test_console_channel_prints_bracketed_titles_as_written(tmp_path: Path) -> None:
-    out = tmp_path / "console.txt"
-    with out.open("w", encoding="utf-8") as handle:
-        channel = ConsoleChannel(Console(file=handle, width=200))
-        channel.send(
-            Alert(
-                id=1,
-                article_id=1,
-                source_id="sfc-news",
-                rule="r",
-                channel="console",
-                title="[Update] SFC warns of [red] flags",
-                url="https://example.org/x",
-                published_at=NOW,
-                created_at=NOW,
-            )
-        )
-    assert "[Update] SFC warns of [red] flags" in out.read_text(encoding="utf-8")
-
-
-def test_a_channel_that_cannot_be_built_fails_alone(
-    migrated_db_url: str, tmp_path: Path, local_site: LocalSite
+def test_the_send_alerts_flow_delivers_and_ends_failed_when_a_delivery_fails(
+    tmp_path: Path,
 ) -> None:
-    local_site.set("/hook", Answer(b"ok", 200, "text/plain"), method="POST")
-    engine = db.make_engine(migrated_db_url)
-    source = Source(
-        id="hkma-press", name="HKMA", kind="hkma_api", urls=("https://x.example/",), regulator=True
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.send_alerts import send_alerts
+    from pipeline.errors import DeliveryError
+
+    url = f"sqlite:///{tmp_path / 'flow.db'}"
+    db.upgrade(url)
+    out = tmp_path / "a.jsonl"
+    down = hook_channel(f"json://127.0.0.1:{free_port()}/h", 2)
+    held = {"jsonl": jsonl_channel(out), "hook": down}
+    ingest(
+        url,
+        alerts_toml(
+            tmp_path, {k: v + "\nenabled = false" for k, v in held.items()}, name="held.toml"
+        ),
+        source_ids=["hkma-press"],
     )
-    with Session(engine) as session, session.begin():
-        repo.sync_sources(session, [source])
-        article_id, _ = repo.insert_article(
-            session, tagged(regulator=True), item_key="hkma-press:20251103-1"
-        )
-        for channel in ("mail", "hook", "jsonl"):
-            repo.enqueue_alerts(session, [(article_id, "reg", channel)])
-    out = tmp_path / "alerts.jsonl"
-    webhook = local_site.url.replace("http://", "json://") + "/hook"
-    # A URL load_alerts would refuse, as when Apprise changes under a checked file.
-    config = AlertsConfig(
-        rules=(AlertRule(id="reg", channels=("mail", "hook", "jsonl"), regulator=True),),
-        channels={
-            "mail": AlertChannel(id="mail", kind="apprise", url="mailtos://ops:hunter2@"),
-            "hook": AlertChannel(id="hook", kind="apprise", url=webhook),
-            "jsonl": AlertChannel(id="jsonl", kind="jsonl", path=str(out)),
-        },
+    assert not out.exists()
+    only_jsonl = alerts_toml(
+        tmp_path, {"jsonl": jsonl_channel(out), "hook": down + "\nenabled = false"}
     )
-    report = deliver_pending(engine, config)
-    assert (report.sent, report.failed) == (2, 1)
-    reason = "alert channel 'mail': URL mailtos://***@ is not a URL Apprise can read"
-    assert report.errors == [reason]
-    [(method, path, body)] = local_site.requests
-    assert (method, path) == ("POST", "/hook")
-    assert b"Stablecoin issuer licences granted" in body
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
-    with Session(engine) as session:
-        rows = session.execute(
-            select(schema.AlertRow.channel, schema.AlertRow.status, schema.AlertRow.last_error)
-        ).all()
-    assert sorted(rows) == [
-        ("hook", "sent", None),
-        ("jsonl", "sent", None),
-        ("mail", "failed", reason),
-    ]
-    assert "hunter2" not in reason
-    engine.dispose()
+    with prefect_test_harness():
+        report = send_alerts(db_url=url, alerts_path=str(only_jsonl))
+        assert report["sent"] > 0 and report["failed"] == 0
+        assert len(out.read_text(encoding="utf-8").splitlines()) == report["sent"]
+        assert send_alerts(db_url=url, alerts_path=str(only_jsonl))["sent"] == 0
+        both = alerts_toml(tmp_path, held, name="both.toml")
+        with pytest.raises(DeliveryError, match="hook"):
+            send_alerts(db_url=url, alerts_path=str(both))
+    hook_rows = [r for r in outbox(url) if r.channel == "hook" and r.mode == "immediate"]
+    assert hook_rows and {r.status for r in hook_rows} == {"failed"}
+
+
+class Exploding:
+    """A channel with a bug of its own."""
+
+    def send(self, message: object) -> None:
+        raise RuntimeError("boom")
+
+
+def test_a_channel_that_raises_fails_its_own_messages_only(tmp_path: Path) -> None:
+    from pipeline.alerts import send_alerts
+    from pipeline.configuration import load_alerts_config
+    from pipeline.settings import find_config_files
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    db.upgrade(url)
+    out = tmp_path / "a.jsonl"
+    channels = {"jsonl": jsonl_channel(out), "buggy": 'kind = "console"'}
+    held = {k: v + "\nenabled = false" for k, v in channels.items()}
+    ingest(url, alerts_toml(tmp_path, held, name="held.toml"), source_ids=["hkma-press"])
+    config = load_alerts_config(find_config_files(None, alerts=alerts_toml(tmp_path, channels)))
+    engine = db.make_engine(url)
+    try:
+        report = send_alerts(engine, config, channels={"buggy": Exploding()})
+    finally:
+        engine.dispose()
+    assert report.sent == report.failed > 0
+    assert all("RuntimeError: boom" in error for error in report.errors)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == report.sent
+    buggy = [r for r in outbox(url) if r.channel == "buggy" and r.mode == "immediate"]
+    assert {r.status for r in buggy} == {"failed"}

@@ -1,24 +1,37 @@
-"""alerts.toml: every mistake named with file, entry and field, checked against sources.toml and
-the taxonomy, and rules naming taxonomy nodes by alias matching the articles tagged with them."""
+"""alerts.toml: every mistake named with file, entry and field (nested conditions and the
+[delivery] table included), checked against sources.toml and the taxonomy; rules naming taxonomy
+nodes by alias matching the articles tagged with them; channel secrets read from the environment,
+never written in the file nor shown in a message; and a channel the environment cannot serve
+reported without stopping the load."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.alerts.config import AlertRule, load_alerts
+from pipeline.alerts.conditions import MAX_CONDITION_DEPTH
+from pipeline.alerts.config import (
+    AlertRule,
+    AlertsConfig,
+    DeliverySettings,
+    channel_problems,
+    load_alerts,
+    retry_delay,
+)
 from pipeline.alerts.references import ARTICLE_DOC_TYPES
-from pipeline.alerts.rules import matching_rules
+from pipeline.alerts.rules import MatchSubject, matching_rules, rule_matches
 from pipeline.alerts.urls import mask_url
 from pipeline.cli import app
 from pipeline.config import load_sources
+from pipeline.configuration import check_configuration, load_alerts_config
 from pipeline.errors import ConfigError
 from pipeline.models import Article, Source, Tag, TaggedArticle
+from pipeline.settings import ConfigFile, ConfigFiles
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +96,8 @@ def rule(body: str, ident: str = "r1") -> str:
 def test_unknown_field_regulater_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, rule("regulater = true", "regulator-new-item") + CHANNELS)
     assert problems_of(path) == [
-        f"{path}: rule 'regulator-new-item': field 'regulater' is not a known field"
+        f"{path}: rule 'regulator-new-item': field 'regulater' is not a known field;"
+        " did you mean 'regulator'?"
     ]
 
 
@@ -196,8 +210,8 @@ def test_wrong_types_are_named(tmp_path: Path) -> None:
         f"{path}: channel 'console': field 'enabled' must be true or false",
         f"{path}: channel 'console': field 'description' must be a string",
         f"{path}: rule 'r1': field 'description' must be a string",
-        f"{path}: rule 'r1': field 'regulator' must be true or false",
         f"{path}: rule 'r1': field 'channels' must be a list of strings ([\"console\"] for one)",
+        f"{path}: rule 'r1': field 'regulator' must be true or false",
         f"{path}: rule 'r1': field 'sources' must be a list of strings",
     ]
 
@@ -219,21 +233,40 @@ def test_missing_required_fields_are_named(tmp_path: Path) -> None:
     ]
 
 
-def test_unparsable_apprise_url_is_named_without_its_password(tmp_path: Path) -> None:
+def test_a_password_written_into_a_url_is_refused_without_showing_it(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         '[[channel]]\nid = "mail"\nkind = "apprise"\nurl = "mailtos://ops:hunter2@"\n'
         '[[channel]]\nid = "hook"\nkind = "apprise"\n'
-        'url = "pigeon://ops:hunter2@example.org/s3cr3t?token=t0k3n"\n',
+        'url = "json://ops:pre${HOOK_PASSWORD}@example.org/s3cr3t?token=t0k3n"\n',
     )
-    problems = problems_of(path)
+    problems = problems_of(path, environ={"HOOK_PASSWORD": "x"})
+    advice = "holds a password; write it as ${NAME} and set NAME in the environment"
     assert problems == [
-        f"{path}: channel 'mail': field 'url' is not a URL Apprise can read: mailtos://***@",
-        f"{path}: channel 'hook': field 'url' is not a URL Apprise can read:"
-        " pigeon://***@example.org/***?***",
+        f"{path}: channel 'mail': field 'url' {advice}",
+        # Part of the password is written out: that part is a secret in the file too.
+        f"{path}: channel 'hook': field 'url' {advice}",
     ]
-    for secret in ("hunter2", "s3cr3t", "t0k3n", "ops"):
+    for secret in ("hunter2", "pre", "s3cr3t", "t0k3n", "ops"):
         assert secret not in "\n".join(problems)
+
+
+def test_an_apprise_url_apprise_cannot_read_is_a_problem_of_that_channel_only(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        rule("") + CHANNELS + '[[channel]]\nid = "hook"\nkind = "apprise"\n'
+        'url = "pigeon://ops@example.org/s3cr3t?token=t0k3n"\n',
+    )
+    config = load_alerts(path, environ={})
+    assert config.channels["hook"].problem == (
+        f"{path}: channel 'hook': field 'url' is not a URL Apprise can read:"
+        " pigeon://***@example.org/***?***"
+    )
+    assert channel_problems(config) == [config.channels["hook"].problem]
+    assert config.channels["console"].problem is None
+    assert [r.id for r in config.rules] == ["r1"]
 
 
 def test_mask_url_shows_scheme_and_host_at_most() -> None:
@@ -259,10 +292,12 @@ def test_invalid_toml_gives_line_and_column(tmp_path: Path) -> None:
 
 def test_missing_file_and_unknown_top_level_keys(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "absent.toml") == [f"{tmp_path / 'absent.toml'}: file not found"]
-    path = write(tmp_path, 'rules = []\nchannel = ["console"]\n')
+    path = write(tmp_path, 'rules = []\nchannel = ["console"]\ndelivery = "24h"\n')
     assert problems_of(path) == [
-        f"{path}: top-level key 'rules' is not known (expected [[rule]] or [[channel]])",
+        f"{path}: top-level key 'rules' is not known (expected [[rule]], [[channel]] or"
+        " [delivery]); did you mean 'rule'?",
         f"{path}: channel #1 must be a table",
+        f"{path}: top-level key 'delivery' must be a [delivery] table",
     ]
 
 
@@ -279,7 +314,7 @@ def test_every_problem_of_one_entry_is_reported_together(tmp_path: Path) -> None
         " apprise",
         f"{path}: channel 'Pager!': field 'url' must be a non-empty string",
         f"{path}: channel 'Pager!': field 'enabled' must be true or false",
-        f"{path}: rule 'R 1': field 'regulater' is not a known field",
+        f"{path}: rule 'R 1': field 'regulater' is not a known field; did you mean 'regulator'?",
         f"{path}: rule 'R 1': field 'id' must be lower-case letters, digits and '-'",
         f"{path}: rule 'R 1': field 'channels' names unknown channel 'nowhere'; declared: Pager!",
         f"{path}: rule 'R 1': field 'doc_types' names unknown doc type 'memo'; expected one of "
@@ -305,7 +340,8 @@ def test_sources_check_prints_problems_literally(tmp_path: Path) -> None:
     assert result.exit_code == 1
     output = result.output + result.stderr
     assert (
-        f"{path}: top-level key 'rules' is not known (expected [[rule]] or [[channel]])" in output
+        f"{path}: top-level key 'rules' is not known (expected [[rule]], [[channel]] or"
+        " [delivery]); did you mean 'rule'?" in output
     )
     assert f"{path}: rule 'r1': field '[red]' is not a known field" in output
     assert "channel 'console'" in output  # the rule names a channel the file does not declare
@@ -340,11 +376,65 @@ def test_shipped_alerts_load_against_shipped_sources_and_taxonomy() -> None:
         sources=load_sources(REPO / "sources.toml"),
         taxonomy=load_taxonomy(REPO / "taxonomy.toml"),
     )
-    [regulator_rule] = config.rules
-    assert regulator_rule.regulator is True
-    assert (regulator_rule.sources, regulator_rule.entities, regulator_rule.topics) == ((), (), ())
-    assert set(regulator_rule.channels) == {"console", "jsonl"} == set(config.channels)
+    sources = load_sources(REPO / "sources.toml")
+    hkma = {s.id for s in sources if s.id.startswith("hkma-") and s.regulator}
+    sfc = {s.id for s in sources if s.id.startswith("sfc-") and s.regulator}
+    by_id = {rule.id: rule for rule in config.rules}
+    assert list(by_id) == [
+        "hkma-new-item",
+        "sfc-new-item",
+        "sfc-enforcement",
+        "hkma-sfc-digital-assets",
+    ]
+    assert len(hkma) == 8 and len(sfc) == 6
+
+    def matched(rule_id: str) -> set[str]:
+        # A pattern such as "hkma-*" covers every HKMA source, and one added later.
+        rule = by_id[rule_id]
+        return {
+            s.id
+            for s in sources
+            if rule_matches(
+                rule,
+                MatchSubject.of(
+                    regulator=s.regulator,
+                    source_id=s.id,
+                    doc_type="enforcement",
+                    language="en",
+                    title="",
+                    text="",
+                    tags=(),
+                ),
+            )
+        }
+
+    assert matched("hkma-new-item") == hkma
+    assert matched("sfc-new-item") == sfc
+    enforcement = by_id["sfc-enforcement"]
+    assert matched("sfc-enforcement") == sfc and enforcement.doc_types == ("enforcement",)
+    assert enforcement.severity == "high"
+    digital = by_id["hkma-sfc-digital-assets"]
+    assert digital.entities == ("hkma", "sfc")
+    assert digital.topics == ("stablecoins", "virtual-assets", "tokenisation")
+    assert (digital.mode, digital.digest_at, digital.severity) == ("digest", time(18), "low")
+    for shipped in config.rules:
+        assert shipped.channels == ("console", "jsonl")
+        assert shipped.updates is False
+    assert {r.id for r in config.rules if r.mode == "immediate"} == {
+        "hkma-new-item",
+        "sfc-new-item",
+        "sfc-enforcement",
+    }
+    assert set(config.channels) == {"console", "jsonl"}
     assert config.channels["jsonl"].path == "alerts.jsonl"
+    assert channel_problems(config) == []
+    assert config.delivery == DeliverySettings(timedelta(hours=24), 6, timedelta(minutes=5))
+    # The commented-out examples show secrets as ${NAME} and stay commented out, so the
+    # shipped file needs nothing from the environment.
+    text = (REPO / "alerts.toml").read_text(encoding="utf-8")
+    assert '# url = "mailtos://user:${SMTP_PASSWORD}@smtp.example.com?to=desk@example.com"' in text
+    assert '# url = "json://' in text
+    assert text == (REPO / "pipeline" / "defaults" / "alerts.toml").read_text(encoding="utf-8")
 
 
 def test_loading_alerts_config_imports_no_database_flow_or_apprise() -> None:
@@ -359,3 +449,465 @@ def test_loading_alerts_config_imports_no_database_flow_or_apprise() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# --- Rules: severity, mode, digest, updates, nested conditions ------------------------------
+
+
+def test_rule_settings_default_and_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        rule("", "plain")
+        + rule('mode = "digest"', "daily")
+        + rule('mode = "digest"\ndigest_at = "07:30"\nseverity = "high"\nupdates = true', "early")
+        + CHANNELS,
+    )
+    plain, daily, early = load_alerts(path).rules
+    assert (plain.severity, plain.mode, plain.digest_at, plain.updates) == (
+        "normal",
+        "immediate",
+        None,
+        False,
+    )
+    assert (daily.mode, daily.digest_at) == ("digest", time(18, 0))
+    assert (early.severity, early.digest_at, early.updates) == ("high", time(7, 30), True)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (
+            'severity = "urgent"',
+            "field 'severity' is 'urgent'; expected 'high', 'normal' or 'low'",
+        ),
+        (
+            'mode = "digets"',
+            "field 'mode' is 'digets'; expected 'immediate' or 'digest'; did you mean 'digest'?",
+        ),
+        (
+            'mode = "digest"\ndigest_at = "25:00"',
+            "field 'digest_at' is '25:00'; expected a Hong Kong time of day as \"HH:MM\","
+            ' such as "18:00"',
+        ),
+        (
+            'mode = "digest"\ndigest_at = "6pm"',
+            "field 'digest_at' is '6pm'; expected a Hong Kong time of day as \"HH:MM\","
+            ' such as "18:00"',
+        ),
+        ('digest_at = "18:00"', "field 'digest_at' is only for rules with mode = \"digest\""),
+        (
+            'mode = "immediate"\ndigest_at = "18:00"',
+            "field 'digest_at' is only for rules with mode = \"digest\"",
+        ),
+        ('updates = "yes"', "field 'updates' must be true or false"),
+    ],
+)
+def test_bad_rule_settings_are_named(tmp_path: Path, body: str, problem: str) -> None:
+    path = write(tmp_path, rule(body) + CHANNELS)
+    assert problems_of(path) == [f"{path}: rule 'r1': {problem}"]
+
+
+def test_unknown_fields_inside_any_and_all_are_named_with_their_place(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        rule(
+            'any = [{ regulater = true }, { all = [{ topcis = ["x"] }] }]\n'
+            '[[rule.all]]\nsources = ["hkma-press"]\nseverity = "high"\n'
+        )
+        + CHANNELS,
+    )
+    assert problems_of(path) == [
+        f"{path}: rule 'r1': any #1: field 'regulater' is not a known field;"
+        " did you mean 'regulator'?",
+        f"{path}: rule 'r1': any #2: all #1: field 'topcis' is not a known field;"
+        " did you mean 'topics'?",
+        f"{path}: rule 'r1': all #1: field 'severity' belongs to the rule, not to a condition"
+        " table",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("any = []", "field 'any' is an empty list; give it one condition table or more"),
+        ("all = []", "field 'all' is an empty list; give it one condition table or more"),
+        (
+            "any = { regulator = true }",
+            "field 'any' must be a list of condition tables ([{…}] for one)",
+        ),
+        ('all = ["hkma"]', "field 'all' must be a list of condition tables"),
+        (
+            "any = [{}]",
+            "any #1: sets no condition, so it would hold for every article",
+        ),
+        (
+            "any = [{ any = [] }]",
+            "any #1: field 'any' is an empty list; give it one condition table or more",
+        ),
+        ("sources = []", "field 'sources' is an empty list; leave it out to match any"),
+        ('keywords = ["--"]', "field 'keywords' holds '--', which has no letter or digit"),
+        ("keywords = 3", "field 'keywords' must be a list of strings"),
+        (
+            'languages = ["english"]',
+            "field 'languages' names 'english', which is not a language code such as 'en', 'zh'"
+            " or 'zh-hk'",
+        ),
+        ('query = ""', "field 'query' must be a non-empty string"),
+        (
+            'query = "-stablecoin -token"',
+            "field 'query' can match nothing: it only excludes words; add one to look for",
+        ),
+        ('query = "((( \\" \\""', "field 'query' can match nothing: no word"),
+        ('query = "hkma _"', "field 'query' term '_' holds no letter or digit to look for"),
+        (
+            f'query = "{"stablecoin " * 50}"',
+            "field 'query' is refused: search query is 550 characters long; at most 500 are read",
+        ),
+        (
+            f'query = "{" ".join(f"w{n}" for n in range(33))}"',
+            "field 'query' is refused: search query has 33 terms; at most 32 are read",
+        ),
+    ],
+)
+def test_bad_conditions_are_named(tmp_path: Path, body: str, problem: str) -> None:
+    path = write(tmp_path, rule(body) + CHANNELS)
+    assert problems_of(path) == [f"{path}: rule 'r1': {problem}"]
+
+
+def test_conditions_nest_to_a_limit(tmp_path: Path) -> None:
+    nested = "{ regulator = true }"
+    for _ in range(MAX_CONDITION_DEPTH):
+        nested = f"{{ any = [{nested}] }}"
+    path = write(tmp_path, rule(f"all = [{nested}]") + CHANNELS)
+    [problem] = problems_of(path)
+    assert problem.endswith(
+        f"field 'any' nests conditions more than {MAX_CONDITION_DEPTH} levels deep"
+    )
+    assert problem.startswith(f"{path}: rule 'r1': all #1: any #1: any #1:")
+
+
+def test_nested_conditions_are_loaded_with_names_resolved(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        rule(
+            'keywords = ["  Hong   Kong ", "穩定幣"]\nquery = \'"monetary authority" OR hkma\'\n'
+            'languages = ["zh", "en"]\n'
+            'any = [{ entities = ["Ant Financial"] }, { all = [{ topics = ["TOKENIZATION"] }] }]'
+        )
+        + CHANNELS,
+    )
+    [loaded] = load_alerts(path, taxonomy=taxonomy(tmp_path)).rules
+    assert loaded.keywords == ("Hong Kong", "穩定幣")
+    assert loaded.query == '"monetary authority" OR hkma'
+    assert loaded.languages == ("zh", "en")
+    first, second = loaded.any_of
+    assert first.entities == ("ant-group",)
+    assert second.all_of[0].topics == ("tokenisation",)
+    assert loaded.all_of == ()
+
+
+def test_nested_rule_names_are_checked_against_sources_and_taxonomy(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        rule('any = [{ sources = ["hkma-pres"] }, { topics = ["xyzzy"] }]') + CHANNELS,
+    )
+    assert problems_of(path, sources=SOURCES, taxonomy=taxonomy(tmp_path)) == [
+        f"{path}: rule 'r1': any #1: field 'sources' names unknown source 'hkma-pres'"
+        " (closest: 'hkma-press')",
+        f"{path}: rule 'r1': any #2: field 'topics' names 'xyzzy', which is no topic's id, name"
+        " or alias in taxonomy.toml; nothing close",
+    ]
+
+
+def test_a_rule_is_found_by_id_and_an_unknown_id_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, rule("", "first") + rule("", "second") + CHANNELS)
+    config = load_alerts(path)
+    assert config.rule("second").id == "second"
+    message = "alert rule 'thrid' is not declared; declared: first, second"
+    with pytest.raises(KeyError) as as_key:
+        config.rule("thrid")
+    assert str(as_key.value) == message
+    with pytest.raises(ConfigError) as as_config:
+        AlertsConfig().rule("thrid")
+    assert as_config.value.problems == ["alert rule 'thrid' is not declared; declared: none"]
+
+
+# --- [delivery] ----------------------------------------------------------------------------
+
+
+def test_delivery_defaults_and_durations(tmp_path: Path) -> None:
+    assert load_alerts(write(tmp_path, CHANNELS)).delivery == DeliverySettings(
+        initial_window=timedelta(hours=24), max_attempts=6, retry_after=timedelta(minutes=5)
+    )
+    path = write(
+        tmp_path,
+        CHANNELS + '[delivery]\ninitial_window = "0h"\nmax_attempts = 3\nretry_after = "1h30m"\n',
+    )
+    delivery = load_alerts(path).delivery
+    assert delivery == DeliverySettings(timedelta(0), 3, timedelta(hours=1, minutes=30))
+    path = write(tmp_path, CHANNELS + '[delivery]\ninitial_window = "2d"\nretry_after = "90s"\n')
+    assert load_alerts(path).delivery.initial_window == timedelta(days=2)
+    assert load_alerts(path).delivery.retry_after == timedelta(seconds=90)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (
+            'initial_window = "24x"',
+            'field \'initial_window\' is \'24x\'; expected a duration such as "90m", "24h" or "2d"',
+        ),
+        (
+            'initial_window = "1.5h"',
+            "field 'initial_window' is '1.5h'; expected a duration such as \"90m\", \"24h\" or"
+            ' "2d"',
+        ),
+        (
+            "initial_window = 24",
+            'field \'initial_window\' must be a duration string such as "90m", "24h" or "2d"',
+        ),
+        ('initial_window = "400d"', "field 'initial_window' is '400d'; expected at most 366 days"),
+        ('retry_after = "0m"', "field 'retry_after' is '0m'; expected a wait above 0"),
+        (
+            'retry_after = "7h"',
+            "field 'retry_after' is '7h'; expected at most 6h, the longest wait between two"
+            " attempts",
+        ),
+        ("max_attempts = 0", "field 'max_attempts' is 0; expected 1 to 100"),
+        ('max_attempts = "6"', "field 'max_attempts' must be a whole number"),
+        ("max_attempts = true", "field 'max_attempts' must be a whole number"),
+        (
+            'retry_afer = "5m"',
+            "field 'retry_afer' is not a known field; did you mean 'retry_after'?",
+        ),
+    ],
+)
+def test_bad_delivery_settings_are_named(tmp_path: Path, body: str, problem: str) -> None:
+    path = write(tmp_path, CHANNELS + f"[delivery]\n{body}\n")
+    assert problems_of(path) == [f"{path}: [delivery]: {problem}"]
+
+
+def test_retry_delay_doubles_from_retry_after_up_to_six_hours(tmp_path: Path) -> None:
+    path = write(tmp_path, CHANNELS + '[delivery]\nretry_after = "5m"\n')
+    config = load_alerts(path)
+    waits = [retry_delay(config, attempts) for attempts in range(1, 10)]
+    assert waits[:7] == [timedelta(minutes=m) for m in (5, 10, 20, 40, 80, 160, 320)]
+    assert waits[7:] == [timedelta(hours=6)] * 2
+    assert retry_delay(config.delivery, 2) == timedelta(minutes=10)
+    assert retry_delay(config, 10_000) == timedelta(hours=6)
+    assert retry_delay(DeliverySettings(retry_after=timedelta(hours=4)), 2) == timedelta(hours=6)
+
+
+# --- Channels: timeout, secrets from the environment ----------------------------------------
+
+WEBHOOK = '[[channel]]\nid = "hook"\nkind = "apprise"\nurl = "{url}"\n'
+SENTINEL = "S3NTINEL-d0-not-print"
+
+
+def test_channel_timeout_defaults_and_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, WEBHOOK.format(url="json://example.org/hook") + "timeout = 5.5\n")
+    assert load_alerts(path).channels["hook"].timeout == 5.5
+    path = write(tmp_path, WEBHOOK.format(url="json://example.org/hook"))
+    assert load_alerts(path).channels["hook"].timeout == 30.0
+    path = write(
+        tmp_path,
+        '[[channel]]\nid = "console"\nkind = "console"\ntimeout = 5\n'
+        + WEBHOOK.format(url="json://example.org/hook")
+        + "timeout = 0\n"
+        + WEBHOOK.format(url="json://example.org/hook").replace("hook", "slow", 1)
+        + "timeout = 30000\n"
+        + WEBHOOK.format(url="json://example.org/hook").replace("hook", "text", 1)
+        + 'timeout = "30"\n',
+    )
+    assert problems_of(path) == [
+        f"{path}: channel 'console': field 'timeout' is only for channels of kind 'apprise'",
+        f"{path}: channel 'hook': field 'timeout' is 0; expected seconds above 0, at most 600",
+        f"{path}: channel 'slow': field 'timeout' is 30000; expected seconds above 0, at most 600",
+        f"{path}: channel 'text': field 'timeout' must be a number of seconds",
+    ]
+
+
+def test_url_variables_are_expanded_from_the_given_environment(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        WEBHOOK.format(url="json://${HOOK_HOST}/hook?token=${HOOK_TOKEN}")
+        + '[[channel]]\nid = "mail"\nkind = "apprise"\n'
+        'url = "mailtos://desk:${SMTP_PASSWORD}@smtp.example.com?to=desk@example.com"\n',
+    )
+    environ = {"HOOK_HOST": "hooks.example.org", "HOOK_TOKEN": SENTINEL, "SMTP_PASSWORD": "pw"}
+    config = load_alerts(path, environ=environ)
+    hook, mail = config.channels["hook"], config.channels["mail"]
+    assert hook.url == f"json://hooks.example.org/hook?token={SENTINEL}"
+    assert hook.secrets == ("hooks.example.org", SENTINEL)
+    assert mail.url == "mailtos://desk:pw@smtp.example.com?to=desk@example.com"
+    assert mail.secrets == ("pw",)
+    assert (hook.problem, mail.problem) == (None, None)
+    assert channel_problems(config) == []
+    # A printed configuration shows neither the URLs nor what they hold.
+    assert SENTINEL not in repr(config) and "pw@" not in repr(config)
+
+
+def test_an_unset_variable_is_a_channel_problem_not_a_load_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        rule("", "r1").replace('["console"]', '["console", "mail"]')
+        + CHANNELS
+        + '[[channel]]\nid = "mail"\nkind = "apprise"\n'
+        'url = "mailtos://desk:${SMTP_PASSWORD}@smtp.example.com?to=${DESK_ADDRESS}"\n'
+        + WEBHOOK.format(url="json://example.org/hook?token=${HOOK_TOKEN}")
+        + "enabled = false\n",
+    )
+    config = load_alerts(path, environ={"DESK_ADDRESS": ""})
+    mail = config.channels["mail"]
+    expected = (
+        f"{path}: channel 'mail': field 'url' needs the environment variables"
+        " SMTP_PASSWORD (not set), DESK_ADDRESS (set but empty)"
+    )
+    assert mail.problem == expected
+    # The URL stays as written, with nothing substituted into it.
+    assert mail.url == "mailtos://desk:${SMTP_PASSWORD}@smtp.example.com?to=${DESK_ADDRESS}"
+    assert mail.secrets == ()
+    # The disabled channel lacks its variable too, but sends nothing, so stops nothing.
+    assert config.channels["hook"].problem is not None
+    assert channel_problems(config) == [expected]
+    assert config.channels["console"].problem is None
+    assert [r.channels for r in config.rules] == [("console", "mail")]
+
+
+def test_malformed_variable_references_are_errors_of_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        WEBHOOK.format(url="json://example.org/hook?token=${hook_token}")
+        + WEBHOOK.format(url="json://example.org/hook?token=${HOOK_TOKEN").replace(
+            "hook", "open", 1
+        ),
+    )
+    assert problems_of(path, environ={"hook_token": SENTINEL}) == [
+        f"{path}: channel 'hook': field 'url' names ${{hook_token}}; an environment variable's"
+        " name is upper-case letters, digits and '_', such as ${SMTP_PASSWORD}",
+        f"{path}: channel 'open': field 'url' holds '${{' without a closing '}}'",
+    ]
+
+
+def test_no_problem_message_ever_holds_a_secret(tmp_path: Path) -> None:
+    # Apprise cannot read either URL once expanded; the secrets stand in the host, the path,
+    # the query and the password, where a careless message would show them.
+    path = write(
+        tmp_path,
+        rule("regulater = true")
+        + CHANNELS
+        + WEBHOOK.format(url="pigeon://${HOOK_TOKEN}@example.org/${HOOK_TOKEN}?k=${HOOK_TOKEN}")
+        + '[[channel]]\nid = "odd"\nkind = "apprise"\nurl = "pigeon://${ODD_HOST}/x"\n'
+        + '[[channel]]\nid = "mail"\nkind = "apprise"\n'
+        'url = "mailtos://desk:${SMTP_PASSWORD}@"\n',
+    )
+    environ = {"HOOK_TOKEN": SENTINEL, "ODD_HOST": SENTINEL, "SMTP_PASSWORD": SENTINEL}
+    problems = problems_of(path, environ=environ)
+    assert problems[0] == (
+        f"{path}: rule 'r1': field 'regulater' is not a known field; did you mean 'regulator'?"
+    )
+    # With a mistake in the file, the channels' own problems are reported in the same pass.
+    assert [p.split(": ")[1] for p in problems[1:]] == [
+        "channel 'hook'",
+        "channel 'odd'",
+        "channel 'mail'",
+    ]
+    assert all("is not a URL Apprise can read" in p for p in problems[1:])
+    joined = "\n".join(problems)
+    assert SENTINEL not in joined and SENTINEL.casefold() not in joined.casefold()
+
+
+def test_every_problem_of_the_file_is_collected_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        rule('severity = "urgent"\nany = [{ regulater = true }]')
+        + rule('mode = "digest"\ndigest_at = "6pm"', "r2")
+        + CHANNELS
+        + WEBHOOK.format(url="json://a:b@example.org/")
+        + '[delivery]\nmax_attempts = 0\ninitial_window = "1w"\n',
+    )
+    problems = problems_of(path)
+    assert [p.removeprefix(f"{path}: ") for p in problems] == [
+        "channel 'hook': field 'url' holds a password; write it as ${NAME} and set NAME in the"
+        " environment",
+        "rule 'r1': field 'severity' is 'urgent'; expected 'high', 'normal' or 'low'",
+        "rule 'r1': any #1: field 'regulater' is not a known field; did you mean 'regulator'?",
+        "rule 'r2': field 'digest_at' is '6pm'; expected a Hong Kong time of day as \"HH:MM\","
+        ' such as "18:00"',
+        "[delivery]: field 'initial_window' is '1w'; expected a duration such as \"90m\","
+        ' "24h" or "2d"',
+        "[delivery]: field 'max_attempts' is 0; expected 1 to 100",
+    ]
+
+
+# --- Channel problems in `sources check` and in a run's configuration ------------------------
+
+
+def configuration_files(alerts: Path) -> ConfigFiles:
+    return ConfigFiles(
+        sources=ConfigFile(REPO / "sources.toml", "test"),
+        taxonomy=ConfigFile(REPO / "taxonomy.toml", "test"),
+        alerts=ConfigFile(alerts, "test"),
+    )
+
+
+UNSET = "NEWSWATCH_TEST_UNSET_SMTP_PASSWORD"
+
+
+def test_channel_problems_fail_sources_check_but_not_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(UNSET, raising=False)
+    alerts = write(
+        tmp_path,
+        rule("regulator = true").replace('["console"]', '["console", "mail"]')
+        + CHANNELS
+        + '[[channel]]\nid = "mail"\nkind = "apprise"\n'
+        f'url = "mailtos://desk:${{{UNSET}}}@smtp.example.com?to=desk@example.com"\n',
+    )
+    problem = (
+        f"{alerts}: channel 'mail': field 'url' needs the environment variable {UNSET} (not set)"
+    )
+    configuration = check_configuration(configuration_files(alerts))
+    assert configuration.problems == [problem]
+    assert configuration.channel_problems == [problem]
+    assert configuration.blocking_problems == []
+    # A run goes on: the configuration is usable and the channel carries its problem.
+    _, _, loaded = configuration.require()
+    assert loaded.channels["mail"].problem == problem
+    assert load_alerts_config(configuration_files(alerts)).channels["mail"].problem
+    result = CliRunner().invoke(
+        app,
+        [
+            "sources",
+            "check",
+            "--sources",
+            str(REPO / "sources.toml"),
+            "--taxonomy",
+            str(REPO / "taxonomy.toml"),
+            "--alerts",
+            str(alerts),
+        ],
+    )
+    output = result.output + result.stderr
+    assert result.exit_code == 1
+    assert problem in output
+    assert "1 problem(s) found" in output
+    monkeypatch.setenv(UNSET, SENTINEL)
+    assert check_configuration(configuration_files(alerts)).problems == []
+
+
+def test_a_mistake_beside_a_channel_problem_still_stops_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(UNSET, raising=False)
+    alerts = write(
+        tmp_path,
+        rule("regulater = true") + CHANNELS + '[[channel]]\nid = "mail"\nkind = "apprise"\n'
+        f'url = "mailtos://desk:${{{UNSET}}}@smtp.example.com?to=desk@example.com"\n',
+    )
+    configuration = check_configuration(configuration_files(alerts))
+    assert len(configuration.problems) == 2 and configuration.alerts is None
+    with pytest.raises(ConfigError) as caught:
+        configuration.require()
+    assert [p.split(": ")[1] for p in caught.value.problems] == ["rule 'r1'", "channel 'mail'"]

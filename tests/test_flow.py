@@ -54,7 +54,9 @@ def test_daily_flow_runs_end_to_end_and_is_idempotent(
     }
     first = asyncio.run(daily_ingest(**kwargs))
     assert first["status"] == "completed", first
-    assert first["new_articles"] > 0 and first["alerts_sent"] == first["alerts_queued"] > 0
+    # One rule and one channel: each queued row is one message.
+    assert first["new_articles"] > 0 and first["alerts"]["sent"] == first["alerts_queued"] > 0
+    assert first["alerts"]["failed"] == 0 and first["alerts"]["errors"] == []
 
     second = asyncio.run(daily_ingest(**kwargs))
     assert second["new_articles"] == 0 and second["alerts_queued"] == 0

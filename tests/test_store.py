@@ -334,64 +334,6 @@ def test_run_records_keep_per_source_counts_and_errors(engine: Engine) -> None:
             repo.finish_run(session, 999, "completed")
 
 
-def test_alert_is_queued_once_and_sent_once(engine: Engine) -> None:
-    long_text = "Alpha " * 100
-    first, second = store(
-        engine, (tagged(1, text=long_text), "hkma-press:1"), (tagged(2), "hkma-press:2")
-    )
-    with Session(engine) as session, session.begin():
-        assert repo.enqueue_alerts(session, [(first, "reg", "email")])
-        assert not repo.enqueue_alerts(session, [(first, "reg", "email")])
-        assert repo.enqueue_alerts(session, [(first, "reg", "jsonl")])
-        assert repo.enqueue_alerts(session, [(second, "reg", "email")])
-    with Session(engine) as session:
-        pending = repo.pending_alerts(session)
-        assert [(a.article_id, a.channel) for a in pending] == [
-            (first, "email"),
-            (first, "jsonl"),
-            (second, "email"),
-        ]
-        alert = pending[0]
-        assert alert.status == "pending" and alert.rule == "reg"
-        assert alert.title == "Release 1: stablecoin licences"
-        assert alert.url.startswith("https://example.org/hkma-press/1")
-        assert alert.source_id == "hkma-press" and alert.published_at == PUBLISHED
-        assert alert.snippet == long_text[:280] and len(alert.snippet) == 280
-        assert [a.channel for a in repo.pending_alerts(session, channel="jsonl")] == ["jsonl"]
-        assert len(repo.pending_alerts(session, limit=2)) == 2
-    with Session(engine) as session, session.begin():
-        repo.mark_alert_sent(session, pending[0].id)
-        repo.mark_alert_failed(session, pending[1].id, "smtp: connection refused")
-    with Session(engine) as session:
-        still_owed = {a.id: a.status for a in repo.pending_alerts(session)}
-        assert still_owed == {pending[1].id: "failed", pending[2].id: "pending"}
-        sent = repo.list_alerts(session, status="sent")
-        assert [a.id for a in sent] == [pending[0].id]
-        assert sent[0].sent_at is not None and sent[0].sent_at.tzinfo is not None
-        failed_row = session.get(schema.AlertRow, pending[1].id)
-        assert failed_row is not None and failed_row.last_error == "smtp: connection refused"
-        assert failed_row.attempts == 1
-        assert [a.id for a in repo.list_alerts(session)] == [a.id for a in reversed(pending)]
-        future = datetime.now(UTC) + timedelta(hours=1)
-        assert repo.list_alerts(session, since=future) == []
-        with pytest.raises(StoreError, match="alert status"):
-            repo.list_alerts(session, status="lost")
-        with pytest.raises(StoreError, match="alert 999 does not exist"):
-            repo.mark_alert_sent(session, 999)
-
-
-def test_failed_alert_stops_being_retried_after_the_last_attempt(engine: Engine) -> None:
-    [article_id] = store(engine, (tagged(), "hkma-press:1"))
-    with Session(engine) as session, session.begin():
-        repo.enqueue_alerts(session, [(article_id, "reg", "email")])
-        [alert] = repo.pending_alerts(session)
-        for attempt in range(repo.MAX_ALERT_ATTEMPTS):
-            assert [a.id for a in repo.pending_alerts(session)] == [alert.id], attempt
-            repo.mark_alert_failed(session, alert.id, f"attempt {attempt}")
-        assert repo.pending_alerts(session) == []
-        assert [a.id for a in repo.list_alerts(session, status="failed")] == [alert.id]
-
-
 def test_fetch_state_round_trip(session: Session) -> None:
     url = "https://fintechnews.hk/feed/"
     assert repo.fetch_state_get(session, url) is None

@@ -21,9 +21,10 @@ LIBRARY = ("pipeline", "flows")
 # Migration scripts are named by revision and describe a schema at a moment; they are not
 # modules anyone reads for the flow.
 MIGRATION_SCRIPTS = REPO / "pipeline" / "store" / "migrations" / "versions"
-# Methods a framework calls by name (SQLAlchemy's TypeDecorator, httpcore's network backend).
+# Methods a framework calls by name (SQLAlchemy's TypeDecorator, httpcore's network backend,
+# logging's Handler).
 FRAMEWORK_HOOKS = frozenset(
-    {"process_bind_param", "process_result_value", "connect_unix_socket"}
+    {"process_bind_param", "process_result_value", "connect_unix_socket", "emit"}
 )
 
 

@@ -1,5 +1,6 @@
-"""Alerts: rules decide which stored articles are owed an alert, the outbox keeps them, channels
-deliver them (console, a JSONL file, or any Apprise URL: email, webhooks, chat).
+"""Alerts: rules decide which stories are owed an alert, the outbox keeps them, a sender claims
+and delivers them through channels (console, a JSONL file, or any Apprise URL: e-mail,
+webhooks, chat).
 
 The names below load on first use, so ``pipeline.alerts.config`` (needed to validate
 ``alerts.toml``) can be imported without SQLAlchemy and the store coming along.
@@ -11,20 +12,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.alerts.deliver import DeliveryReport, deliver_pending
+    from pipeline.alerts.deliver import DeliveryReport, send_alerts
     from pipeline.alerts.rules import matching_rules
 
 _HOMES = {
     "DeliveryReport": "pipeline.alerts.deliver",
-    "deliver_pending": "pipeline.alerts.deliver",
+    "send_alerts": "pipeline.alerts.deliver",
     "matching_rules": "pipeline.alerts.rules",
 }
 
-__all__ = ["DeliveryReport", "deliver_pending", "matching_rules"]
+__all__ = ["DeliveryReport", "matching_rules", "send_alerts"]
 
 
 def __getattr__(name: str) -> Any:
-    """Import ``DeliveryReport``, ``deliver_pending`` or ``matching_rules`` when first asked."""
+    """Import ``DeliveryReport``, ``send_alerts`` or ``matching_rules`` when first asked."""
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

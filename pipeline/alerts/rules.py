@@ -1,38 +1,162 @@
-"""Which alert rules a tagged article satisfies."""
+"""Which alert rules an article satisfies: decided in memory, for every new article.
+
+Each rule's conditions are compiled once (keyword patterns, the query's indexed terms) and
+kept; an article's indexed terms are computed only when a rule with a ``query`` asks for them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import cached_property, lru_cache
 
+from pipeline.alerts.conditions import Condition
 from pipeline.alerts.config import AlertRule
+from pipeline.alerts.references import is_source_pattern
+from pipeline.alerts.textmatch import CompiledQuery, IndexedText, Keywords, language_matches
 from pipeline.models import TaggedArticle
+from pipeline.querytext import parse_query
+
+# Compiled conditions kept: one per rule (and per nested condition) of the loaded files, with
+# room for a reload or two in a long-running process.
+COMPILED_CACHE_SIZE = 1024
+TAG_KINDS: tuple[str, ...] = ("entity", "topic")
+
+Predicate = Callable[["MatchSubject"], bool]
 
 
-def _names_any(wanted: tuple[str, ...], have: set[str]) -> bool:
-    return any(w.casefold() in have for w in wanted)
+@dataclass(frozen=True)
+class MatchSubject:
+    """What a rule is matched against: an article's source facts, its words and its tags.
+
+    ``tag_keys`` maps "entity" and "topic" to the case-folded ids and names of its tags, so a
+    rule loaded with the taxonomy (node ids) and one loaded without it (names) both match.
+    """
+
+    regulator: bool
+    source_id: str
+    doc_type: str
+    language: str | None
+    title: str
+    text: str
+    tag_keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        regulator: bool,
+        source_id: str,
+        doc_type: str,
+        language: str | None,
+        title: str,
+        text: str,
+        tags: Iterable[tuple[str, str, str]] = (),
+    ) -> MatchSubject:
+        """A subject from plain values; ``tags`` as (kind, id, name)."""
+        keys: dict[str, set[str]] = {kind: set() for kind in TAG_KINDS}
+        for kind, tag_id, name in tags:
+            keys.setdefault(kind, set()).update((tag_id.casefold(), name.casefold()))
+        return cls(
+            regulator=regulator,
+            source_id=source_id,
+            doc_type=doc_type,
+            language=language,
+            title=title,
+            text=text,
+            tag_keys={kind: frozenset(found) for kind, found in keys.items()},
+        )
+
+    @classmethod
+    def from_tagged(cls, tagged: TaggedArticle) -> MatchSubject:
+        """The subject of a tagged article about to be stored."""
+        article = tagged.article
+        return cls.of(
+            regulator=article.regulator,
+            source_id=article.source_id,
+            doc_type=article.doc_type,
+            language=article.lang,
+            title=article.title,
+            text=article.text,
+            tags=((tag.kind, tag.id, tag.name) for tag in tagged.tags),
+        )
+
+    @cached_property
+    def indexed(self) -> IndexedText:
+        """The title and text as the search index holds them (computed on first use)."""
+        return IndexedText(self.title, self.text)
+
+    @cached_property
+    def folded(self) -> tuple[str, str]:
+        """The title and text case-folded, for keywords (computed on first use)."""
+        return self.title.casefold(), self.text.casefold()
 
 
-def _tag_keys(tagged: TaggedArticle, kind: str) -> set[str]:
-    """What a rule's entity or topic is compared with: the tag ids, which a rule loaded with
-    the taxonomy holds (its names and aliases resolved), and the tag names, for a rule loaded
-    without it that names a node as written."""
-    return {n.casefold() for t in tagged.tags if t.kind == kind for n in (t.id, t.name)}
+def rule_matches(rule: AlertRule, subject: MatchSubject | TaggedArticle) -> bool:
+    """True when every condition ``rule`` sets holds for ``subject``."""
+    if isinstance(subject, TaggedArticle):
+        subject = MatchSubject.from_tagged(subject)
+    return _compiled(rule)(subject)
 
 
-def rule_matches(rule: AlertRule, tagged: TaggedArticle) -> bool:
-    """True when every condition ``rule`` sets holds for ``tagged``."""
-    article = tagged.article
-    if rule.regulator is not None and article.regulator != rule.regulator:
-        return False
-    if rule.sources and article.source_id not in rule.sources:
-        return False
-    if rule.doc_types and article.doc_type not in rule.doc_types:
-        return False
-    if rule.entities and not _names_any(rule.entities, _tag_keys(tagged, "entity")):
-        return False
-    return not rule.topics or _names_any(rule.topics, _tag_keys(tagged, "topic"))
+def matching_rules(
+    rules: Iterable[AlertRule], subject: MatchSubject | TaggedArticle
+) -> list[AlertRule]:
+    """The rules ``subject`` satisfies, in declaration order (a ``TaggedArticle`` is read as
+    ``MatchSubject.from_tagged``)."""
+    if isinstance(subject, TaggedArticle):
+        subject = MatchSubject.from_tagged(subject)
+    return [rule for rule in rules if rule_matches(rule, subject)]
 
 
-def matching_rules(rules: Iterable[AlertRule], tagged: TaggedArticle) -> list[AlertRule]:
-    """The rules ``tagged`` satisfies, in declaration order."""
-    return [rule for rule in rules if rule_matches(rule, tagged)]
+@lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def _compiled(condition: Condition) -> Predicate:
+    """One function deciding ``condition``: its checks, cheapest first."""
+    checks = _fact_checks(condition) + _text_checks(condition)
+    checks += [_compiled(nested) for nested in condition.all_of]
+    if condition.any_of:
+        alternatives = [_compiled(nested) for nested in condition.any_of]
+        checks.append(lambda subject: any(check(subject) for check in alternatives))
+    return lambda subject: all(check(subject) for check in checks)
+
+
+def _fact_checks(condition: Condition) -> list[Predicate]:
+    """Checks on what the source says of the article and on its tags."""
+    checks: list[Predicate] = []
+    if condition.regulator is not None:
+        regulator = condition.regulator
+        checks.append(lambda subject: subject.regulator == regulator)
+    if condition.sources:
+        sources = frozenset(s for s in condition.sources if not is_source_pattern(s))
+        patterns = tuple(s for s in condition.sources if is_source_pattern(s))
+        checks.append(
+            lambda subject: subject.source_id in sources
+            or any(fnmatchcase(subject.source_id, p) for p in patterns)
+        )
+    if condition.doc_types:
+        doc_types = frozenset(condition.doc_types)
+        checks.append(lambda subject: subject.doc_type in doc_types)
+    if condition.languages:
+        languages = condition.languages
+        checks.append(lambda subject: language_matches(languages, subject.language))
+    for kind, wanted in (("entity", condition.entities), ("topic", condition.topics)):
+        if wanted:
+            checks.append(_tag_check(kind, frozenset(name.casefold() for name in wanted)))
+    return checks
+
+
+def _tag_check(kind: str, wanted: frozenset[str]) -> Predicate:
+    return lambda subject: not wanted.isdisjoint(subject.tag_keys.get(kind, ()))
+
+
+def _text_checks(condition: Condition) -> list[Predicate]:
+    """Checks on the words of the title and text: keywords, then the query."""
+    checks: list[Predicate] = []
+    if condition.keywords:
+        keywords = Keywords(condition.keywords)
+        checks.append(lambda subject: any(map(keywords.found_in, subject.folded)))
+    if condition.query is not None:
+        query = CompiledQuery.of(parse_query(condition.query))
+        checks.append(lambda subject: query.matches(subject.indexed))
+    return checks

@@ -1,21 +1,27 @@
-"""Apprise URLs: whether Apprise can read one, and a form of it that is safe to print.
+"""Apprise URLs: whether Apprise can read one, a form of it that is safe to print, and the
+redaction every channel error passes through.
 
 Apprise URLs carry passwords and tokens (``mailtos://user:password@host``,
-``json://host/path?token=…``), so no message newswatch writes may quote one as it is.
+``json://host/path?token=…``), so no message newswatch writes may quote one as it is, nor any
+secret a URL was built from (``redact``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 if TYPE_CHECKING:
     import apprise
 
 MASK = "***"
+# ``scheme://userinfo@``: whatever stands before the "@" of an authority is a login, a password
+# or a token (``json://TOKEN@host``), so it is masked whole, wherever a text quotes a URL.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]+@")
 
 
 def mask_url(url: str) -> str:
@@ -39,6 +45,30 @@ def mask_url(url: str) -> str:
     if parts.query:
         shown += f"?{MASK}"
     return shown
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret, as written or URL-quoted, replaced by ``***``, and the
+    userinfo of any ``scheme://user:password@`` in it masked."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret:
+            forms.update((secret, quote(secret, safe=""), quote(secret), quote_plus(secret)))
+            forms.add(unquote(secret))
+    # Longest first: a secret that contains another is replaced whole, not piecemeal.
+    for form in sorted(forms, key=len, reverse=True):
+        if form:
+            text = text.replace(form, MASK)
+    return _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
+
+
+def url_password(url: str) -> str | None:
+    """The password in ``url``'s userinfo, unquoted; None when it has none or cannot be read."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 @contextmanager

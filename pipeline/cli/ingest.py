@@ -66,7 +66,9 @@ def ingest(
     """Run the daily ingestion flow once and print a summary per source.
 
     A new, empty database gets its schema first; the configuration is checked before the flow
-    starts, and every problem in it is printed.
+    starts, and every problem in it is printed. Alerts are sent at the end; the command exits
+    non-zero when the run failed or an alert could not be delivered (it stays owed and is
+    retried by the next send).
     """
     url = resolve_db(db_url, verbose=verbose)
     since_at = parse_when(since, "--since")
@@ -96,7 +98,11 @@ def ingest(
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         _print_run_summary(result, url)
-    if result["status"] == "failed":
+    delivery = result.get("alerts") or {}
+    for error in delivery.get("errors", []):
+        say(f"alert delivery failed: {error}", "red", stderr=True)
+    undelivered = sum(delivery.get(k, 0) for k in ("failed", "unknown", "dead"))
+    if result["status"] == "failed" or undelivered:
         raise typer.Exit(1)
 
 
@@ -161,8 +167,11 @@ def _print_run_summary(result: dict[str, Any], url: str) -> None:
             say(f"{source_id}: {row['updated']} stored item(s) updated")
     from pipeline.store import db
 
+    delivery = result.get("alerts") or {}
+    problems = delivery.get("failed", 0) + delivery.get("unknown", 0) + delivery.get("dead", 0)
     say(
-        f"{result['new_articles']} new articles; {result['alerts_queued']} alert deliveries "
-        f"queued (one per article, rule and channel), {result['alerts_sent']} delivered. "
-        f"Database: {db.display_url(url)}"
+        f"{result['new_articles']} new articles; {result['alerts_queued']} alerts queued;"
+        f" alert messages: {delivery.get('sent', 0)} sent, {problems} failed,"
+        f" {delivery.get('waiting', 0)} waiting. Database: {db.display_url(url)}",
+        "red" if problems else None,
     )

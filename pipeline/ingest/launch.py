@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pipeline.alerts import DeliveryReport, deliver_pending
+from pipeline.alerts import DeliveryReport, send_alerts
 from pipeline.alerts.config import AlertsConfig
 from pipeline.config import select_sources
 from pipeline.configuration import check_configuration
@@ -108,7 +108,7 @@ class RunOutcome:
             "error": self.error,
             "new_articles": len(self.new_article_ids),
             "alerts_queued": self.alerts_queued,
-            "alerts_sent": self.delivery.sent if self.delivery else 0,
+            "alerts": (self.delivery or DeliveryReport()).as_dict(),
             "sources": {sid: _source_summary(r) for sid, r in self.reports.items()},
         }
 
@@ -138,7 +138,7 @@ async def run_once(
     options: IngestOptions,
     *,
     stages: Stages | None = None,
-    deliver: Callable[..., DeliveryReport] = deliver_pending,
+    deliver: Callable[..., DeliveryReport] = send_alerts,
     flow_run_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     fetch_policy: FetchPolicy | None = None,
@@ -204,4 +204,5 @@ async def _run(
             flow_run_id=flow_run_id,
             options=options.record(config.files),
             stages=stages,
+            replayed=options.replay is not None,
         )

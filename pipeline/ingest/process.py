@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -62,8 +63,12 @@ def process_batch(
     tagger: Tagger,
     alerts: AlertsConfig,
     known_tag_ids: Collection[str] = frozenset(),
+    baseline_before: datetime | None = None,
 ) -> BatchResult:
-    """Build, tag, dedupe and store one batch; ``known_tag_ids`` are tag rows stored already."""
+    """Build, tag, dedupe and store one batch; ``known_tag_ids`` are tag rows stored already.
+
+    On the first run, alerts of items published before ``baseline_before`` are stored as
+    baselined, not sent."""
     clock = StageClock()
     result = BatchResult()
     prepared = [_prepare(item, tagger, clock) for item in items]
@@ -73,7 +78,7 @@ def process_batch(
             deduper, ids = _batch_deduper(session, prepared)
         updated = [e.item.planned.key for e in prepared if e.item.planned.action is Action.update]
         lengths = repo.stored_text_lengths(session, updated) if updated else {}
-        writer = BatchWriter(session, run_id, deduper, alerts, clock, result, ids)
+        writer = BatchWriter(session, run_id, deduper, alerts, clock, result, ids, baseline_before)
         for entry in prepared:
             _dispatch(entry, writer, lengths)
         writer.flush()
@@ -116,6 +121,7 @@ def _update(entry: Prepared, writer: BatchWriter, stored_length: int) -> None:
     )
     if entry.print is not None:
         writer.refile(article_id, entry.print)
+    writer.changed(article_id, entry.tagged)
     report.updated += 1
 
 

@@ -54,6 +54,7 @@ class ProcessStage(Protocol):
         tagger: Tagger,
         alerts: AlertsConfig,
         known_tag_ids: frozenset[str],
+        baseline_before: datetime | None = None,
     ) -> BatchResult:
         """Process one batch."""
         ...
@@ -97,16 +98,20 @@ async def run_ingest(
     options: Mapping[str, Any] | None = None,
     stages: Stages | None = None,
     clock: StageClock | None = None,
+    replayed: bool = False,
 ) -> RunResult:
     """One run over ``sources``: discover, plan, fetch, process; recorded in ``runs``.
 
     ``now`` stands for the wall clock where a source asks "until today" (replays pass the time
-    their answers were recorded).
+    their answers were recorded). The first run on an empty store baselines the alerts of items
+    published before the alerts' ``initial_window``, counted back from ``now`` (a replay
+    without one: from its newest item, when its answers were recorded).
     """
     run = RunContext(engine, fetcher, tagger, alerts, stages or Stages(), clock or StageClock())
     with Session(engine) as session, session.begin():
         repo.sync_sources(session, sources)
         known_tag_ids = frozenset(repo.sync_taxonomy(session, tagger.nodes))
+        first_run = not repo.holds_articles(session)
         run_id = repo.start_run(session, flow_run_id=flow_run_id, options=dict(options or {}))
     reports = {source.id: SourceReport(source.id) for source in sources}
     with run.clock.stage("discover"):
@@ -115,6 +120,9 @@ async def run_ingest(
         keys = [lead_key(source, lead) for source, leads in discovered for lead in leads]
         stored = repo.stored_markers(session, keys)
     plan = plan_items(discovered, stored)
+    baseline_before = (
+        baseline_cutoff(alerts, now, discovered, replayed=replayed) if first_run else None
+    )
     with run.clock.stage("fetch"):
         fetched = await _fetch(run, sources, plan, reports)
     new_ids: list[int] = []
@@ -128,6 +136,7 @@ async def run_ingest(
                 tagger=tagger,
                 alerts=alerts,
                 known_tag_ids=known_tag_ids,
+                baseline_before=baseline_before,
             )
         run.clock.add(outcome.seconds)
         for source_id, part in outcome.reports.items():
@@ -178,6 +187,25 @@ async def _fetch(
 
     per_source = await asyncio.gather(*(guarded(source) for source in sources))
     return [item for items in per_source for item in items]
+
+
+def baseline_cutoff(
+    alerts: AlertsConfig,
+    now: datetime | None,
+    discovered: Sequence[tuple[Source, list[Lead]]],
+    *,
+    replayed: bool,
+) -> datetime | None:
+    """Items published before this are baselined on a first run; None when nothing is."""
+    window = alerts.delivery.initial_window
+    if not window:
+        return None
+    reference = now
+    if reference is None and replayed:
+        leads = [lead for _, found in discovered for lead in found]
+        dates = [lead.published_at for lead in leads if lead.published_at is not None]
+        reference = max(dates, default=None)
+    return (reference or repo.utc_now()) - window
 
 
 def batches(items: Sequence[Fetched], size: int = BATCH_SIZE) -> Iterable[Sequence[Fetched]]:

@@ -11,18 +11,20 @@ one statement for the whole batch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig
-from pipeline.alerts.rules import matching_rules
+from pipeline.alerts.owed import Placed, owed_alerts
+from pipeline.alerts.rules import MatchSubject
 from pipeline.dedupe import Deduper
 from pipeline.ingest.records import Action, BatchResult, Planned, StageClock
 from pipeline.models import TaggedArticle, Verdict
 from pipeline.store import repo
 from pipeline.stories.features import Fingerprint
 
-# Verdicts of a copy: stored and grouped, but counted as duplicates and alerted on no more.
+# Verdicts of a copy: stored and grouped, but counted as duplicates (alerted as their story is).
 COPIES = frozenset({"duplicate", "near_duplicate"})
 
 
@@ -48,9 +50,12 @@ class BatchWriter:
     result: BatchResult
     # Row id of every stored article the deduper holds, by item key.
     ids: dict[str, int]
+    # The first run on an empty store: items published before this are baselined, not sent.
+    baseline_before: datetime | None = None
     judged: list[Judged] = field(default_factory=list)
     repeats: list[Planned] = field(default_factory=list)
     refiled: list[tuple[int, Fingerprint]] = field(default_factory=list)
+    updated: list[tuple[int, TaggedArticle]] = field(default_factory=list)
 
     def judge(self, planned: Planned, tagged: TaggedArticle, print_: Fingerprint) -> None:
         """Decide what a new item is (new, a copy, a translation, a write-up, a repeat)."""
@@ -72,6 +77,10 @@ class BatchWriter:
         """An updated article: filed again under its new fingerprint, in the same story."""
         self.refiled.append((article_id, print_))
 
+    def changed(self, article_id: int, tagged: TaggedArticle) -> None:
+        """An updated article: rules that ask to hear of changes may alert on it."""
+        self.updated.append((article_id, tagged))
+
     def flush(self) -> None:
         """Write everything judged: articles, links, sightings, alerts, fingerprints, stories."""
         created = repo.insert_articles(self.session, [self._new_row(j) for j in self.judged])
@@ -82,10 +91,11 @@ class BatchWriter:
         with self.clock.stage("stories"):
             self._mark_in_batch_copies(written)
             self._sightings(written)
-            self._count_and_alert(written)
+            self._count(written)
             repo.file_prints(self.session, [(self.ids[j.planned.key], j.print) for j in written])
             repo.file_prints(self.session, self.refiled, replace_old=True)
-            repo.place_articles(self.session, [self._placement(j) for j in written])
+            stories = repo.place_articles(self.session, [self._placement(j) for j in written])
+        self._alert(written, stories)
 
     def _new_row(self, judged: Judged) -> repo.NewArticle:
         copy_of = self._copy_of(judged)
@@ -126,19 +136,50 @@ class BatchWriter:
             article_id, planned.source.id, lead.url, lead.guid, verdict, self.run_id
         )
 
-    def _count_and_alert(self, written: list[Judged]) -> None:
-        alerts: list[tuple[int, str, str]] = []
+    def _count(self, written: list[Judged]) -> None:
         for judged in written:
             report = self.result.report(judged.planned.source.id)
             if judged.verdict.kind in COPIES:
                 report.duplicates += 1
-                continue
-            article_id = self.ids[judged.planned.key]
-            report.new += 1
-            self.result.new_article_ids.append(article_id)
-            for rule in matching_rules(self.alerts.rules, judged.tagged):
-                alerts.extend((article_id, rule.id, channel) for channel in rule.channels)
-        self.result.alerts_queued += repo.enqueue_alerts(self.session, alerts)
+            else:
+                report.new += 1
+                self.result.new_article_ids.append(self.ids[judged.planned.key])
+
+    def _alert(self, written: list[Judged], stories: dict[int, int]) -> None:
+        """Queue the alerts the batch's articles and updates owe, in the same transaction."""
+        placed = [
+            Placed(
+                article_id=(article_id := self.ids[j.planned.key]),
+                story_id=stories[article_id],
+                subject=MatchSubject.from_tagged(j.tagged),
+                published_at=j.tagged.article.published_at,
+                joined=j.verdict.kind != "new",
+            )
+            for j in written
+        ]
+        if self.updated:
+            story_of = repo.stories_of(self.session, [a for a, _ in self.updated])
+            placed.extend(
+                Placed(
+                    article_id=article_id,
+                    story_id=story,
+                    subject=MatchSubject.from_tagged(tagged),
+                    published_at=tagged.article.published_at,
+                    joined=True,
+                    event=f"update:{tagged.content_hash[:12]}",
+                )
+                for article_id, tagged in self.updated
+                if (story := story_of.get(article_id)) is not None
+            )
+        joined = {p.story_id for p in placed if p.joined}
+        owed = owed_alerts(
+            placed,
+            self.alerts.rules,
+            alerted=repo.alerted_channels(self.session, joined),
+            now=repo.utc_now(),
+            baseline_before=self.baseline_before,
+        )
+        self.result.alerts_queued += repo.enqueue_alerts(self.session, owed)
 
     def _placement(self, judged: Judged) -> repo.Placement:
         verdict = judged.verdict

@@ -1,131 +1,218 @@
-"""The alert outbox: an alert is queued once per (article, rule, channel), then marked sent or
-failed by whoever delivers it."""
+"""The alert outbox: rows owed, claimed by one sender, then marked sent, failed or dead.
+
+A row is owed once per (rule, story, channel, event), enforced by the unique constraint; rows
+sharing a ``key`` are one message. A sender claims owed rows in one statement (on Postgres with
+``FOR UPDATE SKIP LOCKED``, on SQLite with one atomic ``UPDATE … RETURNING``, which holds the
+write lock from its first step), so two senders never take the same row. A claim records who
+took it; a row left ``sending`` by a sender that died is owed again once its claim is stale.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from pipeline.errors import StoreError
-from pipeline.models import Alert
-from pipeline.store.schema import ALERT_STATUSES, AlertRow, Article
-from pipeline.store.sql import check_allowed, dialect_insert, utc_now
+from pipeline.models import OwedAlert
+from pipeline.store.schema import AlertRow
+from pipeline.store.sql import dialect_insert, utc_now
 
-# An alert snippet is the article's opening, short enough for a chat message or a mail subject.
-SNIPPET_CHARS = 280
-# A failed alert is retried on later sends until it has failed this many times; then it waits
-# for an operator (``alerts list --status failed``) instead of failing on every run.
-MAX_ALERT_ATTEMPTS = 5
+# Statuses a sender may take a row from (after its wait, for failed and unknown).
+RETRYABLE = ("pending", "failed", "unknown")
+# What ``alerts retry`` revives.
+REVIVABLE = ("dead", "failed", "unknown")
 
 
-def enqueue_alerts(session: Session, alerts: Sequence[tuple[int, str, str]]) -> int:
-    """Queue alerts given as (article id, rule, channel), each once; how many were new."""
-    if not alerts:
+def enqueue_alerts(session: Session, owed: Sequence[OwedAlert]) -> int:
+    """Queue ``owed`` rows, each (rule, story, channel, event) once; how many new rows will be
+    sent (baselined rows are stored but not counted)."""
+    if not owed:
         return 0
     now = utc_now()
     rows = [
         {
-            "article_id": article_id,
-            "rule": rule,
-            "channel": channel,
-            "status": "pending",
+            "key": alert.key,
+            "rule": alert.rule,
+            "story_id": alert.story_id,
+            "article_id": alert.article_id,
+            "channel": alert.channel,
+            "event": alert.event,
+            "mode": alert.mode,
+            "severity": alert.severity,
+            "status": "baselined" if alert.baselined else "pending",
             "created_at": now,
+            "due_at": alert.due_at,
             "attempts": 0,
         }
-        for article_id, rule, channel in dict.fromkeys(alerts)
+        for alert in owed
     ]
     stmt = (
         dialect_insert(session, AlertRow)
-        .on_conflict_do_nothing(index_elements=["article_id", "rule", "channel"])
-        .returning(AlertRow.id)
+        .on_conflict_do_nothing(index_elements=["rule", "story_id", "channel", "event"])
+        .returning(AlertRow.status)
     )
-    return len(session.execute(stmt, rows).all())
+    return sum(1 for (status,) in session.execute(stmt, rows) if status == "pending")
 
 
-def _alert_query() -> Any:
-    return select(
-        AlertRow,
-        Article.source_id,
-        Article.title,
-        Article.url,
-        Article.published_at,
-        func.substr(Article.text, 1, SNIPPET_CHARS),
-    ).join(Article, Article.id == AlertRow.article_id)
-
-
-def _alerts(session: Session, stmt: Any) -> list[Alert]:
-    return [
-        Alert(
-            id=row.id,
-            article_id=row.article_id,
-            source_id=source_id,
-            rule=row.rule,
-            channel=row.channel,
-            title=title,
-            url=url,
-            published_at=published_at,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            status=row.status,
-            snippet=snippet or "",
-        )
-        for row, source_id, title, url, published_at, snippet in session.execute(stmt)
-    ]
-
-
-def pending_alerts(
-    session: Session, channel: str | None = None, limit: int | None = None
-) -> list[Alert]:
-    """Alerts still owed, oldest first: pending ones, and failed ones with retries left."""
-    stmt = _alert_query().where(
-        (AlertRow.status == "pending")
-        | ((AlertRow.status == "failed") & (AlertRow.attempts < MAX_ALERT_ATTEMPTS))
+def alerted_channels(session: Session, story_ids: Collection[int]) -> set[tuple[int, str]]:
+    """The (story, channel) pairs that hold an immediate alert for a new item already (sent,
+    owed or baselined): an article joining such a story raises nothing there."""
+    if not story_ids:
+        return set()
+    stmt = select(AlertRow.story_id, AlertRow.channel).where(
+        AlertRow.story_id.in_(list(story_ids)),
+        AlertRow.mode == "immediate",
+        AlertRow.event == "new",
     )
-    if channel is not None:
-        stmt = stmt.where(AlertRow.channel == channel)
-    stmt = stmt.order_by(AlertRow.created_at, AlertRow.id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return _alerts(session, stmt)
+    return {(story_id, channel) for story_id, channel in session.execute(stmt)}
 
 
-def _mark_alert(session: Session, alert_id: int, **values: Any) -> None:
-    result = session.execute(
-        update(AlertRow)
-        .where(AlertRow.id == alert_id)
-        .values(attempts=AlertRow.attempts + 1, **values)
+def _owed(
+    now: datetime,
+    stale_before: datetime,
+    dead_claimers: Sequence[str],
+    tried_before: datetime | None,
+) -> Any:
+    """Rows a sender may take now: owed and due, or claimed by a sender that is gone."""
+    waited = or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at <= now)
+    if tried_before is not None:
+        waited = or_(waited, AlertRow.claimed_at < tried_before)
+    due = and_(AlertRow.status.in_(RETRYABLE), AlertRow.due_at <= now, waited)
+    abandoned = and_(
+        AlertRow.status == "sending",
+        or_(AlertRow.claimed_at < stale_before, AlertRow.claimed_by.in_(list(dead_claimers))),
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise StoreError(f"alert {alert_id} does not exist")
+    return or_(due, abandoned)
 
 
-def mark_alert_sent(session: Session, alert_id: int) -> None:
-    """Record that alert ``alert_id`` was delivered."""
-    _mark_alert(session, alert_id, status="sent", sent_at=utc_now(), last_error=None)
+@dataclass(frozen=True)
+class ClaimedRow:
+    """A row a sender took: its message key, channel and how many times it has been tried."""
+
+    id: int
+    key: str
+    channel: str
+    mode: str
+    attempts: int
 
 
-def mark_alert_failed(session: Session, alert_id: int, error: str) -> None:
-    """Record a failed delivery of alert ``alert_id`` and why."""
-    _mark_alert(session, alert_id, status="failed", last_error=error)
-
-
-def list_alerts(
+def claim_alerts(
     session: Session,
     *,
-    status: str | None = None,
-    since: datetime | None = None,
+    claimer: str,
+    now: datetime,
+    stale_before: datetime,
+    dead_claimers: Sequence[str] = (),
+    channels: Collection[str] | None = None,
     limit: int = 100,
-) -> list[Alert]:
-    """Alerts in the outbox, newest first, optionally by status and creation time."""
-    stmt = _alert_query()
-    if status is not None:
-        check_allowed(status, ALERT_STATUSES, "alert status")
-        stmt = stmt.where(AlertRow.status == status)
+    tried_before: datetime | None = None,
+) -> list[ClaimedRow]:
+    """Take up to ``limit`` messages' rows (every row of each key) for ``claimer``; commits.
+
+    With ``tried_before``, rows last tried before then are taken before their wait is over
+    (an operator's send; a row this send tried already waits).
+    Run in a session of its own: the claiming statement must be its transaction's first, so
+    SQLite takes the write lock before it reads.
+    """
+    owed = _owed(now, stale_before, dead_claimers, tried_before)
+    if channels is not None:
+        owed = and_(owed, AlertRow.channel.in_(list(channels)))
+    keys = (
+        select(AlertRow.key)
+        .where(owed)
+        .group_by(AlertRow.key)
+        .order_by(func.min(AlertRow.id))
+        .limit(limit)
+    )
+    picked: Select[Any] = select(AlertRow.id).where(owed, AlertRow.key.in_(keys))
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    stmt = (
+        update(AlertRow)
+        .where(AlertRow.id.in_(picked.scalar_subquery()))
+        .values(
+            status="sending",
+            claimed_by=claimer,
+            claimed_at=now,
+            attempts=AlertRow.attempts + 1,
+        )
+        .returning(AlertRow.id, AlertRow.key, AlertRow.channel, AlertRow.mode, AlertRow.attempts)
+    )
+    claimed = [ClaimedRow(*row) for row in session.execute(stmt)]
+    session.commit()
+    return claimed
+
+
+def claimers_sending(session: Session) -> list[str]:
+    """Every sender holding a row in ``sending`` now."""
+    stmt = select(AlertRow.claimed_by).where(AlertRow.status == "sending").distinct()
+    return [claimer for claimer in session.scalars(stmt) if claimer]
+
+
+def _finish(session: Session, ids: Iterable[int], claimer: str, **values: Any) -> int:
+    """Update the rows ``claimer`` still holds; a row another sender reclaimed is left alone.
+    ``claimed_at`` stays: the time of the row's last attempt."""
+    result = session.execute(
+        update(AlertRow)
+        .where(
+            AlertRow.id.in_(list(ids)),
+            AlertRow.status == "sending",
+            AlertRow.claimed_by == claimer,
+        )
+        .values(claimed_by=None, **values)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(session: Session, ids: Iterable[int], claimer: str, now: datetime) -> int:
+    """Rows delivered: ``sent`` at ``now``; how many ``claimer`` still held."""
+    return _finish(session, ids, claimer, status="sent", sent_at=now, last_error=None)
+
+
+def mark_failed(
+    session: Session,
+    ids: Iterable[int],
+    claimer: str,
+    *,
+    error: str,
+    retry_at: datetime | None,
+    unknown: bool = False,
+) -> int:
+    """Rows not delivered: retried at ``retry_at`` (``failed``, or ``unknown`` when the send
+    may have arrived), or ``dead`` when ``retry_at`` is None (out of attempts)."""
+    status = "dead" if retry_at is None else ("unknown" if unknown else "failed")
+    return _finish(session, ids, claimer, status=status, last_error=error, next_attempt_at=retry_at)
+
+
+def retry_alerts(
+    session: Session,
+    *,
+    ids: Sequence[int] = (),
+    rule: str | None = None,
+    channel: str | None = None,
+    statuses: Sequence[str] = REVIVABLE,
+) -> int:
+    """Make dead (or waiting failed) rows owed now with a fresh count of attempts; how many."""
+    stmt = update(AlertRow).where(AlertRow.status.in_(list(statuses)))
+    if ids:
+        stmt = stmt.where(AlertRow.id.in_(list(ids)))
+    if rule is not None:
+        stmt = stmt.where(AlertRow.rule == rule)
+    if channel is not None:
+        stmt = stmt.where(AlertRow.channel == channel)
+    result = session.execute(
+        stmt.values(status="pending", attempts=0, next_attempt_at=None, last_error=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def outbox_counts(session: Session, since: datetime | None = None) -> dict[str, int]:
+    """How many rows each status holds (created since ``since`` when given)."""
+    stmt = select(AlertRow.status, func.count()).group_by(AlertRow.status)
     if since is not None:
         stmt = stmt.where(AlertRow.created_at >= since)
-    stmt = stmt.order_by(AlertRow.created_at.desc(), AlertRow.id.desc()).limit(limit)
-    return _alerts(session, stmt)
+    return {status: count for status, count in session.execute(stmt)}

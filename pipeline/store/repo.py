@@ -1,15 +1,15 @@
 """The store's one public API for writes and lookups: records in, rows out.
 
 Every function takes a ``Session`` and never commits: the caller owns the transaction. Writes
-are idempotent upserts keyed on natural keys (item key, article + source, article + rule +
-channel), so a re-run, a crash mid-run or two runs at once never duplicate a row. Upserts use
-the dialect's own ``INSERT … ON CONFLICT`` (SQLite and Postgres).
+are idempotent upserts keyed on natural keys (item key, article + source, rule + story +
+channel + event), so a re-run, a crash mid-run or two runs at once never duplicate a row.
+Upserts use the dialect's own ``INSERT … ON CONFLICT`` (SQLite and Postgres).
 
 Each part lives in a module of its own: ``sources``, ``articles`` (with sightings), ``tags``,
-``links``, ``prints`` (fingerprints), ``candidates`` (the articles a batch may join), ``stories``,
-``runs``, ``outbox`` (alerts) and ``fetch_state``, on the shared statement helpers in ``sql``.
-Code outside ``pipeline.store`` imports this module (and ``db``, ``search``), never
-those parts.
+``links``, ``prints`` (fingerprints), ``candidates`` (the articles a batch may join),
+``stories``, ``runs``, ``outbox`` (alert rows owed, claimed and marked) and ``fetch_state``,
+on the shared statement helpers in ``sql``. Code outside ``pipeline.store`` imports this
+module (and ``db``, ``search``, ``story_reads``, ``alert_reads``), never those parts.
 """
 
 from __future__ import annotations
@@ -38,12 +38,15 @@ from pipeline.store.fetch_state import (
 )
 from pipeline.store.links import LinkChange, insert_link_rows, link_values, rewrite_links
 from pipeline.store.outbox import (
-    MAX_ALERT_ATTEMPTS,
+    ClaimedRow,
+    alerted_channels,
+    claim_alerts,
+    claimers_sending,
     enqueue_alerts,
-    list_alerts,
-    mark_alert_failed,
-    mark_alert_sent,
-    pending_alerts,
+    mark_failed,
+    mark_sent,
+    outbox_counts,
+    retry_alerts,
 )
 from pipeline.store.prints import (
     StoredPrint,
@@ -62,6 +65,7 @@ from pipeline.store.runs import (
     RunRecord,
     RunSourceRecord,
     finish_run,
+    holds_articles,
     latest_runs,
     record_source_result,
     run_record_dict,
@@ -84,7 +88,7 @@ from pipeline.store.stories import (
 from pipeline.store.tags import sync_taxonomy, tag_names, upsert_tags
 
 __all__ = [
-    "MAX_ALERT_ATTEMPTS",
+    "ClaimedRow",
     "DbValidatorStore",
     "LinkChange",
     "NewArticle",
@@ -93,12 +97,15 @@ __all__ = [
     "RunSourceRecord",
     "SightingRow",
     "StoredPrint",
+    "alerted_channels",
     "article_id_for_key",
     "article_ids_for_keys",
     "article_ids_to_retag",
     "article_tag_ids",
     "articles_in_time_order",
     "articles_to_tag",
+    "claim_alerts",
+    "claimers_sending",
     "create_stories",
     "drop_links",
     "enqueue_alerts",
@@ -109,21 +116,22 @@ __all__ = [
     "find_candidates",
     "finish_run",
     "fresh_prints",
+    "holds_articles",
     "insert_article",
     "insert_articles",
     "insert_link_rows",
     "latest_runs",
     "link_values",
-    "list_alerts",
     "load_prints",
-    "mark_alert_failed",
-    "mark_alert_sent",
     "mark_copies",
-    "pending_alerts",
+    "mark_failed",
+    "mark_sent",
+    "outbox_counts",
     "place_articles",
     "record_sightings",
     "record_source_result",
     "refresh_stories",
+    "retry_alerts",
     "rewrite_links",
     "run_record_dict",
     "save_validators",

@@ -6,11 +6,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import StoreError
-from pipeline.store.schema import RUN_STATUSES, SOURCE_RESULT_STATUSES, Run, RunSource
+from pipeline.store.schema import RUN_STATUSES, SOURCE_RESULT_STATUSES, Article, Run, RunSource
 from pipeline.store.sql import check_allowed, dialect_insert, utc_now
 
 
@@ -50,6 +50,11 @@ def start_run(session: Session, *, flow_run_id: str | None, options: dict[str, A
         .returning(Run.id)
     )
     return int(session.execute(stmt).scalar_one())
+
+
+def holds_articles(session: Session) -> bool:
+    """Whether any article is stored: a run on a store without one is the first run."""
+    return bool(session.scalar(select(exists().select_from(Article))))
 
 
 def record_source_result(

@@ -45,7 +45,11 @@ VERDICTS = ("new", "same_item", "translation", "duplicate", "near_duplicate", "s
 LINK_KINDS = ("translation", "duplicate", "near_duplicate", "same_story", "split")
 RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
 SOURCE_RESULT_STATUSES = ("ok", "partial", "failed", "skipped")
-ALERT_STATUSES = ("pending", "sent", "failed")
+# pending: owed; sending: claimed by a sender; sent; failed / unknown (a timeout: it may have
+# arrived): retried after a wait; dead: out of attempts, waiting for ``alerts retry``;
+# baselined: published before the first run's window, stored but never sent.
+ALERT_STATUSES = ("pending", "sending", "sent", "failed", "unknown", "dead", "baselined")
+ALERT_MODES = ("immediate", "digest")
 TAG_KINDS = ("entity", "topic")
 
 # Objects the migration creates for full-text search that the models deliberately leave out.
@@ -334,21 +338,35 @@ class FetchState(Base):
 
 
 class AlertRow(Base):
-    """The outbox: one alert owed per (article, rule, channel)."""
+    """The outbox: one alert owed per (rule, story, channel, event). Rows sharing a ``key`` are
+    one message: the rules that fired for a story on a channel at once, or a digest's day."""
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("article_id", "rule", "channel"),
+        UniqueConstraint("rule", "story_id", "channel", "event"),
         CheckConstraint(one_of("status", ALERT_STATUSES), name="status"),
-        Index(None, "status"),
+        CheckConstraint(one_of("mode", ALERT_MODES), name="mode"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "key"),
+        Index(None, "story_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String)
     rule: Mapped[str] = mapped_column(String)
+    story_id: Mapped[int] = mapped_column(Integer)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String)
+    event: Mapped[str] = mapped_column(String, default="new")
+    mode: Mapped[str] = mapped_column(String, default="immediate")
+    severity: Mapped[str] = mapped_column(String, default="normal")
     status: Mapped[str] = mapped_column(String, default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Not before this time: now for an immediate alert, the digest's hour for a digest.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -2,12 +2,13 @@
 
 User text never reaches the FTS5 parser as syntax: it is reduced to quoted words and phrases,
 joined with AND, OR (the word ``OR`` between terms) and NOT (a leading ``-``), the same reading
-Postgres gives it with ``websearch_to_tsquery``. So no input can raise a syntax error.
+Postgres gives it with ``websearch_to_tsquery``. So no input can raise a syntax error. The
+reading itself (``parse_query``, ``check_query`` and their limits) is ``pipeline.querytext``,
+shared with alert rules.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
-from pipeline.errors import QueryError
+from pipeline.querytext import MAX_QUERY_CHARS as MAX_QUERY_CHARS
+from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
+from pipeline.querytext import ParsedQuery as ParsedQuery
+from pipeline.querytext import check_query, parse_query
 from pipeline.store.schema import Article, ArticleTag, TagRow
 
 # Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
@@ -27,14 +31,6 @@ TEXT_WEIGHT = 1.0
 SNIPPET_CHARS = 200
 # How much of the snippet comes before the first match, so the match has some context.
 SNIPPET_LEAD = 60
-# A query is typed by a person: a few words or phrases. Far longer input is pasted text or an
-# attack; a 100 KB query took minutes on SQLite and was too complex a statement for Postgres.
-MAX_QUERY_CHARS = 500
-# Each term is one more FTS condition; 32 covers any real query with its alternatives.
-MAX_QUERY_TERMS = 32
-
-_TERM = re.compile(r'"([^"]*)"?|(\S+)')
-_WORD = re.compile(r"\w+")
 
 TagInfo = tuple[str, str, str, int, tuple[str, ...]]
 
@@ -56,60 +52,6 @@ class ArticleHit:
     snippet: str
     rank: float
     story_id: int | None = None
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    """A user query as groups of alternatives (all groups must match) and excluded terms."""
-
-    groups: tuple[tuple[str, ...], ...]
-    excluded: tuple[str, ...]
-
-    @property
-    def words(self) -> list[str]:
-        """The words to highlight: every word of every wanted term."""
-        return [word for group in self.groups for term in group for word in term.split()]
-
-
-def parse_query(query: str) -> ParsedQuery:
-    """Read ``query`` the way web search engines do: words, "phrases", OR, and -excluded."""
-    groups: list[list[str]] = []
-    excluded: list[str] = []
-    alternative = False
-    for match in _TERM.finditer(query):
-        phrase, bare = match.group(1), match.group(2)
-        negate = False
-        if bare is not None:
-            if bare == "OR":
-                alternative = bool(groups)
-                continue
-            if bare.startswith("-") and len(bare) > 1:
-                negate, bare = True, bare[1:]
-        words = _WORD.findall(bare if bare is not None else phrase)
-        if not words:
-            continue
-        term = " ".join(words)
-        if negate:
-            excluded.append(term)
-        elif alternative:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        alternative = False
-    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
-
-
-def check_query(query: str) -> ParsedQuery:
-    """The parsed ``query``; ``QueryError`` saying which limit it passes, if it does."""
-    if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(
-            f"search query is {len(query):,} characters long; at most {MAX_QUERY_CHARS} are read"
-        )
-    parsed = parse_query(query)
-    terms = sum(len(group) for group in parsed.groups) + len(parsed.excluded)
-    if terms > MAX_QUERY_TERMS:
-        raise QueryError(f"search query has {terms} terms; at most {MAX_QUERY_TERMS} are read")
-    return parsed
 
 
 def fts5_query(query: str) -> str | None:
