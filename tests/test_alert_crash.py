@@ -4,6 +4,7 @@ HTTP server on 127.0.0.1 and counts deliveries by alert id (its Idempotency-Key)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,14 +37,24 @@ class KillingReceiver(WebhookReceiver):
     def _record(self, request: Request) -> int:
         status = super()._record(request)
         if len(self.requests) == self.kill_at and self.victim is not None:
-            os.kill(self.victim.pid, signal.SIGKILL)
+            _kill(self.victim)
         return status
 
 
 def _ingest(db_url: str, alerts: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "pipeline.cli", "ingest", "--replay", str(FIXTURES)]
     command += ["--db", db_url, "--alerts", str(alerts)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A session of its own: the kill takes the run's Prefect server with it, as a machine
+    # crash would, instead of leaving it running after the test.
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the run and every process it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _articles(db_url: str) -> int:
@@ -60,7 +71,7 @@ def _kill_while_storing(process: subprocess.Popen[bytes], db_url: str) -> None:
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline and process.poll() is None:
         if _articles(db_url) > 0:
-            process.kill()
+            _kill(process)
             break
         time.sleep(0.05)
     process.wait(RUN_TIMEOUT)

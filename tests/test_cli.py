@@ -51,7 +51,17 @@ def invoke(*args: str) -> tuple[int, str]:
 def test_search_by_entity_as_json_returns_the_seed_with_tags(filled_db: str) -> None:
     code, output = invoke("search", "--entity", "Ant Group", "--format", "json", "--db", filled_db)
     assert code == 0, output
+    # Long fields only when named.
+    assert all(
+        "text" not in h and all("evidence" not in t for t in h["tags"]) for h in json.loads(output)
+    )
+    fields = "id,source,published_at,tags,text,evidence"
+    code, output = invoke(
+        "search", "--entity", "Ant Group", "--format", "json", "--fields", fields, "--db", filled_db
+    )
+    assert code == 0, output
     hits = json.loads(output)
+    assert set(hits[0]) == set(fields.split(",")) - {"evidence"}
     [seed] = [h for h in hits if h["text"].startswith("Eric Jing, Chairman of Ant Group")]
     assert seed["source"] == "fintechnews-hk"
     assert seed["published_at"].startswith("2025-11-03T")
@@ -73,6 +83,8 @@ def test_search_filters_combine(filled_db: str) -> None:
         "2025-11-01",
         "--format",
         "json",
+        "--fields",
+        "source,published_at,title,text",
         "--db",
         filled_db,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import alerts, db, ingest, query, retag, serve, sources, stories
+from pipeline.cli import alerts, db, export, ingest, query, retag, serve, show, sources, stories
 
 app = typer.Typer(
     name="newswatch",
@@ -27,7 +27,9 @@ app.add_typer(stories.stories_app, name="stories")
 # Registration order is the order `newswatch --help` lists the commands in.
 app.command()(ingest.ingest)
 app.command()(query.search)
+app.command()(export.export)
 app.command()(query.runs)
+app.command()(show.show)
 app.command()(retag.retag)
 app.command()(serve.serve)
 

@@ -159,16 +159,26 @@ def load_or_fail(load: Callable[[Path], Loaded], path: Path) -> Loaded:
         exit_with_problems(exc.problems)
 
 
-def parse_when(value: str | None, name: str) -> datetime | None:
-    """Read a date option, failing with the option's name when it is not a date."""
+def parse_when(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    """Read a time option (a date, a date and time, ``7d``, ``today``; the future allowed),
+    failing with the option's name when it is none. With ``end`` a bare date stands for the
+    end of that Hong Kong day, so an ``--until`` day is included."""
     if value is None:
         return None
-    from pipeline.dates import parse_date
+    from datetime import UTC
 
-    parsed = parse_date(value)
-    if parsed is None:
-        fail(f"{name}: cannot read {value!r} as a date (try YYYY-MM-DD)")
-    return parsed
+    from pipeline.timespec import parse_moment
+
+    try:
+        return parse_moment(value, now=datetime.now(UTC), end=end)
+    except ValueError as exc:
+        from pipeline.dates import parse_date
+
+        # Written-out dates ("3 November 2025") as sources give them.
+        parsed = parse_date(value)
+        if parsed is None:
+            fail(f"{name}: {exc}")
+        return parsed
 
 
 def open_engine(db_url: str | None, *, verbose: bool = False) -> Engine:

@@ -28,20 +28,35 @@ def search(
     entity: Annotated[str | None, typer.Option("--entity", help="Tagged with this entity.")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Tagged with this topic.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="From this source id.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Published on or after.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Published before.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Published on or after: a date, a time, 7d, today."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Published on or before (a date: all of it).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="JSON/CSV fields, comma-separated, from: "
+            + ", ".join(HIT_FIELDS)
+            + " (text and evidence only when named).",
+        ),
+    ] = None,
     db_url: DbOption = None,
 ) -> None:
     """Search stored articles by text, entity, topic, source and date."""
+    chosen = _chosen_fields(fields)
     from sqlalchemy.orm import Session
 
     from pipeline.store.search import search_articles
 
-    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
+    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until", end=True)
     engine = open_engine(db_url)
     try:
         with Session(engine) as session:
@@ -59,11 +74,13 @@ def search(
         fail(str(exc))
     finally:
         engine.dispose()
-    rows = [_hit_record(hit) for hit in hits]
+    rows = [_hit_record(hit, evidence="evidence" in chosen) for hit in hits]
     if output is OutputFormat.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        shown = [{k: v for k, v in row.items() if k in chosen} for row in rows]
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
     elif output is OutputFormat.csv:
-        print_csv(rows, ["id", "story_id", "published_at", "source", "title", "url", "tags"])
+        columns = [field for field in HIT_FIELDS if field in chosen and field != "evidence"]
+        print_csv(rows, columns)
     else:
         table = Table(show_lines=False)
         for column in ("published", "story", "source", "title", "tags"):
@@ -72,9 +89,9 @@ def search(
             tags = ", ".join(t["name"] for t in row["tags"][:6])
             published = (row["published_at"] or "")[:10]
             story = "" if row["story_id"] is None else str(row["story_id"])
-            table.add_row(
-                published, story, Text(row["source"]), Text(row["title"]), Text(tags)
-            )
+            title = Text(row["title"])
+            title.append("\n" + row["url"], style="dim")
+            table.add_row(published, story, Text(row["source"]), title, Text(tags))
         console.print(table)
         console.print(f"{len(rows)} article(s)")
 
@@ -87,7 +104,40 @@ def _local_iso(dt: datetime | None) -> str | None:
     return local.isoformat() if local else None
 
 
-def _hit_record(hit: Any) -> dict[str, Any]:
+# Every field a hit has; text and evidence are long, so they come only when named.
+HIT_FIELDS = (
+    "id",
+    "story_id",
+    "title",
+    "url",
+    "canonical_url",
+    "source",
+    "published_at",
+    "doc_type",
+    "regulator",
+    "snippet",
+    "tags",
+    "text",
+    "evidence",
+)
+DEFAULT_FIELDS = frozenset(HIT_FIELDS) - {"text", "evidence"}
+
+
+def _chosen_fields(value: str | None) -> frozenset[str]:
+    """The fields ``--fields`` names (the defaults when it is not given)."""
+    if value is None:
+        return DEFAULT_FIELDS
+    chosen = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in HIT_FIELDS]
+    if unknown or not chosen:
+        fail(
+            f"--fields: {', '.join(unknown) or 'nothing'} is not a field; fields: "
+            + ", ".join(HIT_FIELDS)
+        )
+    return frozenset(chosen)
+
+
+def _hit_record(hit: Any, *, evidence: bool) -> dict[str, Any]:
     return {
         "id": hit.id,
         "story_id": hit.story_id,
@@ -101,7 +151,8 @@ def _hit_record(hit: Any) -> dict[str, Any]:
         "snippet": hit.snippet,
         "text": hit.text,
         "tags": [
-            {"id": t[0], "name": t[1], "kind": t[2], "count": t[3], "evidence": list(t[4])}
+            {"id": t[0], "name": t[1], "kind": t[2], "count": t[3]}
+            | ({"evidence": list(t[4])} if evidence else {})
             for t in hit.tags
         ],
     }
