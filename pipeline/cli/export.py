@@ -13,7 +13,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipeline.cli.common import DbOption, fail, open_engine, parse_when, say
+from pipeline.cli.common import DbOption, fail, open_engine, say
+from pipeline.cli.filters import (
+    DocTypeOption,
+    EntityOption,
+    LangOption,
+    RegulatorOption,
+    SinceOption,
+    SourceOption,
+    TaxonomyPathOption,
+    TopicOption,
+    UntilOption,
+    build_filters,
+)
 from pipeline.errors import QueryError
 
 if TYPE_CHECKING:
@@ -45,16 +57,15 @@ def export(
         ),
     ],
     query: Annotated[str | None, typer.Argument(help="Full-text query.")] = None,
-    entity: Annotated[str | None, typer.Option("--entity", help="Tagged with this entity.")] = None,
-    topic: Annotated[str | None, typer.Option("--topic", help="Tagged with this topic.")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="From this source id.")] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Published on or after: a date, a time, 7d, today."),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Published on or before (a date: all of it).")
-    ] = None,
+    entity: EntityOption = None,
+    topic: TopicOption = None,
+    source: SourceOption = None,
+    doc_type: DocTypeOption = None,
+    lang: LangOption = None,
+    regulator: RegulatorOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    taxonomy_path: TaxonomyPathOption = None,
     output: Annotated[
         ExportFormat | None,
         typer.Option(
@@ -79,21 +90,22 @@ def export(
 
     target = None if out == STDOUT else _target(out)
     fmt = _format(out, output)
-    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until", end=True)
+    filters = build_filters(
+        entity=entity,
+        topic=topic,
+        source=source,
+        doc_type=doc_type,
+        lang=lang,
+        regulator=regulator,
+        since=since,
+        until=until,
+        taxonomy_path=taxonomy_path,
+        include_duplicates=duplicates,
+    )
     engine = open_engine(db_url)
     try:
         with Session(engine) as session:
-            rows = export_rows(
-                session,
-                query,
-                entity=entity,
-                topic=topic,
-                source=source,
-                since=since_at,
-                until=until_at,
-                include_duplicates=duplicates,
-                with_text=with_text,
-            )
+            rows = export_rows(session, query, filters=filters, with_text=with_text)
             count = _write(rows, target, fmt, with_text)
     except QueryError as exc:
         fail(str(exc))

@@ -16,25 +16,34 @@ from pipeline.cli.common import (
     console,
     fail,
     open_engine,
-    parse_when,
     print_csv,
     say,
+)
+from pipeline.cli.filters import (
+    DocTypeOption,
+    EntityOption,
+    LangOption,
+    RegulatorOption,
+    SinceOption,
+    SourceOption,
+    TaxonomyPathOption,
+    TopicOption,
+    UntilOption,
+    build_filters,
 )
 from pipeline.errors import QueryError
 
 
 def search(
     query: Annotated[str | None, typer.Argument(help="Full-text query.")] = None,
-    entity: Annotated[str | None, typer.Option("--entity", help="Tagged with this entity.")] = None,
-    topic: Annotated[str | None, typer.Option("--topic", help="Tagged with this topic.")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="From this source id.")] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="Published on or after: a date, a time, 7d, today."),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Published on or before (a date: all of it).")
-    ] = None,
+    entity: EntityOption = None,
+    topic: TopicOption = None,
+    source: SourceOption = None,
+    doc_type: DocTypeOption = None,
+    lang: LangOption = None,
+    regulator: RegulatorOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
@@ -48,52 +57,68 @@ def search(
             + " (text and evidence only when named).",
         ),
     ] = None,
+    taxonomy_path: TaxonomyPathOption = None,
     db_url: DbOption = None,
 ) -> None:
-    """Search stored articles by text, entity, topic, source and date."""
-    chosen = _chosen_fields(fields)
+    """Search stored articles by text, entity, topic, source, type, language and date; says
+    how many more matched than --limit shows."""
     from sqlalchemy.orm import Session
 
-    from pipeline.store.search import search_articles
+    from pipeline.store.search import count_articles, search_articles
 
-    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until", end=True)
+    chosen = _chosen_fields(fields)
+    filters = build_filters(
+        entity=entity,
+        topic=topic,
+        source=source,
+        doc_type=doc_type,
+        lang=lang,
+        regulator=regulator,
+        since=since,
+        until=until,
+        taxonomy_path=taxonomy_path,
+    )
     engine = open_engine(db_url)
     try:
         with Session(engine) as session:
-            hits = search_articles(
-                session,
-                query,
-                entity=entity,
-                topic=topic,
-                source=source,
-                since=since_at,
-                until=until_at,
-                limit=limit,
+            hits = search_articles(session, query, filters=filters, limit=limit)
+            total = (
+                count_articles(session, query, filters=filters) if len(hits) == limit else len(hits)
             )
     except QueryError as exc:
         fail(str(exc))
     finally:
         engine.dispose()
-    rows = [_hit_record(hit, evidence="evidence" in chosen) for hit in hits]
+    _print_hits([_hit_record(hit, evidence="evidence" in chosen) for hit in hits], output, chosen)
+    if total > len(hits):
+        # On stderr: JSON and CSV on stdout stay what a program expects.
+        say(
+            f"{total - len(hits)} more article(s) match, not shown (--limit {total} shows all)",
+            "yellow",
+            stderr=True,
+        )
+
+
+def _print_hits(rows: list[dict[str, Any]], output: OutputFormat, chosen: frozenset[str]) -> None:
     if output is OutputFormat.json:
         shown = [{k: v for k, v in row.items() if k in chosen} for row in rows]
         print(json.dumps(shown, indent=2, ensure_ascii=False))
-    elif output is OutputFormat.csv:
-        columns = [field for field in HIT_FIELDS if field in chosen and field != "evidence"]
-        print_csv(rows, columns)
-    else:
-        table = Table(show_lines=False)
-        for column in ("published", "story", "source", "title", "tags"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            tags = ", ".join(t["name"] for t in row["tags"][:6])
-            published = (row["published_at"] or "")[:10]
-            story = "" if row["story_id"] is None else str(row["story_id"])
-            title = Text(row["title"])
-            title.append("\n" + row["url"], style="dim")
-            table.add_row(published, story, Text(row["source"]), title, Text(tags))
-        console.print(table)
-        console.print(f"{len(rows)} article(s)")
+        return
+    if output is OutputFormat.csv:
+        print_csv(rows, [field for field in HIT_FIELDS if field in chosen and field != "evidence"])
+        return
+    table = Table(show_lines=False)
+    for column in ("published", "story", "source", "title", "tags"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        tags = ", ".join(t["name"] for t in row["tags"][:6])
+        published = (row["published_at"] or "")[:10]
+        story = "" if row["story_id"] is None else str(row["story_id"])
+        title = Text(row["title"])
+        title.append("\n" + row["url"], style="dim")
+        table.add_row(published, story, Text(row["source"]), title, Text(tags))
+    console.print(table)
+    console.print(f"{len(rows)} article(s)")
 
 
 def _local_iso(dt: datetime | None) -> str | None:

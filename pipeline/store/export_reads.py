@@ -18,14 +18,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
-    false,
     func,
-    literal_column,
-    or_,
     select,
-    table,
-    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -33,7 +27,7 @@ from sqlalchemy.orm import Session
 from pipeline.dates import HONG_KONG
 from pipeline.querytext import check_query
 from pipeline.store.schema import Article, ArticleTag, SourceRow, TagRow
-from pipeline.store.search import HitQuery, fts5_query
+from pipeline.store.search import Filters, HitQuery, text_filter
 
 # Rows fetched per round trip, and articles whose tags are read in one query. Large enough that
 # the per-chunk queries cost little next to the rows (a larger chunk is no faster); small enough
@@ -84,12 +78,7 @@ def export_rows(
     session: Session,
     query: str | None = None,
     *,
-    entity: str | None = None,
-    topic: str | None = None,
-    source: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    include_duplicates: bool = False,
+    filters: Filters | None = None,
     with_text: bool = False,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[ExportRow]:
@@ -117,74 +106,20 @@ def export_rows(
     stmt = (
         select(*columns)
         .outerjoin(SourceRow, SourceRow.id == Article.source_id)
-        .where(*_filters(session, query, entity, topic, source, since, until, include_duplicates))
+        .where(*_filters(session, query, filters or Filters()))
         .order_by(Article.id)
     )
     # Built (and the query checked) here; the generator below runs it on the first row asked.
     return _stream(session, stmt, chunk_rows, with_text)
 
 
-def _filters(
-    session: Session,
-    query: str | None,
-    entity: str | None,
-    topic: str | None,
-    source: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    include_duplicates: bool,
-) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``search_articles`` for the same arguments."""
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
-    found: list[ColumnElement[bool]] = []
+def _filters(session: Session, query: str | None, filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions ``search_articles`` applies for the same query and filters."""
+    found = filters.conditions()
     if query is not None and query.strip():
         check_query(query)
-        found.append(_text_filter(session, query))
-    if not include_duplicates:
-        found.append(Article.duplicate_of.is_(None))
-    if source:
-        found.append(Article.source_id == source)
-    if entity:
-        found.append(_tag_filter("entity", entity))
-    if topic:
-        found.append(_tag_filter("topic", topic))
-    if since is not None:
-        found.append(when >= since)
-    if until is not None:
-        found.append(when < until)
+        found.append(text_filter(session, query))
     return found
-
-
-def _tag_filter(kind: str, value: str) -> ColumnElement[bool]:
-    """Tagged with the tag of ``kind`` whose id or name is ``value`` (any case); as search's."""
-    wanted = value.strip().lower()
-    tagged = (
-        select(ArticleTag.article_id)
-        .join(TagRow, TagRow.id == ArticleTag.tag_id)
-        .where(
-            TagRow.kind == kind,
-            or_(func.lower(TagRow.id) == wanted, func.lower(TagRow.name) == wanted),
-        )
-    )
-    return Article.id.in_(tagged)
-
-
-def _text_filter(session: Session, query: str) -> ColumnElement[bool]:
-    """Matched by ``query`` in the dialect's full-text index, as search matches it; false when
-    the query holds nothing to search for (search then finds nothing either)."""
-    if session.get_bind().dialect.name == "postgresql":
-        vector: ColumnElement[Any] = literal_column("articles.search_vector")
-        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
-        return vector.op("@@")(tsquery)
-    match = fts5_query(query)
-    if match is None:
-        return false()
-    matched: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(table("articles_fts"))
-        .where(text("articles_fts MATCH :fts_query").bindparams(fts_query=match))
-    )
-    return Article.id.in_(matched)
 
 
 def _stream(

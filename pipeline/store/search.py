@@ -85,7 +85,8 @@ def make_snippet(body: str, words: list[str], width: int = SNIPPET_CHARS) -> str
     return f"{prefix}{piece}{suffix}"
 
 
-def _tag_filter(kind: str, value: str) -> ColumnElement[bool]:
+def tag_filter(kind: str, value: str) -> ColumnElement[bool]:
+    """Tagged with the tag of ``kind`` whose id or name is ``value`` (any case)."""
     wanted = value.strip().lower()
     tagged = (
         select(ArticleTag.article_id)
@@ -98,27 +99,96 @@ def _tag_filter(kind: str, value: str) -> ColumnElement[bool]:
     return Article.id.in_(tagged)
 
 
-def search_articles(
-    session: Session,
-    query: str | None = None,
-    *,
-    entity: str | None = None,
-    topic: str | None = None,
-    source: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 20,
-    include_duplicates: bool = False,
-) -> list[ArticleHit]:
-    """Articles matching every filter given: best match first for text, else newest first.
+def _many(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
-    ``entity``/``topic`` match a tag's id or name (any case); ``since``/``until`` apply to the
-    publication time, or the time first seen when the article has none; ``until`` is exclusive.
-    ``QueryError`` when the query passes its limits.
-    """
-    if limit <= 0:
-        return []
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
+
+@dataclass(frozen=True)
+class Filters:
+    """What an article must be to match, besides the text: every entity and every topic named,
+    one of the sources, document types and languages named, the regulator flag, a time range
+    (``until`` exclusive; the publication time, or the time first seen for an undated one)."""
+
+    entities: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    regulator: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    include_duplicates: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        entity: str | Sequence[str] | None = None,
+        topic: str | Sequence[str] | None = None,
+        source: str | Sequence[str] | None = None,
+        doc_type: str | Sequence[str] | None = None,
+        lang: str | Sequence[str] | None = None,
+        regulator: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_duplicates: bool = False,
+    ) -> Filters:
+        """Filters from options given one value or several."""
+        return cls(
+            _many(entity),
+            _many(topic),
+            _many(source),
+            _many(doc_type),
+            _many(lang),
+            regulator,
+            since,
+            until,
+            include_duplicates,
+        )
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions these filters make."""
+        when = func.coalesce(Article.published_at, Article.first_seen_at)
+        found: list[ColumnElement[bool]] = []
+        if not self.include_duplicates:
+            found.append(Article.duplicate_of.is_(None))
+        if self.sources:
+            found.append(Article.source_id.in_(self.sources))
+        if self.doc_types:
+            found.append(Article.doc_type.in_(self.doc_types))
+        if self.langs:
+            # "zh" takes zh-hant and zh-hk, as a rule's languages do.
+            found.append(
+                or_(*(func.lower(Article.lang).like(f"{lang.lower()}%") for lang in self.langs))
+            )
+        if self.regulator is not None:
+            found.append(Article.regulator.is_(self.regulator))
+        found += [tag_filter("entity", value) for value in self.entities]
+        found += [tag_filter("topic", value) for value in self.topics]
+        if self.since is not None:
+            found.append(when >= self.since)
+        if self.until is not None:
+            found.append(when < self.until)
+        return found
+
+
+def text_filter(session: Session, query: str) -> ColumnElement[bool]:
+    """Matched by ``query`` in the dialect's full-text index; false when the query holds
+    nothing to search for."""
+    matched = _text_match(session, query)
+    if matched is None:
+        return literal_column("1") == literal_column("0")
+    stmt, _ = matched
+    return Article.id.in_(stmt.with_only_columns(Article.id))
+
+
+def _selection(
+    session: Session, query: str | None, filters: Filters
+) -> tuple[HitQuery, ColumnElement[Any] | None, list[str]] | None:
+    """The filtered selection of hits, its rank (for a text query) and the query's words;
+    None when the query holds nothing to search for."""
     words: list[str] = []
     rank: ColumnElement[Any] | None = None
     stmt: HitQuery
@@ -126,22 +196,57 @@ def search_articles(
         words = check_query(query).words
         matched = _text_match(session, query)
         if matched is None:
-            return []
+            return None
         stmt, rank = matched
     else:
         stmt = select(*_HIT_COLUMNS, literal_column("0.0").label("rank"))
-    if not include_duplicates:
-        stmt = stmt.where(Article.duplicate_of.is_(None))
-    if source:
-        stmt = stmt.where(Article.source_id == source)
-    if entity:
-        stmt = stmt.where(_tag_filter("entity", entity))
-    if topic:
-        stmt = stmt.where(_tag_filter("topic", topic))
-    if since is not None:
-        stmt = stmt.where(when >= since)
-    if until is not None:
-        stmt = stmt.where(when < until)
+    return stmt.where(*filters.conditions()), rank, words
+
+
+def count_articles(
+    session: Session, query: str | None = None, *, filters: Filters | None = None
+) -> int:
+    """How many articles ``search_articles`` would find with no limit."""
+    selected = _selection(session, query, filters or Filters())
+    if selected is None:
+        return 0
+    stmt = selected[0].with_only_columns(Article.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(stmt)) or 0)
+
+
+def search_articles(
+    session: Session,
+    query: str | None = None,
+    *,
+    filters: Filters | None = None,
+    limit: int = 20,
+    entity: str | None = None,
+    topic: str | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_duplicates: bool = False,
+) -> list[ArticleHit]:
+    """Articles matching ``filters`` (or the one entity, topic, source and time range given):
+    best match first for text, else newest first. ``QueryError`` when the query passes its
+    limits.
+    """
+    if limit <= 0:
+        return []
+    if filters is None:
+        filters = Filters.of(
+            entity=entity,
+            topic=topic,
+            source=source,
+            since=since,
+            until=until,
+            include_duplicates=include_duplicates,
+        )
+    selected = _selection(session, query, filters)
+    if selected is None:
+        return []
+    stmt, rank, words = selected
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
     order: list[ColumnElement[Any]] = [when.desc(), Article.id.desc()]
     if rank is not None:
         order.insert(0, rank.desc())
