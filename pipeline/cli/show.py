@@ -318,19 +318,20 @@ def _print_article(view: ArticleView, *, with_text: bool) -> None:
 
 
 def _members_table(members: list[StoryMember], lead_id: int | None, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("article", "link", "to", "score", "source", "lang", "published"):
-        table.add_column(column, no_wrap=True)
+    # Three columns, so an 80-column terminal still shows each title and URL whole.
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("article, link", overflow="fold", max_width=22)
+    table.add_column("source, language, published", overflow="fold", max_width=22)
     table.add_column("title and url", overflow="fold", ratio=1)
     for m in members:
+        link = _link(m, lead_id)
+        if m.linked_article_id is not None:
+            link += f" of {m.linked_article_id}"
+        if m.score is not None:
+            link += f" ({m.score:.2f})"
         table.add_row(
-            str(m.article_id),
-            _link(m, lead_id),
-            "" if m.linked_article_id is None else str(m.linked_article_id),
-            "" if m.score is None else f"{m.score:.2f}",
-            Text(m.source_id),
-            Text(m.lang or ""),
-            _when(m.published_at),
+            Text(f"{m.article_id}\n{link}"),
+            Text(f"{m.source_id}\n{m.lang or ''}\n{_when(m.published_at)}"),
             Text(f"{m.title}\n{m.url}"),
         )
     return table
