@@ -500,6 +500,9 @@ def test_downgrade_to_0006_drops_only_the_views_and_upgrade_brings_them_back(
     migrated_db_url: str,
 ) -> None:
     store_edges(migrated_db_url)
+    at_head = snapshot(migrated_db_url)
+    # Measured from 0007: the objects of later migrations (0008's trigram index) go with them.
+    downgrade(migrated_db_url, "0007")
     before = snapshot(migrated_db_url)
     assert set(before[1]) == set(VIEWS) and all(before[1].values())
 
@@ -514,4 +517,10 @@ def test_downgrade_to_0006_drops_only_the_views_and_upgrade_brings_them_back(
         engine.dispose()
 
     db.upgrade(migrated_db_url)
-    assert snapshot(migrated_db_url) == before
+    counts, contents = snapshot(migrated_db_url)
+    # An FTS5 index filled in one go packs its storage rows unlike one filled row by row.
+    packed = ("_data", "_idx")
+    assert contents == at_head[1]
+    assert {t: n for t, n in counts.items() if not t.endswith(packed)} == {
+        t: n for t, n in at_head[0].items() if not t.endswith(packed)
+    }

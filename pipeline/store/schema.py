@@ -381,5 +381,6 @@ def is_search_object(name: str | None, type_: str) -> bool:
     if type_ == "column":
         return name == SEARCH_VECTOR_COLUMN
     if type_ == "index":
-        return name == f"ix_articles_{SEARCH_VECTOR_COLUMN}"
+        # The second is the pg_trgm index Chinese search uses, where the extension exists.
+        return name in (f"ix_articles_{SEARCH_VECTOR_COLUMN}", "ix_articles_search_trgm")
     return False

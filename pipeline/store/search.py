@@ -5,6 +5,10 @@ joined with AND, OR (the word ``OR`` between terms) and NOT (a leading ``-``), t
 Postgres gives it with ``websearch_to_tsquery``. So no input can raise a syntax error. The
 reading itself (``parse_query``, ``check_query`` and their limits) is ``pipeline.querytext``,
 shared with alert rules.
+
+A query holding a Chinese, Japanese or Korean term is matched term by term, those terms as
+substrings (``pipeline.store.search_terms``), and ranked by how many of its terms the title
+holds; a query without one keeps the word index and its ranking.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
 from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
 from pipeline.store.schema import Article, ArticleTag, TagRow
+from pipeline.store.search_terms import needs_terms, query_condition, title_rank
 
 # Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
 TITLE_WEIGHT = 5.0
@@ -275,7 +280,13 @@ _HIT_COLUMNS = (
 def _text_match(session: Session, query: str) -> tuple[HitQuery, ColumnElement[Any]] | None:
     """The full-text selection of ``query`` and its rank, in the dialect's own index; None
     when the query holds nothing to search for."""
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    parsed = parse_query(query)
+    if needs_terms(parsed):
+        by_terms = title_rank(parsed, postgres)
+        selected: HitQuery = select(*_HIT_COLUMNS, by_terms.label("rank"))
+        return selected.where(query_condition(parsed, postgres)), by_terms
+    if postgres:
         vector: ColumnElement[Any] = literal_column("articles.search_vector")
         tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
         rank: ColumnElement[Any] = func.ts_rank(vector, tsquery)
