@@ -18,6 +18,10 @@ from typing import Any, Literal
 
 from pipeline.tomlfile import read_toml
 
+# Tags a source attaches when no node has the name (see the tagger): they are named as they
+# are, since they come from the source's data, not from the taxonomy.
+ATTACHED_TAG_PREFIXES: tuple[str, ...] = ("ce:", "category:")
+
 NodeKind = Literal["entity", "topic"]
 KINDS: tuple[str, ...] = ("entity", "topic")
 ENTITY_TYPES: tuple[str, ...] = (
@@ -40,7 +44,6 @@ TOPIC_TYPES: tuple[str, ...] = ("topic",)
 # A sha256 prefix this long cannot collide between the handful of taxonomy versions a
 # database ever sees, and it stays short enough to print in a run table.
 VERSION_LENGTH = 16
-
 
 
 def normalise(text: str, *, fold: bool = True) -> str:

@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pipeline.alerts.config import AlertRule
+from pipeline.alerts.config_rules import DEFAULT_DIGEST_AT
 from pipeline.alerts.rules import MatchSubject, matching_rules
 from pipeline.dates import HONG_KONG
 from pipeline.models import OwedAlert
-
-# When a digest rule names no hour: the end of the Hong Kong working day.
-DEFAULT_DIGEST_AT = time(18, 0)
 
 
 @dataclass(frozen=True)

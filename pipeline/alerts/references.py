@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.config import DOC_TYPES
 from pipeline.sources.registry import assigned_doc_types
+from pipeline.taxonomy import ATTACHED_TAG_PREFIXES as ATTACHED_TAG_PREFIXES
 from pipeline.taxonomy import normalise
 
 if TYPE_CHECKING:
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 # an adapter assigns per item (``ASSIGNED_DOC_TYPES``: SFC enforcement news and circulars
 # addressed to virtual-asset trading platforms).
 ARTICLE_DOC_TYPES: tuple[str, ...] = tuple(dict.fromkeys((*DOC_TYPES, *assigned_doc_types())))
-# Tags a source attaches when no node has the name (see the tagger): a rule may name them as
-# they are, since they come from the source's data, not from the taxonomy.
-ATTACHED_TAG_PREFIXES: tuple[str, ...] = ("ce:", "category:")
 _SUGGESTIONS = 3
 
 

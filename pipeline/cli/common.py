@@ -41,8 +41,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help=(
-            f"Database URL or SQLite file path; falls back to {DB_URL_ENV},"
-            f" then {DEFAULT_DB_URL}."
+            f"Database URL or SQLite file path; falls back to {DB_URL_ENV}, then {DEFAULT_DB_URL}."
         ),
         show_default=False,
     ),
@@ -157,6 +156,14 @@ def load_or_fail(load: Callable[[Path], Loaded], path: Path) -> Loaded:
         return load(path)
     except ConfigError as exc:
         exit_with_problems(exc.problems)
+
+
+def local_iso(moment: datetime | None) -> str | None:
+    """A stored time as Hong Kong time, ISO 8601 with its offset, as every JSON output gives it."""
+    from pipeline.dates import local_time
+
+    local = local_time(moment)
+    return local.isoformat() if local else None
 
 
 def parse_when(value: str | None, name: str, *, end: bool = False) -> datetime | None:

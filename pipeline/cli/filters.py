@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from pipeline.store.search import Filters
     from pipeline.taxonomy import Taxonomy
 
-# Tags a source attaches under these prefixes are not taxonomy nodes.
-ATTACHED_PREFIXES = ("ce:", "category:")
-
 EntityOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -114,9 +111,11 @@ def _taxonomy(path: Path | None) -> Taxonomy:
 
 def _tag_ids(kind: str, names: list[str], taxonomy: Taxonomy | None) -> list[str]:
     """The tag id each name means; ends the command at a name that means none."""
+    from pipeline.taxonomy import ATTACHED_TAG_PREFIXES
+
     ids = []
     for name in names:
-        if name.strip().casefold().startswith(ATTACHED_PREFIXES):
+        if name.strip().casefold().startswith(ATTACHED_TAG_PREFIXES):
             ids.append(name.strip())
             continue
         node = taxonomy.resolve(name, kind) if taxonomy is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +14,7 @@ from pipeline.cli.common import (
     OutputFormat,
     console,
     fail,
+    local_iso,
     open_engine,
     print_csv,
     say,
@@ -121,14 +121,6 @@ def _print_hits(rows: list[dict[str, Any]], output: OutputFormat, chosen: frozen
     console.print(f"{len(rows)} article(s)")
 
 
-def _local_iso(dt: datetime | None) -> str | None:
-    """A timestamp as Hong Kong time, ISO 8601 with its offset."""
-    from pipeline.dates import local_time
-
-    local = local_time(dt)
-    return local.isoformat() if local else None
-
-
 # Every field a hit has; text and evidence are long, so they come only when named.
 HIT_FIELDS = (
     "id",
@@ -170,7 +162,7 @@ def _hit_record(hit: Any, *, evidence: bool) -> dict[str, Any]:
         "url": hit.url,
         "canonical_url": hit.canonical_url,
         "source": hit.source_id,
-        "published_at": _local_iso(hit.published_at),
+        "published_at": local_iso(hit.published_at),
         "doc_type": hit.doc_type,
         "regulator": hit.regulator,
         "snippet": hit.snippet,

@@ -18,7 +18,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.cli.common import DbOption, ReportFormat, console, fail, open_engine
+from pipeline.cli.common import DbOption, ReportFormat, console, fail, local_iso, open_engine
+from pipeline.cli.stories import member_record, story_record
 
 if TYPE_CHECKING:
     from pipeline.store.alert_reads import OutboxRow
@@ -130,14 +131,6 @@ def _read_story(story_id: int, db_url: str | None) -> StoryView | None:
     return found[0], found[1], tags, alerts
 
 
-def _iso(moment: datetime | None) -> str | None:
-    """Hong Kong time, ISO 8601 with its offset, for JSON."""
-    from pipeline.dates import local_time
-
-    local = local_time(moment)
-    return local.isoformat() if local else None
-
-
 def _when(moment: datetime | None) -> str:
     """Hong Kong time to the minute, with the zone's name, for tables."""
     from pipeline.dates import local_time
@@ -157,40 +150,13 @@ def _link(member: StoryMember, lead_id: int | None) -> str:
     return "lead" if member.article_id == lead_id else "first"
 
 
-def _story_summary(story: StorySummary) -> dict[str, Any]:
-    return {
-        "id": story.id,
-        "lead_article_id": story.lead_article_id,
-        "lead_title": story.lead_title,
-        "first_seen_at": _iso(story.first_seen_at),
-        "last_seen_at": _iso(story.last_seen_at),
-        "articles": story.article_count,
-        "outlets": list(story.outlets),
-        "languages": list(story.languages),
-    }
-
-
-def _member_record(member: StoryMember) -> dict[str, Any]:
-    return {
-        "article_id": member.article_id,
-        "title": member.title,
-        "source": member.source_id,
-        "lang": member.lang,
-        "published_at": _iso(member.published_at),
-        "url": member.url,
-        "link": member.link_kind,
-        "linked_article_id": member.linked_article_id,
-        "score": member.score,
-    }
-
-
 def _fields(item: object, names: tuple[str, ...]) -> dict[str, Any]:
     """``item``'s attributes ``names`` for JSON: times in Hong Kong, tuples as lists."""
     record: dict[str, Any] = {}
     for name in names:
         value = getattr(item, name)
         if isinstance(value, datetime):
-            value = _iso(value)
+            value = local_iso(value)
         record[name] = list(value) if isinstance(value, tuple) else value
     return record
 
@@ -205,8 +171,8 @@ def _article_record(view: ArticleView, *, with_text: bool) -> dict[str, Any]:
         "item_id": a.item_id,
         "url": a.url,
         "canonical_url": a.canonical_url,
-        "published_at": _iso(a.published_at),
-        "first_seen_at": _iso(a.first_seen_at),
+        "published_at": local_iso(a.published_at),
+        "first_seen_at": local_iso(a.first_seen_at),
         "lang": a.lang,
         "doc_type": a.doc_type,
         "regulator": a.regulator,
@@ -216,12 +182,17 @@ def _article_record(view: ArticleView, *, with_text: bool) -> dict[str, Any]:
         "source_modified": a.source_modified,
         "taxonomy_version": a.taxonomy_version,
         "seen": [
-            {"source": s.source_id, "url": s.url, "verdict": s.verdict, "seen_at": _iso(s.seen_at)}
+            {
+                "source": s.source_id,
+                "url": s.url,
+                "verdict": s.verdict,
+                "seen_at": local_iso(s.seen_at),
+            }
             for s in view.seen
         ],
         "revisions": [_fields(r, REVISION_FIELDS) for r in view.revisions],
         "story": _joined_record(view),
-        "versions": [_member_record(m) for m in view.versions],
+        "versions": [member_record(m) for m in view.versions],
         "tags": [_fields(t, TAG_FIELDS) for t in view.tags],
         "alerts": [_fields(row, ALERT_FIELDS) for row in view.alerts],
     }
@@ -236,7 +207,7 @@ def _joined_record(view: ArticleView) -> dict[str, Any] | None:
         return None
     joined = view.joined
     return {
-        **_story_summary(view.story),
+        **story_record(view.story),
         "is_lead": view.story.lead_article_id == view.article.id,
         "link": None if joined is None else joined.link_kind,
         "linked_article_id": None if joined is None else joined.linked_article_id,
@@ -248,12 +219,12 @@ def _story_record(story: StoryView) -> dict[str, Any]:
     summary, members, tags, alerts = story
     return {
         "type": "story",
-        **_story_summary(summary),
+        **story_record(summary),
         "tags": [
             {"id": tag, "kind": kind, "name": name, "articles": count}
             for tag, kind, name, count in tags
         ],
-        "members": [_member_record(m) for m in members],
+        "members": [member_record(m) for m in members],
         "alerts": [_fields(row, ALERT_FIELDS) for row in alerts],
     }
 

@@ -22,6 +22,7 @@ from pipeline.cli.common import (
     console,
     fail,
     fail_on,
+    local_iso,
     open_engine,
     parse_when,
 )
@@ -42,23 +43,32 @@ def _day(moment: datetime | None) -> str:
     return local.date().isoformat() if local else ""
 
 
-def _iso(moment: datetime | None) -> str | None:
-    from pipeline.dates import local_time
-
-    local = local_time(moment)
-    return local.isoformat() if local else None
-
-
-def _summary_record(story: Any) -> dict[str, Any]:
+def story_record(story: Any) -> dict[str, Any]:
+    """A story's summary as JSON (``stories list|show``, ``show story:ID``)."""
     return {
         "id": story.id,
         "lead_article_id": story.lead_article_id,
         "lead_title": story.lead_title,
-        "first_seen_at": _iso(story.first_seen_at),
-        "last_seen_at": _iso(story.last_seen_at),
+        "first_seen_at": local_iso(story.first_seen_at),
+        "last_seen_at": local_iso(story.last_seen_at),
         "articles": story.article_count,
         "outlets": list(story.outlets),
         "languages": list(story.languages),
+    }
+
+
+def member_record(member: Any) -> dict[str, Any]:
+    """An article of a story and how it joined, as JSON."""
+    return {
+        "article_id": member.article_id,
+        "title": member.title,
+        "source": member.source_id,
+        "lang": member.lang,
+        "published_at": local_iso(member.published_at),
+        "url": member.url,
+        "link": member.link_kind,
+        "linked_article_id": member.linked_article_id,
+        "score": member.score,
     }
 
 
@@ -86,7 +96,7 @@ def list_command(
             found = list_stories(session, min_articles=min_articles, since=since_at, limit=limit)
     finally:
         engine.dispose()
-    records = [_summary_record(story) for story in found]
+    records = [story_record(story) for story in found]
     if output is ReportFormat.json:
         print(json.dumps(records, indent=2, ensure_ascii=False))
         return
@@ -128,25 +138,12 @@ def show_command(
         fail(f"story {story_id}: no such story")
     story, members = found
     if output is ReportFormat.json:
-        record = _summary_record(story)
+        record = story_record(story)
         record["tags"] = [
             {"id": tag, "kind": kind, "name": name, "articles": count}
             for tag, kind, name, count in tags
         ]
-        record["members"] = [
-            {
-                "article_id": m.article_id,
-                "title": m.title,
-                "source": m.source_id,
-                "lang": m.lang,
-                "published_at": _iso(m.published_at),
-                "url": m.url,
-                "link": m.link_kind,
-                "linked_article_id": m.linked_article_id,
-                "score": m.score,
-            }
-            for m in members
-        ]
+        record["members"] = [member_record(m) for m in members]
         print(json.dumps(record, indent=2, ensure_ascii=False))
         return
     console.print(
