@@ -1,4 +1,4 @@
-"""How a full-text query is read: words, "phrases", OR between alternatives, -excluded terms.
+"""How a full-text query is read: words, "phrases", prefix*, OR between alternatives, -excluded.
 
 One reading for every place a person writes a query: ``newswatch search`` (which turns it into
 an FTS5 or tsquery expression, ``pipeline.store.search``) and an alert rule's ``query``
@@ -25,7 +25,10 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A user query as groups of alternatives (all groups must match) and excluded terms."""
+    """A user query as groups of alternatives (all groups must match) and excluded terms.
+
+    A term is words separated by single spaces, with a trailing ``*`` when its last word is a
+    prefix (``stable*``)."""
 
     groups: tuple[tuple[str, ...], ...]
     excluded: tuple[str, ...]
@@ -33,7 +36,9 @@ class ParsedQuery:
     @property
     def words(self) -> list[str]:
         """The words to highlight: every word of every wanted term."""
-        return [word for group in self.groups for term in group for word in term.split()]
+        return [
+            word for group in self.groups for term in group for word in term.rstrip("*").split()
+        ]
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -54,6 +59,8 @@ def parse_query(query: str) -> ParsedQuery:
         if not words:
             continue
         term = " ".join(words)
+        if bare is not None and bare.endswith("*"):
+            term += "*"  # a prefix: "stable*" finds stablecoin
         if negate:
             excluded.append(term)
         elif alternative:

@@ -78,7 +78,18 @@ def invoke(*args: str) -> Any:
 
 def search(url: str, *filters: str) -> list[dict[str, Any]]:
     """What ``newswatch search --format json`` answers for ``filters``, without a limit."""
-    result = invoke("search", *filters, "--format", "json", "--limit", "100000", "--db", url)
+    result = invoke(
+        "search",
+        *filters,
+        "--group",
+        "article",
+        "--format",
+        "json",
+        "--limit",
+        "100000",
+        "--db",
+        url,
+    )
     assert result.exit_code == 0, result.output
     return list(json.loads(result.stdout))
 

@@ -7,12 +7,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Article, Source, TaggedArticle
 from pipeline.store import db, repo, schema
-from pipeline.store.search import Filters, count_articles, search_articles, text_filter
+from pipeline.store.reader import SessionReader
+from pipeline.store.search import (
+    count_articles,
+    matching_ids_sql,
+    search_articles,
+    select_matching,
+)
 from pipeline.store.search_terms import has_cjk, like_pattern
 
 SOURCES = [
@@ -188,16 +194,17 @@ def test_like_wildcards_are_taken_literally(corpus: tuple[Engine, dict[str, int]
     assert found(engine, ids, "金_") == set()
 
 
-def test_text_filter_reads_chinese_as_search_does(
+def test_the_matching_ids_read_chinese_as_search_does(
     corpus: tuple[Engine, dict[str, int]],
 ) -> None:
     engine, ids = corpus
     with Session(engine) as session:
+        reader = SessionReader(session)
         for query in ("監管", "HKMA 穩定幣", "金管局 -穩定幣", "tokens"):
-            stmt = select(schema.Article.id).where(
-                text_filter(session, query), *Filters().conditions()
-            )
-            assert set(session.scalars(stmt)) == {ids[k] for k in found(engine, ids, query)}
+            selection = select_matching(reader, query)
+            assert selection is not None
+            matched = reader.rows(matching_ids_sql(selection), selection.params)
+            assert {row["id"] for row in matched} == {ids[k] for k in found(engine, ids, query)}
 
 
 def test_has_cjk() -> None:

@@ -25,7 +25,19 @@ def filled(module_migrated_db_url: str, tmp_path_factory: pytest.TempPathFactory
 
 def ids(url: str, *args: str) -> list[int]:
     result = runner.invoke(
-        app, ["search", *args, "--format", "json", "--limit", "100000", "--db", url]
+        app,
+        [
+            "search",
+            *args,
+            "--group",
+            "article",
+            "--format",
+            "json",
+            "--limit",
+            "100000",
+            "--db",
+            url,
+        ],
     )
     assert result.exit_code == 0, result.output
     return sorted(hit["id"] for hit in json.loads(result.stdout))
@@ -37,6 +49,8 @@ def records(url: str, *args: str) -> list[dict[str, object]]:
         [
             "search",
             *args,
+            "--group",
+            "article",
             "--format",
             "json",
             "--limit",
@@ -103,9 +117,8 @@ def test_one_day_is_since_and_until_that_day_in_hong_kong_time(filled: str) -> N
 
 def test_limit_says_how_many_more_matched_on_stderr(filled: str) -> None:
     total = len(ids(filled, "--entity", "hkma"))
-    result = runner.invoke(
-        app, ["search", "--entity", "hkma", "--limit", "3", "--format", "json", "--db", filled]
-    )
+    command = ["search", "--entity", "hkma", "--group", "article", "--limit", "3"]
+    result = runner.invoke(app, [*command, "--format", "json", "--db", filled])
     assert result.exit_code == 0
     assert len(json.loads(result.stdout)) == 3
     assert f"{total - 3} more article(s) match" in result.stderr

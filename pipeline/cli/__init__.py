@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import alerts, db, export, ingest, query, retag, serve, show, sources, stories
+from pipeline.cli import (
+    alerts,
+    db,
+    export,
+    ingest,
+    query,
+    retag,
+    runs,
+    serve,
+    show,
+    sources,
+    stories,
+)
 
 app = typer.Typer(
     name="newswatch",
@@ -28,7 +40,7 @@ app.add_typer(stories.stories_app, name="stories")
 app.command()(ingest.ingest)
 app.command()(query.search)
 app.command()(export.export)
-app.command()(query.runs)
+app.command()(runs.runs)
 app.command()(show.show)
 app.command()(retag.retag)
 app.command()(serve.serve)

@@ -111,6 +111,8 @@ def _taxonomy(path: Path | None) -> Taxonomy:
 
 def _tag_ids(kind: str, names: list[str], taxonomy: Taxonomy | None) -> list[str]:
     """The tag id each name means; ends the command at a name that means none."""
+    if not names:
+        return []
     from pipeline.taxonomy import ATTACHED_TAG_PREFIXES
 
     ids = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -129,6 +128,8 @@ def _check_before_flow(arguments: dict[str, Any]) -> None:
 
 def _run_flow(arguments: dict[str, Any]) -> dict[str, Any]:
     """Run the flow (the backfill when a ``since`` is given); Prefect is imported only here."""
+    import asyncio
+
     from flows.quiet import quiet_embedded_server
 
     quiet_embedded_server()

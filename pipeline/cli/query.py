@@ -1,8 +1,9 @@
-"""Analysts' read-only queries: ``newswatch search`` and ``newswatch runs``."""
+"""``newswatch search``: stored articles by text and filters, one row per story or article."""
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +16,7 @@ from pipeline.cli.common import (
     console,
     fail,
     local_iso,
-    open_engine,
+    open_reader,
     print_csv,
     say,
 )
@@ -31,7 +32,17 @@ from pipeline.cli.filters import (
     UntilOption,
     build_filters,
 )
-from pipeline.errors import QueryError
+from pipeline.errors import NewswatchError
+
+# Tags shown in the table, most frequent first; the JSON and CSV carry them all.
+SHOWN_TAGS = 6
+
+
+class Grouping(StrEnum):
+    """One row per story or per article."""
+
+    story = "story"
+    article = "article"
 
 
 def search(
@@ -44,6 +55,14 @@ def search(
     regulator: RegulatorOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    group: Annotated[
+        Grouping,
+        typer.Option(
+            "--group",
+            help="One row per story (its best match, with its outlets and languages) or per"
+            " article.",
+        ),
+    ] = Grouping.story,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
@@ -60,10 +79,9 @@ def search(
     taxonomy_path: TaxonomyPathOption = None,
     db_url: DbOption = None,
 ) -> None:
-    """Search stored articles by text, entity, topic, source, type, language and date; says
-    how many more matched than --limit shows."""
-    from sqlalchemy.orm import Session
-
+    """Search stored articles by text ("phrases", prefix*, OR, -exclude), entity, topic,
+    source, type, language and date; one row per story by default; says how many more matched
+    than --limit shows."""
     from pipeline.store.search import count_articles, search_articles
 
     chosen = _chosen_fields(fields)
@@ -78,28 +96,44 @@ def search(
         until=until,
         taxonomy_path=taxonomy_path,
     )
-    engine = open_engine(db_url)
+    reader = open_reader(db_url)
     try:
-        with Session(engine) as session:
-            hits = search_articles(session, query, filters=filters, limit=limit)
-            total = (
-                count_articles(session, query, filters=filters) if len(hits) == limit else len(hits)
-            )
-    except QueryError as exc:
+        hits = search_articles(reader, query, filters=filters, limit=limit, group=group.value)
+        total = len(hits)
+        if total == limit:
+            total = count_articles(reader, query, filters=filters, group=group.value)
+    except NewswatchError as exc:
         fail(str(exc))
     finally:
-        engine.dispose()
-    _print_hits([_hit_record(hit, evidence="evidence" in chosen) for hit in hits], output, chosen)
+        reader.close()
+    words = parse_words(query)
+    records = [_hit_record(hit, evidence="evidence" in chosen) for hit in hits]
+    _print_hits(records, output, chosen, group, words)
     if total > len(hits):
         # On stderr: JSON and CSV on stdout stay what a program expects.
         say(
-            f"{total - len(hits)} more article(s) match, not shown (--limit {total} shows all)",
+            f"{total - len(hits)} more {'story(ies)' if group is Grouping.story else 'article(s)'}"
+            " match, not shown"
+            f" (--limit {total} shows all)",
             "yellow",
             stderr=True,
         )
 
 
-def _print_hits(rows: list[dict[str, Any]], output: OutputFormat, chosen: frozenset[str]) -> None:
+def parse_words(query: str | None) -> list[str]:
+    """The words of ``query`` to highlight (none for no query)."""
+    from pipeline.querytext import parse_query
+
+    return parse_query(query).words if query else []
+
+
+def _print_hits(
+    rows: list[dict[str, Any]],
+    output: OutputFormat,
+    chosen: frozenset[str],
+    group: Grouping,
+    words: list[str],
+) -> None:
     if output is OutputFormat.json:
         shown = [{k: v for k, v in row.items() if k in chosen} for row in rows]
         print(json.dumps(shown, indent=2, ensure_ascii=False))
@@ -107,24 +141,51 @@ def _print_hits(rows: list[dict[str, Any]], output: OutputFormat, chosen: frozen
     if output is OutputFormat.csv:
         print_csv(rows, [field for field in HIT_FIELDS if field in chosen and field != "evidence"])
         return
-    table = Table(show_lines=False)
-    for column in ("published", "story", "source", "title", "tags"):
+    table = Table(show_lines=True)
+    for column in ("published\nsource", "story", "title"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        tags = ", ".join(t["name"] for t in row["tags"][:6])
-        published = (row["published_at"] or "")[:10]
-        story = "" if row["story_id"] is None else str(row["story_id"])
-        title = Text(row["title"])
-        title.append("\n" + row["url"], style="dim")
-        table.add_row(published, story, Text(row["source"]), title, Text(tags))
+        published = Text((row["published_at"] or "")[:10] + "\n")
+        published.append(row["source"], style="dim")
+        table.add_row(published, _story_cell(row), _title_cell(row, words))
     console.print(table)
-    console.print(f"{len(rows)} article(s)")
+    console.print(f"{len(rows)} {'story(ies)' if group is Grouping.story else 'article(s)'}")
+
+
+def _story_cell(row: dict[str, Any]) -> Text:
+    """The story's id, and for a story of several articles its size, outlets and languages."""
+    if row["story_id"] is None:
+        return Text("")
+    cell = Text(str(row["story_id"]))
+    if row["story_articles"] > 1:
+        cell.append(
+            f"\n{row['story_articles']} articles\n{len(row['outlets'])} outlet(s)"
+            f"\n{', '.join(row['languages'])}",
+            style="dim",
+        )
+    return cell
+
+
+def _title_cell(row: dict[str, Any], words: list[str]) -> Text:
+    """The title, the URL, the snippet with the query's words highlighted, and the tags."""
+    cell = Text(row["title"], style="bold")
+    cell.append("\n" + row["url"], style="blue")
+    if words and row["snippet"]:
+        cell.append("\n" + row["snippet"])
+    cell.highlight_words(words, style="reverse", case_sensitive=False)
+    if row["tags"]:
+        cell.append("\n" + ", ".join(t["name"] for t in row["tags"][:SHOWN_TAGS]), style="dim")
+    return cell
 
 
 # Every field a hit has; text and evidence are long, so they come only when named.
 HIT_FIELDS = (
     "id",
     "story_id",
+    "story_articles",
+    "matched_in_story",
+    "outlets",
+    "languages",
     "title",
     "url",
     "canonical_url",
@@ -158,6 +219,10 @@ def _hit_record(hit: Any, *, evidence: bool) -> dict[str, Any]:
     return {
         "id": hit.id,
         "story_id": hit.story_id,
+        "story_articles": hit.story_articles,
+        "matched_in_story": hit.matched_in_story,
+        "outlets": list(hit.outlets),
+        "languages": list(hit.languages),
         "title": hit.title,
         "url": hit.url,
         "canonical_url": hit.canonical_url,
@@ -173,35 +238,3 @@ def _hit_record(hit: Any, *, evidence: bool) -> dict[str, Any]:
             for t in hit.tags
         ],
     }
-
-
-def runs(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 10,
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
-        OutputFormat.table
-    ),
-    db_url: DbOption = None,
-) -> None:
-    """Show recent runs with their per-source counts and errors."""
-    from sqlalchemy.orm import Session
-
-    from pipeline.store import repo
-
-    engine = open_engine(db_url)
-    with Session(engine) as session:
-        records = repo.latest_runs(session, limit=limit)
-    rows = [repo.run_record_dict(r) for r in records]
-    if output is not OutputFormat.table:
-        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
-        return
-    for row in rows:
-        say(
-            f"run {row['id']} {row['status']} started {row['started_at']}"
-            + (f" error: {row['error']}" if row.get("error") else "")
-        )
-        for src in row["sources"]:
-            if src["error"]:
-                console.print(
-                    Text.assemble(("  " + src["source_id"], "red"), f": {src['error']}"),
-                    highlight=False,
-                )

@@ -9,8 +9,6 @@ code, so no ``alembic.ini`` is needed and an installed copy migrates from any di
 
 from __future__ import annotations
 
-import os
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,46 +18,32 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.settings import DB_URL_ENV, DEFAULT_DB_URL
+from pipeline.store.dburl import (
+    HEAD_REVISION,
+    MIGRATIONS_DIR,
+    SchemaState,
+    judge_schema,
+    resolve_db_url,
+    schema_problem,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["DB_URL_ENV", "DEFAULT_DB_URL"]
+__all__ = [
+    "DB_URL_ENV",
+    "DEFAULT_DB_URL",
+    "HEAD_REVISION",
+    "MIGRATIONS_DIR",
+    "SchemaState",
+    "resolve_db_url",
+]
 # Two runs, or a run and the alert sender, may write at once; SQLite then makes one wait. 30 s
 # covers the longest batch transaction seen (a 200-article batch takes well under a second).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# The Alembic revision this code expects. Kept here so that checking a database (every CLI query)
-# does not import Alembic, which costs about 0.1 s; a test keeps it equal to the migrations' head.
-HEAD_REVISION = "0008"
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The backends newswatch's schema and queries are written for.
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SUPPORTED_HINT = "use sqlite:///FILE (or a plain file path) or postgresql+psycopg://USER@HOST/DB"
-
-
-class SchemaState(StrEnum):
-    """Where a database stands against this code's migrations."""
-
-    empty = "empty"
-    current = "current"
-    behind = "behind"
-    ahead = "ahead"
-    foreign = "foreign"
-
-
-def resolve_db_url(explicit: str | None) -> str:
-    """The database URL: ``explicit``, else ``$NEWSWATCH_DB_URL``, else the SQLite default.
-
-    A value without ``://`` is a SQLite file path; ``postgresql://`` and ``postgres://`` use
-    the psycopg driver, the one installed.
-    """
-    value = explicit or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
-    if "://" not in value and value.strip():
-        return f"sqlite:///{Path(value).expanduser()}"
-    for bare in ("postgresql://", "postgres://"):
-        if value.startswith(bare):
-            return "postgresql+psycopg://" + value[len(bare) :]
-    return value
 
 
 def display_url(url: str) -> str:
@@ -140,18 +124,7 @@ def _inspect(engine: Engine) -> tuple[str | None, bool]:
 
 def schema_state(engine: Engine) -> SchemaState:
     """Whether the database is empty, current, behind or ahead of this code, or not ours."""
-    revision, has_tables = _inspect(engine)
-    if revision is None:
-        return SchemaState.foreign if has_tables else SchemaState.empty
-    if revision == HEAD_REVISION:
-        return SchemaState.current
-    return SchemaState.behind if revision in _known_revisions() else SchemaState.ahead
-
-
-def _known_revisions() -> set[str]:
-    # The revisions are the file name prefixes of the migrations ("0001_initial.py"), read
-    # without Alembic so that checking a database stays cheap.
-    return {path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("*.py")}
+    return judge_schema(*_inspect(engine))
 
 
 def _missing_sqlite_file(engine: Engine) -> bool:
@@ -188,20 +161,7 @@ def prepare_schema(url: str) -> bool:
 
 
 def _schema_problem(engine: Engine, state: SchemaState) -> str:
-    url = engine.url.render_as_string(hide_password=True)
-    if state is SchemaState.empty:
-        return f"database {url} is not migrated: run `newswatch db upgrade`"
-    if state is SchemaState.behind:
-        return (
-            f"database {url} is at an older schema than this newswatch needs ({HEAD_REVISION}):"
-            " run `newswatch db upgrade`"
-        )
-    if state is SchemaState.ahead:
-        return (
-            f"database {url} was migrated by a newer newswatch than this one (which knows up to"
-            f" {HEAD_REVISION}): upgrade newswatch"
-        )
-    return f"database {url} holds tables but no newswatch schema: use another database"
+    return schema_problem(engine.url.render_as_string(hide_password=True), state)
 
 
 def alembic_config(url: str) -> Config:

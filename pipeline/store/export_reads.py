@@ -16,18 +16,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from pipeline.dates import HONG_KONG
-from pipeline.querytext import check_query
+from pipeline.store.reader import SessionReader
 from pipeline.store.schema import Article, ArticleTag, SourceRow, TagRow
-from pipeline.store.search import Filters, HitQuery, text_filter
+from pipeline.store.search import Filters, matching_ids_sql, select_matching
 
 # Rows fetched per round trip, and articles whose tags are read in one query. Large enough that
 # the per-chunk queries cost little next to the rows (a larger chunk is no faster); small enough
@@ -113,17 +110,24 @@ def export_rows(
     return _stream(session, stmt, chunk_rows, with_text)
 
 
-def _filters(session: Session, query: str | None, filters: Filters) -> list[ColumnElement[bool]]:
-    """The WHERE conditions ``search_articles`` applies for the same query and filters."""
-    found = filters.conditions()
-    if query is not None and query.strip():
-        check_query(query)
-        found.append(text_filter(session, query))
-    return found
+def _filters(
+    session: Session, query: str | None, filters: Filters
+) -> list[ColumnElement[bool] | TextClause]:
+    """The WHERE conditions ``search_articles`` applies for the same query and filters (the
+    query checked here); a query with nothing to search for matches nothing."""
+    selection = select_matching(SessionReader(session), query, filters)
+    if selection is None:
+        return [literal_column("1") == literal_column("0")]
+    if selection.source == "articles":
+        where = " AND ".join(selection.where) or "1 = 1"
+    else:
+        # The word index is joined in its own query; the export reads articles alone.
+        where = f"articles.id IN ({matching_ids_sql(selection)})"
+    return [text(where).bindparams(**selection.params)]
 
 
 def _stream(
-    session: Session, stmt: HitQuery, chunk_rows: int, with_text: bool
+    session: Session, stmt: Select[*tuple[Any, ...]], chunk_rows: int, with_text: bool
 ) -> Iterator[ExportRow]:
     """The rows of ``stmt`` with their tags, one chunk in memory at a time."""
     # Core, not the ORM: these are plain columns, and the ORM's row handling would cost a

@@ -1,14 +1,16 @@
 """Full-text and tag search over stored articles, on SQLite (FTS5) and Postgres (tsvector).
 
-User text never reaches the FTS5 parser as syntax: it is reduced to quoted words and phrases,
-joined with AND, OR (the word ``OR`` between terms) and NOT (a leading ``-``), the same reading
-Postgres gives it with ``websearch_to_tsquery``. So no input can raise a syntax error. The
-reading itself (``parse_query``, ``check_query`` and their limits) is ``pipeline.querytext``,
-shared with alert rules.
+User text never reaches a parser as syntax: it is reduced to quoted words, phrases and
+prefixes (``stable*``), joined with AND, OR (the word ``OR`` between terms) and NOT (a leading
+``-``), the reading ``pipeline.querytext`` gives every query, alert rules' included. So no
+input can raise a syntax error. ``pipeline.store.search_terms`` turns it into each dialect's
+SQL; a query holding a Chinese, Japanese or Korean term is matched term by term, those terms
+as substrings, and ranked by how many of its terms the title holds.
 
-A query holding a Chinese, Japanese or Korean term is matched term by term, those terms as
-substrings (``pipeline.store.search_terms``), and ranked by how many of its terms the title
-holds; a query without one keeps the word index and its ranking.
+Results come one row per article (``group="article"``) or one row per story
+(``group="story"``): the story's best-matching article, with how many of its articles
+matched, its size, outlets and languages. The queries are SQL text read through a
+``pipeline.store.reader.Reader``, so the ``search`` command starts without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -17,32 +19,54 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table, text
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.querytext import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
 from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
-from pipeline.store.schema import Article, ArticleTag, TagRow
-from pipeline.store.search_terms import needs_terms, query_condition, title_rank
+from pipeline.store.reader import Reader, bind_list, flag, json_value, reader_for, utc
+from pipeline.store.search_terms import (
+    ENGLISH,
+    WORD_TABLE,
+    fts5_match,
+    needs_terms,
+    query_condition,
+    title_rank,
+    tsquery_text,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
 TITLE_WEIGHT = 5.0
 TEXT_WEIGHT = 1.0
+# On Postgres (whose index is one vector of title and text), a title match adds this to
+# ts_rank, which stays well under 1 for any article: title matches come first.
+POSTGRES_TITLE_BONUS = 1.0
 # Characters of text shown around the first match; about two lines of a terminal table.
 SNIPPET_CHARS = 200
 # How much of the snippet comes before the first match, so the match has some context.
 SNIPPET_LEAD = 60
 
+Group = Literal["article", "story"]
 TagInfo = tuple[str, str, str, int, tuple[str, ...]]
+_WHEN = "COALESCE(articles.published_at, articles.first_seen_at)"
+# A story of its own for an article that has none (its negated id cannot be a story's id).
+_STORY_KEY = "COALESCE(articles.story_id, -articles.id)"
+_NO_RANK = "0.0"
+_HIT_COLUMNS = (
+    "articles.id, articles.title, articles.url, articles.canonical_url, articles.source_id,"
+    " articles.published_at, articles.first_seen_at, articles.doc_type, articles.regulator,"
+    " articles.lang, articles.text, articles.story_id"
+)
 
 
 @dataclass(frozen=True)
 class ArticleHit:
-    """One search result with its tags (id, name, kind, count, evidence), best first."""
+    """One search result with its tags (id, name, kind, count, evidence), best first, and its
+    story: how many articles it has, how many of them matched, its outlets and languages."""
 
     id: int
     title: str
@@ -57,23 +81,16 @@ class ArticleHit:
     snippet: str
     rank: float
     story_id: int | None = None
+    lang: str | None = None
+    story_articles: int = 1
+    matched_in_story: int = 1
+    outlets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
 
 def fts5_query(query: str) -> str | None:
     """An FTS5 MATCH expression for ``query`` (every term quoted), or None if it has no words."""
-    parsed = parse_query(query)
-    if not parsed.groups:
-        return None
-
-    def quoted(term: str) -> str:
-        return '"' + term + '"'  # terms hold only word characters and spaces
-
-    wanted = " AND ".join(
-        "(" + " OR ".join(quoted(term) for term in group) + ")" for group in parsed.groups
-    )
-    if not parsed.excluded:
-        return wanted
-    return f"({wanted}) NOT ({' OR '.join(quoted(term) for term in parsed.excluded)})"
+    return fts5_match(parse_query(query))
 
 
 def make_snippet(body: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
@@ -88,20 +105,6 @@ def make_snippet(body: str, words: list[str], width: int = SNIPPET_CHARS) -> str
     prefix = "…" if start else ""
     suffix = "…" if start + width < len(body) else ""
     return f"{prefix}{piece}{suffix}"
-
-
-def tag_filter(kind: str, value: str) -> ColumnElement[bool]:
-    """Tagged with the tag of ``kind`` whose id or name is ``value`` (any case)."""
-    wanted = value.strip().lower()
-    tagged = (
-        select(ArticleTag.article_id)
-        .join(TagRow, TagRow.id == ArticleTag.tag_id)
-        .where(
-            TagRow.kind == kind,
-            or_(func.lower(TagRow.id) == wanted, func.lower(TagRow.name) == wanted),
-        )
-    )
-    return Article.id.in_(tagged)
 
 
 def _many(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -153,78 +156,115 @@ class Filters:
             include_duplicates,
         )
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE conditions these filters make."""
-        when = func.coalesce(Article.published_at, Article.first_seen_at)
-        found: list[ColumnElement[bool]] = []
+    def sql(self, reader: Reader, params: dict[str, Any]) -> list[str]:
+        """The WHERE conditions these filters make, their values added to ``params``."""
+        found: list[str] = []
         if not self.include_duplicates:
-            found.append(Article.duplicate_of.is_(None))
+            found.append("articles.duplicate_of IS NULL")
         if self.sources:
-            found.append(Article.source_id.in_(self.sources))
+            found.append(f"articles.source_id IN ({bind_list('source', self.sources, params)})")
         if self.doc_types:
-            found.append(Article.doc_type.in_(self.doc_types))
+            found.append(f"articles.doc_type IN ({bind_list('doc', self.doc_types, params)})")
         if self.langs:
             # "zh" takes zh-hant and zh-hk, as a rule's languages do.
-            found.append(
-                or_(*(func.lower(Article.lang).like(f"{lang.lower()}%") for lang in self.langs))
-            )
+            patterns = [f"{lang.lower()}%" for lang in self.langs]
+            names = bind_list("lang", patterns, params).split(", ")
+            found.append("(" + " OR ".join(f"lower(articles.lang) LIKE {n}" for n in names) + ")")
         if self.regulator is not None:
-            found.append(Article.regulator.is_(self.regulator))
-        found += [tag_filter("entity", value) for value in self.entities]
-        found += [tag_filter("topic", value) for value in self.topics]
+            found.append("articles.regulator" if self.regulator else "NOT articles.regulator")
+        tagged = [("entity", value) for value in self.entities]
+        tagged += [("topic", value) for value in self.topics]
+        for index, (kind, value) in enumerate(tagged):
+            params[f"tag{index}"] = value.strip().lower()
+            found.append(
+                "articles.id IN (SELECT article_tags.article_id FROM article_tags"
+                " JOIN tags ON tags.id = article_tags.tag_id"
+                f" WHERE tags.kind = '{kind}'"
+                f" AND (lower(tags.id) = :tag{index} OR lower(tags.name) = :tag{index}))"
+            )
         if self.since is not None:
-            found.append(when >= self.since)
+            params["since"] = reader.time(self.since)
+            found.append(f"{_WHEN} >= :since")
         if self.until is not None:
-            found.append(when < self.until)
+            params["until"] = reader.time(self.until)
+            found.append(f"{_WHEN} < :until")
         return found
 
 
-def text_filter(session: Session, query: str) -> ColumnElement[bool]:
-    """Matched by ``query`` in the dialect's full-text index; false when the query holds
-    nothing to search for."""
-    matched = _text_match(session, query)
-    if matched is None:
-        return literal_column("1") == literal_column("0")
-    stmt, _ = matched
-    return Article.id.in_(stmt.with_only_columns(Article.id))
+@dataclass(frozen=True)
+class Selection:
+    """A query's FROM clause, WHERE conditions and rank, as SQL text with its parameters."""
+
+    source: str
+    where: list[str]
+    rank: str
+    params: dict[str, Any]
+    words: list[str]
 
 
-def _selection(
-    session: Session, query: str | None, filters: Filters
-) -> tuple[HitQuery, ColumnElement[Any] | None, list[str]] | None:
-    """The filtered selection of hits, its rank (for a text query) and the query's words;
-    None when the query holds nothing to search for."""
-    words: list[str] = []
-    rank: ColumnElement[Any] | None = None
-    stmt: HitQuery
-    if query is not None and query.strip():
-        words = check_query(query).words
-        matched = _text_match(session, query)
-        if matched is None:
-            return None
-        stmt, rank = matched
-    else:
-        stmt = select(*_HIT_COLUMNS, literal_column("0.0").label("rank"))
-    return stmt.where(*filters.conditions()), rank, words
+def select_matching(
+    reader: Reader, query: str | None, filters: Filters | None = None
+) -> Selection | None:
+    """What ``query`` and ``filters`` select; None when the query holds nothing to search
+    for. ``QueryError`` when the query passes its limits."""
+    params: dict[str, Any] = {}
+    where = (filters or Filters()).sql(reader, params)
+    if query is None or not query.strip():
+        return Selection("articles", where, _NO_RANK, params, [])
+    parsed = check_query(query)
+    if not parsed.groups:
+        return None
+    if needs_terms(parsed):
+        where.append(query_condition(parsed, reader.postgres, params))
+        rank = title_rank(parsed, reader.postgres, params)
+        return Selection("articles", where, rank, params, parsed.words)
+    if reader.postgres:
+        params["tsquery"] = tsquery_text(parsed)
+        tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
+        where.append(f"articles.search_vector @@ {tsquery}")
+        rank = (
+            f"(ts_rank(articles.search_vector, {tsquery}) + CASE WHEN"
+            f" to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
+            f" THEN {POSTGRES_TITLE_BONUS} ELSE 0.0 END)"
+        )
+        return Selection("articles", where, rank, params, parsed.words)
+    params["fts"] = fts5_match(parsed)
+    source = f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid"
+    where.append(f"{WORD_TABLE} MATCH :fts")
+    rank = f"-bm25({WORD_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
+    return Selection(source, where, rank, params, parsed.words)
+
+
+def matching_ids_sql(selection: Selection) -> str:
+    """SQL selecting the ids of the articles ``selection`` matches."""
+    return f"SELECT articles.id FROM {selection.source} WHERE {' AND '.join(selection.where)}"
 
 
 def count_articles(
-    session: Session, query: str | None = None, *, filters: Filters | None = None
+    db: Session | Reader,
+    query: str | None = None,
+    *,
+    filters: Filters | None = None,
+    group: Group = "article",
 ) -> int:
-    """How many articles ``search_articles`` would find with no limit."""
-    selected = _selection(session, query, filters or Filters())
-    if selected is None:
+    """How many articles (or stories, by ``group``) ``search_articles`` would find with no
+    limit."""
+    reader = reader_for(db)
+    selection = select_matching(reader, query, filters)
+    if selection is None:
         return 0
-    stmt = selected[0].with_only_columns(Article.id).subquery()
-    return int(session.scalar(select(func.count()).select_from(stmt)) or 0)
+    counted = "COUNT(DISTINCT " + _STORY_KEY + ")" if group == "story" else "COUNT(*)"
+    sql = f"SELECT {counted} AS n FROM {selection.source} WHERE {' AND '.join(selection.where)}"
+    return int(reader.rows(sql, selection.params)[0]["n"] or 0)
 
 
 def search_articles(
-    session: Session,
+    db: Session | Reader,
     query: str | None = None,
     *,
     filters: Filters | None = None,
     limit: int = 20,
+    group: Group = "article",
     entity: str | None = None,
     topic: str | None = None,
     source: str | None = None,
@@ -233,9 +273,8 @@ def search_articles(
     include_duplicates: bool = False,
 ) -> list[ArticleHit]:
     """Articles matching ``filters`` (or the one entity, topic, source and time range given):
-    best match first for text, else newest first. ``QueryError`` when the query passes its
-    limits.
-    """
+    best match first for text, else newest first; with ``group="story"`` one row per story,
+    its best match. ``QueryError`` when the query passes its limits."""
     if limit <= 0:
         return []
     if filters is None:
@@ -247,101 +286,102 @@ def search_articles(
             until=until,
             include_duplicates=include_duplicates,
         )
-    selected = _selection(session, query, filters)
-    if selected is None:
+    reader = reader_for(db)
+    selection = select_matching(reader, query, filters)
+    if selection is None:
         return []
-    stmt, rank, words = selected
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
-    order: list[ColumnElement[Any]] = [when.desc(), Article.id.desc()]
-    if rank is not None:
-        order.insert(0, rank.desc())
-    rows = session.execute(stmt.order_by(*order).limit(limit)).all()
-    tags = _tags_for(session, [row.id for row in rows])
-    return [_hit(row, tags.get(row.id, ()), words) for row in rows]
+    rows = reader.rows(_hits_sql(selection, group), {**selection.params, "limit": limit})
+    tags = _tags_for(reader, [row["id"] for row in rows])
+    stories = _stories_for(reader, [row["story_id"] for row in rows if row["story_id"]])
+    return [_hit(row, tags.get(row["id"], ()), stories, selection.words) for row in rows]
 
 
-# A selection of the hit columns plus a rank.
-HitQuery = Select[*tuple[Any, ...]]
-
-_HIT_COLUMNS = (
-    Article.id,
-    Article.title,
-    Article.url,
-    Article.canonical_url,
-    Article.source_id,
-    Article.published_at,
-    Article.doc_type,
-    Article.regulator,
-    Article.text,
-    Article.story_id,
-)
-
-
-def _text_match(session: Session, query: str) -> tuple[HitQuery, ColumnElement[Any]] | None:
-    """The full-text selection of ``query`` and its rank, in the dialect's own index; None
-    when the query holds nothing to search for."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    parsed = parse_query(query)
-    if needs_terms(parsed):
-        by_terms = title_rank(parsed, postgres)
-        selected: HitQuery = select(*_HIT_COLUMNS, by_terms.label("rank"))
-        return selected.where(query_condition(parsed, postgres)), by_terms
-    if postgres:
-        vector: ColumnElement[Any] = literal_column("articles.search_vector")
-        tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), query)
-        rank: ColumnElement[Any] = func.ts_rank(vector, tsquery)
-        found: HitQuery = select(*_HIT_COLUMNS, rank.label("rank"))
-        return found.where(vector.op("@@")(tsquery)), rank
-    match = fts5_query(query)
-    if match is None:
-        return None
-    fts = table("articles_fts", literal_column("rowid"))
-    rank = -func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, TEXT_WEIGHT)
-    stmt: HitQuery = (
-        select(*_HIT_COLUMNS, rank.label("rank"))
-        .select_from(fts)
-        .join(Article, Article.id == literal_column("articles_fts.rowid"))
-        .where(text("articles_fts MATCH :fts_query").bindparams(fts_query=match))
+def _hits_sql(selection: Selection, group: Group) -> str:
+    """The ranked hits of ``selection``: every article, or each story's best one."""
+    where = " AND ".join(selection.where) or "1 = 1"
+    order = f"{_WHEN} DESC, articles.id DESC"
+    if selection.rank != _NO_RANK:  # Postgres refuses a constant in ORDER BY
+        order = f"{selection.rank} DESC, {order}"
+    if group == "article":
+        return (
+            f"SELECT {_HIT_COLUMNS}, {selection.rank} AS rank, 1 AS matched"
+            f" FROM {selection.source} WHERE {where} ORDER BY {order} LIMIT :limit"
+        )
+    # Every match ranked within its story; the first of each stands for the story. The rank
+    # is computed a level below the window: SQLite allows bm25() only beside its MATCH.
+    hits = (
+        f"SELECT {_HIT_COLUMNS}, {selection.rank} AS rank, {_WHEN} AS seen,"
+        f" {_STORY_KEY} AS story_key FROM {selection.source} WHERE {where}"
     )
-    return stmt, rank
+    within = "PARTITION BY story_key"
+    return (
+        "SELECT * FROM (SELECT hits.*,"
+        f" ROW_NUMBER() OVER ({within} ORDER BY rank DESC, seen DESC, id DESC) AS place,"
+        f" COUNT(*) OVER ({within}) AS matched FROM ({hits}) AS hits) AS ranked"
+        " WHERE place = 1 ORDER BY rank DESC, seen DESC, id DESC LIMIT :limit"
+    )
 
 
-def _hit(row: Any, tags: Sequence[TagInfo], words: list[str]) -> ArticleHit:
+def _hit(
+    row: dict[str, Any],
+    tags: Sequence[TagInfo],
+    stories: dict[int, dict[str, Any]],
+    words: list[str],
+) -> ArticleHit:
+    story = stories.get(row["story_id"] or 0, {})
     return ArticleHit(
-        id=row.id,
-        title=row.title,
-        url=row.url,
-        canonical_url=row.canonical_url,
-        source_id=row.source_id,
-        published_at=row.published_at,
-        doc_type=row.doc_type,
-        regulator=row.regulator,
-        text=row.text,
+        id=row["id"],
+        title=row["title"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        source_id=row["source_id"],
+        published_at=utc(row["published_at"]),
+        doc_type=row["doc_type"],
+        regulator=flag(row["regulator"]),
+        text=row["text"],
         tags=tuple(tags),
-        snippet=make_snippet(row.text, words),
-        rank=float(row.rank or 0.0),
-        story_id=row.story_id,
+        snippet=make_snippet(row["text"], words),
+        rank=float(row["rank"] or 0.0),
+        story_id=row["story_id"],
+        lang=row["lang"],
+        story_articles=int(story.get("article_count") or 1),
+        matched_in_story=int(row["matched"] or 1),
+        outlets=tuple(json_value(story.get("outlets")) or (row["source_id"],)),
+        languages=tuple(
+            json_value(story.get("languages")) or ((row["lang"],) if row["lang"] else ())
+        ),
     )
 
 
-def _tags_for(session: Session, article_ids: list[int]) -> dict[int, list[TagInfo]]:
+def _stories_for(reader: Reader, story_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each story's size, outlets and languages."""
+    if not story_ids:
+        return {}
+    params: dict[str, Any] = {}
+    sql = (
+        "SELECT id, article_count, outlets, languages FROM stories"
+        f" WHERE id IN ({bind_list('story', dict.fromkeys(story_ids), params)})"
+    )
+    return {row["id"]: row for row in reader.rows(sql, params)}
+
+
+def _tags_for(reader: Reader, article_ids: list[int]) -> dict[int, list[TagInfo]]:
     """The tags of each article, most frequent first."""
     found: dict[int, list[TagInfo]] = defaultdict(list)
     if not article_ids:
         return found
-    stmt = (
-        select(
-            ArticleTag.article_id,
-            TagRow.id,
-            TagRow.name,
-            TagRow.kind,
-            ArticleTag.count,
-            ArticleTag.evidence,
-        )
-        .join(TagRow, TagRow.id == ArticleTag.tag_id)
-        .where(ArticleTag.article_id.in_(article_ids))
-        .order_by(ArticleTag.article_id, ArticleTag.count.desc(), TagRow.name)
+    params: dict[str, Any] = {}
+    sql = (
+        "SELECT article_tags.article_id, tags.id AS tag_id, tags.name, tags.kind,"
+        " article_tags.count, article_tags.evidence"
+        " FROM article_tags JOIN tags ON tags.id = article_tags.tag_id"
+        f" WHERE article_tags.article_id IN ({bind_list('article', article_ids, params)})"
+        " ORDER BY article_tags.article_id, article_tags.count DESC, tags.name"
     )
-    for article_id, tag_id, name, kind, count, evidence in session.execute(stmt):
-        found[article_id].append((tag_id, name, kind, count, tuple(evidence or ())))
+    for row in reader.rows(sql, params):
+        evidence = tuple(json_value(row["evidence"]) or ())
+        found[row["article_id"]].append(
+            (row["tag_id"], row["name"], row["kind"], row["count"], evidence)
+        )
     return found
+

@@ -1,12 +1,17 @@
-"""Matching a query term by term, for queries holding Chinese, Japanese or Korean terms.
+"""The SQL a query's text becomes, per dialect and per kind of term.
 
-Those scripts have no spaces between words, so the word indexes (FTS5 ``articles_fts``,
-Postgres ``search_vector``) see a whole clause as one word. Such a term is matched as a
-substring instead: on SQLite through the FTS5 ``trigram`` table ``articles_fts_trigram`` when
-it has three characters or more (the fewest a trigram index can look up), else with ``LIKE``
-over the row; on Postgres with ``ILIKE``, which the ``pg_trgm`` index of migration 0008 serves
-where the extension exists. Every other term of the same query still goes through the word
-index, stemmed, so AND, OR, -exclusion and "phrases" keep their meaning across both kinds.
+A query without Chinese, Japanese or Korean terms goes to the word index as one expression:
+FTS5's ``MATCH`` on SQLite (``fts5_query``), a ``tsquery`` on Postgres (``tsquery_text``),
+both stemmed, with phrases, prefixes (``stable*``), OR and exclusion. A query holding such a
+term is matched term by term instead (``query_condition``), since those scripts have no
+spaces between words and the word indexes see a whole clause as one word: such a term as a
+substring, on SQLite through the FTS5 ``trigram`` table ``articles_fts_trigram`` when it has
+three characters or more (the fewest a trigram index can look up), else with ``LIKE`` over
+the row; on Postgres with ``ILIKE``, which the ``pg_trgm`` index of migration 0008 serves
+where the extension exists. The other terms of that query still go through the word index.
+
+Terms hold only word characters and spaces (``pipeline.querytext``), with a trailing ``*`` for
+a prefix, so quoting them can never make FTS5 or ``to_tsquery`` syntax.
 """
 
 from __future__ import annotations
@@ -14,22 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    column,
-    func,
-    literal,
-    literal_column,
-    not_,
-    or_,
-    select,
-    table,
-)
-
 from pipeline.querytext import ParsedQuery
-from pipeline.store.schema import Article
 
 # Chinese, Japanese and Korean characters (the ranges alert rules use).
 _CJK = re.compile(
@@ -40,9 +30,9 @@ _CJK = re.compile(
 TRIGRAM_CHARS = 3
 TRIGRAM_TABLE = "articles_fts_trigram"
 WORD_TABLE = "articles_fts"
-# Written out, not built from the columns: the Postgres pg_trgm index (migration 0008) is on
-# this very expression, and a bound ' ' would keep the planner from using it.
-_TITLE_AND_TEXT: ColumnElement[str] = literal_column("(articles.title || ' ' || articles.text)")
+# Written out as the Postgres pg_trgm index (migration 0008) is built, so the planner uses it.
+TITLE_AND_TEXT = "(articles.title || ' ' || articles.text)"
+ENGLISH = "'english'::regconfig"
 
 
 def has_cjk(term: str) -> bool:
@@ -62,51 +52,104 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def query_condition(parsed: ParsedQuery, postgres: bool) -> ColumnElement[bool]:
-    """Every group of ``parsed`` has a term the article holds, and no excluded term does."""
-    wanted = and_(
-        *(or_(*(term_condition(term, postgres) for term in group)) for group in parsed.groups)
+def fts5_phrase(term: str) -> str:
+    """``term`` as one FTS5 phrase, a prefix phrase when it ends with ``*``."""
+    if term.endswith("*"):
+        return '"' + term[:-1] + '"*'
+    return '"' + term + '"'
+
+
+def fts5_match(query: ParsedQuery) -> str | None:
+    """An FTS5 MATCH expression for ``query`` (every term quoted), or None if it has no words."""
+    if not query.groups:
+        return None
+    wanted = " AND ".join(
+        "(" + " OR ".join(fts5_phrase(term) for term in group) + ")" for group in query.groups
     )
-    if not parsed.excluded:
+    if not query.excluded:
         return wanted
-    excluded = or_(*(term_condition(term, postgres, excluded=True) for term in parsed.excluded))
-    return and_(wanted, not_(excluded))
+    return f"({wanted}) NOT ({' OR '.join(fts5_phrase(term) for term in query.excluded)})"
 
 
-def title_rank(parsed: ParsedQuery, postgres: bool) -> ColumnElement[Any]:
-    """How many of the wanted terms the title holds (any case): matches in the title first."""
-    title = func.lower(Article.title)
-    position = func.strpos if postgres else func.instr
-    rank: ColumnElement[Any] = literal(0.0)
-    for term in dict.fromkeys(term for group in parsed.groups for term in group):
-        rank = rank + case((position(title, term.lower()) > 0, 1.0), else_=0.0)
-    return rank
+def tsquery_phrase(term: str) -> str:
+    """``term`` for ``to_tsquery``: its words quoted and followed in order, the last one a
+    prefix when the term ends with ``*``."""
+    prefix = term.endswith("*")
+    words = [f"'{word}'" for word in term.rstrip("*").split()]
+    if prefix:
+        words[-1] += ":*"
+    return "(" + " <-> ".join(words) + ")"
 
 
-def term_condition(term: str, postgres: bool, *, excluded: bool = False) -> ColumnElement[bool]:
-    """Whether an article holds ``term``: as a substring for a Chinese, Japanese or Korean
-    term, else through the word index (stemmed) as ``websearch_to_tsquery`` or FTS5 reads it.
-    ``excluded``: the term is to be left out, which a stop word (ignored) never is."""
+def tsquery_text(query: ParsedQuery) -> str:
+    """The ``to_tsquery`` text of ``query``: groups ANDed, alternatives ORed, exclusions NOTed.
+    Stop words drop out in Postgres, as ``websearch_to_tsquery`` drops them."""
+    parts = [
+        "(" + " | ".join(tsquery_phrase(term) for term in group) + ")" for group in query.groups
+    ]
+    parts += ["!" + tsquery_phrase(term) for term in query.excluded]
+    return " & ".join(parts)
+
+
+def query_condition(
+    query: ParsedQuery, postgres: bool, params: dict[str, Any], name: str = "term"
+) -> str:
+    """SQL true when every group of ``query`` has a term the article holds and no excluded
+    term does; its values go into ``params`` under ``name`` and a number."""
+    counter = iter(range(10_000))
+
+    def condition(term: str, excluded: bool = False) -> str:
+        key = f"{name}{next(counter)}"
+        return term_condition(term, postgres, params, key, excluded=excluded)
+
+    wanted = " AND ".join(
+        "(" + " OR ".join(condition(term) for term in group) + ")" for group in query.groups
+    )
+    if not query.excluded:
+        return wanted
+    excluded = " OR ".join(condition(term, excluded=True) for term in query.excluded)
+    return f"{wanted} AND NOT ({excluded})"
+
+
+def title_rank(query: ParsedQuery, postgres: bool, params: dict[str, Any]) -> str:
+    """SQL for how many of the wanted terms the title holds (any case): title matches first."""
+    position = "strpos" if postgres else "instr"
+    wanted = dict.fromkeys(term.rstrip("*") for group in query.groups for term in group)
+    cases = []
+    for index, term in enumerate(wanted):
+        params[f"title{index}"] = term.lower()
+        cases.append(
+            f"CASE WHEN {position}(lower(articles.title), :title{index}) > 0 THEN 1.0 ELSE 0.0 END"
+        )
+    return " + ".join(cases) or "0.0"
+
+
+def term_condition(
+    term: str, postgres: bool, params: dict[str, Any], key: str, *, excluded: bool = False
+) -> str:
+    """SQL true when an article holds ``term``: as a substring for a Chinese, Japanese or
+    Korean term, else through the word index (stemmed). ``excluded``: the term is to be left
+    out, which a term of stop words alone (ignored) never is."""
     if has_cjk(term):
+        params[key] = like_pattern(term.rstrip("*"))
         if postgres:
-            return _TITLE_AND_TEXT.ilike(like_pattern(term), escape="\\")
-        if len(term) < TRIGRAM_CHARS:
-            return _TITLE_AND_TEXT.like(like_pattern(term), escape="\\")
-        return _fts_rows(TRIGRAM_TABLE, term)
+            return f"{TITLE_AND_TEXT} ILIKE :{key} ESCAPE '\\'"
+        if len(term.rstrip("*")) < TRIGRAM_CHARS:
+            return f"{TITLE_AND_TEXT} LIKE :{key} ESCAPE '\\'"
+        params[key] = fts5_phrase(term.rstrip("*"))
+        return _fts_rows(TRIGRAM_TABLE, key)
     if postgres:
-        vector: ColumnElement[Any] = literal_column("articles.search_vector")
-        tsquery = func.phraseto_tsquery(literal_column("'english'::regconfig"), term)
-        # A term of stop words alone reduces to nothing; websearch_to_tsquery drops it from
-        # the query, so here it matches when wanted and excludes nothing when excluded.
+        params[key] = tsquery_phrase(term)
+        tsquery = f"to_tsquery({ENGLISH}, :{key})"
+        # A term of stop words alone reduces to nothing: it matches when wanted and excludes
+        # nothing when excluded, as websearch_to_tsquery reads it.
         if excluded:
-            return and_(func.numnode(tsquery) > 0, vector.op("@@")(tsquery))
-        return or_(func.numnode(tsquery) == 0, vector.op("@@")(tsquery))
-    return _fts_rows(WORD_TABLE, term)
+            return f"(numnode({tsquery}) > 0 AND articles.search_vector @@ {tsquery})"
+        return f"(numnode({tsquery}) = 0 OR articles.search_vector @@ {tsquery})"
+    params[key] = fts5_phrase(term)
+    return _fts_rows(WORD_TABLE, key)
 
 
-def _fts_rows(name: str, term: str) -> ColumnElement[bool]:
-    """The article is among the rows of the FTS5 table ``name`` holding the phrase ``term``."""
-    fts = table(name, column("rowid"))
-    # Terms hold only word characters and spaces, so quoting makes them one FTS5 phrase.
-    found = select(fts.c.rowid).where(literal_column(name).op("MATCH")('"' + term + '"'))
-    return Article.id.in_(found)
+def _fts_rows(table: str, key: str) -> str:
+    """The article is among the rows of the FTS5 ``table`` matching the phrase in ``key``."""
+    return f"articles.id IN (SELECT rowid FROM {table} WHERE {table} MATCH :{key})"
