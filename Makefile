@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: run test lint bench clean wheel-check
+.PHONY: run test lint bench clean wheel-check browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ $(BIN)/.installed-bench: $(BIN)/.installed
 
 bench: $(BIN)/.installed-bench
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Headless Chromium for the report's browser test (tests/test_report.py skips without it):
+# Debian's package, installed only when missing, through sudo unless already root.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
 
 # The wheel installed in a new environment, run from outside the checkout (CI runs it too).
 wheel-check: $(BIN)/.installed

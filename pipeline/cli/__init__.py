@@ -17,6 +17,7 @@ from pipeline.cli import (
     export,
     ingest,
     query,
+    report,
     retag,
     runs,
     serve,
@@ -40,6 +41,7 @@ app.add_typer(stories.stories_app, name="stories")
 app.command()(ingest.ingest)
 app.command()(query.search)
 app.command()(export.export)
+app.command()(report.report)
 app.command()(runs.runs)
 app.command()(show.show)
 app.command()(retag.retag)
