@@ -4,6 +4,7 @@ highlighted snippets, on SQLite and Postgres over the replayed fixtures."""
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -120,3 +121,24 @@ def test_snippets_highlight_the_words_asked_for() -> None:
     cell: Text = _title_cell(row, ["stable"])
     marked = [cell.plain[span.start : span.end] for span in cell.spans if span.style == "reverse"]
     assert [m.lower() for m in marked] == ["stable", "stable", "stable"]
+
+
+def holding(url: str, pattern: str) -> set[int]:
+    """The ids of the articles whose title or text holds ``pattern`` (any case)."""
+    with open_reader(url) as reader:
+        rows = reader.rows("SELECT id, title, text FROM articles WHERE duplicate_of IS NULL")
+    found = re.compile(pattern, re.IGNORECASE)
+    return {row["id"] for row in rows if found.search(f"{row['title']}\n{row['text']}")}
+
+
+def test_stop_words_are_read_as_written(filled: str) -> None:
+    # Postgres' English configuration drops "its" and "other": the query must neither find
+    # nothing nor everything that has the other words.
+    def ids(query: str) -> set[int]:
+        return {r["id"] for r in search(filled, query, "--group", "article")}
+
+    its = holding(filled, r"\bits\b")
+    assert its and its <= ids("its")
+    phrase = holding(filled, r"\bother[\W_]+markets?\b")
+    assert phrase and ids('"other markets"') == phrase
+    assert ids('markets -"other markets"').isdisjoint(phrase)

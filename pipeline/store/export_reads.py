@@ -10,6 +10,7 @@ they were stored, which needs no sort of the whole result.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -123,7 +124,9 @@ def _filters(
     else:
         # The word index is joined in its own query; the export reads articles alone.
         where = f"articles.id IN ({matching_ids_sql(selection)})"
-    return [text(where).bindparams(**selection.params)]
+    # Only the values the conditions name: the rank's own are not in them.
+    named = {k: v for k, v in selection.params.items() if re.search(rf":{k}\b", where)}
+    return [text(where).bindparams(**named)]
 
 
 def _stream(

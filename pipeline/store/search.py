@@ -219,9 +219,11 @@ def select_matching(
         rank = title_rank(parsed, reader.postgres, params)
         return Selection("articles", where, rank, params, parsed.words)
     if reader.postgres:
+        # Term by term, so a term the English configuration would empty of stop words is
+        # still read as written; the whole query ranks.
+        where.append(query_condition(parsed, True, params))
         params["tsquery"] = tsquery_text(parsed)
         tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
-        where.append(f"articles.search_vector @@ {tsquery}")
         rank = (
             f"(ts_rank(articles.search_vector, {tsquery}) + CASE WHEN"
             f" to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"

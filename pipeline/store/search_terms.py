@@ -139,15 +139,33 @@ def term_condition(
         params[key] = fts5_phrase(term.rstrip("*"))
         return _fts_rows(TRIGRAM_TABLE, key)
     if postgres:
-        params[key] = tsquery_phrase(term)
-        tsquery = f"to_tsquery({ENGLISH}, :{key})"
-        # A term of stop words alone reduces to nothing: it matches when wanted and excludes
-        # nothing when excluded, as websearch_to_tsquery reads it.
-        if excluded:
-            return f"(numnode({tsquery}) > 0 AND articles.search_vector @@ {tsquery})"
-        return f"(numnode({tsquery}) = 0 OR articles.search_vector @@ {tsquery})"
+        return _postgres_words(term, params, key, excluded=excluded)
     params[key] = fts5_phrase(term)
     return _fts_rows(WORD_TABLE, key)
+
+
+def _postgres_words(term: str, params: dict[str, Any], key: str, *, excluded: bool) -> str:
+    """A word term on Postgres: through the stemmed index, and when the English configuration
+    drops some of its words as stop words ("its", "other markets"), which would leave the
+    term matching everything or too much, also as those words in that order in the row."""
+    words = term.rstrip("*").split()
+    params[key] = tsquery_phrase(term)
+    params[f"{key}_raw"] = " ".join(words)
+    params[f"{key}_words"] = len(words)
+    # Word edges as \m and \M; any run of non-word characters between the words.
+    params[f"{key}_re"] = (
+        "\\m" + "[\\W_]+".join(words) + ("" if term.endswith("*") else "\\M")
+    )
+    tsquery = f"to_tsquery({ENGLISH}, :{key})"
+    indexed = f"articles.search_vector @@ {tsquery}"
+    whole = f"length(to_tsvector({ENGLISH}, :{key}_raw)) = :{key}_words"
+    written = f"{TITLE_AND_TEXT} ~* :{key}_re"
+    if excluded:
+        return f"(CASE WHEN {whole} THEN {indexed} ELSE {written} END)"
+    return (
+        f"(CASE WHEN {whole} THEN {indexed}"
+        f" ELSE (numnode({tsquery}) = 0 OR {indexed}) AND {written} END)"
+    )
 
 
 def _fts_rows(table: str, key: str) -> str:
