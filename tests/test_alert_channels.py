@@ -121,6 +121,8 @@ def test_secret_of_a_mail_url_appears_in_no_message_log_or_exception(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # An earlier CLI run in the same process may have set newswatch's loggers to WARNING.
+    caplog.set_level(logging.DEBUG, logger="pipeline")
     url = f"mailtos://desk:{SECRET}@127.0.0.1:{free_port()}?from=newswatch@example.org"
     with pytest.raises(DeliveryError) as caught:
         send(url, timeout=2.0)

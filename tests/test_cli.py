@@ -49,7 +49,10 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def test_search_by_entity_as_json_returns_the_seed_with_tags(filled_db: str) -> None:
-    code, output = invoke("search", "--entity", "Ant Group", "--format", "json", "--db", filled_db)
+    every = ("--limit", "500")
+    code, output = invoke(
+        "search", "--entity", "Ant Group", *every, "--format", "json", "--db", filled_db
+    )
     assert code == 0, output
     # Long fields only when named.
     assert all(
@@ -57,7 +60,16 @@ def test_search_by_entity_as_json_returns_the_seed_with_tags(filled_db: str) -> 
     )
     fields = "id,source,published_at,tags,text,evidence"
     code, output = invoke(
-        "search", "--entity", "Ant Group", "--format", "json", "--fields", fields, "--db", filled_db
+        "search",
+        "--entity",
+        "Ant Group",
+        *every,
+        "--format",
+        "json",
+        "--fields",
+        fields,
+        "--db",
+        filled_db,
     )
     assert code == 0, output
     hits = json.loads(output)
@@ -98,7 +110,9 @@ def test_search_filters_combine(filled_db: str) -> None:
 
 
 def test_search_by_topic_as_csv(filled_db: str) -> None:
-    code, output = invoke("search", "--topic", "tokenisation", "--format", "csv", "--db", filled_db)
+    code, output = invoke(
+        "search", "--topic", "tokenisation", "--format", "csv", "--limit", "500", "--db", filled_db
+    )
     assert code == 0, output
     rows = list(csv.DictReader(io.StringIO(output)))
     assert rows

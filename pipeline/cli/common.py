@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 
 Loaded = TypeVar("Loaded")
 
+# A screenful: query commands show this many rows unless --limit asks for more, and say how
+# many more matched. Laying out a table of 100 wrapped rows costs Rich more than the query.
+PAGE_ROWS = 20
+# The largest id a database integer holds (64 bits); a larger one is refused as a bad option
+# rather than overflowing the driver.
+MAX_ID = 2**63 - 1
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli.common import (
+    PAGE_ROWS,
     DbOption,
     OutputFormat,
     console,
@@ -63,7 +64,7 @@ def search(
             " article.",
         ),
     ] = Grouping.story,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = PAGE_ROWS,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.table
     ),

@@ -1,4 +1,7 @@
-"""``newswatch runs``: the recent runs with their per-source counts and errors."""
+"""``newswatch runs``: the recent runs with their per-source counts and errors.
+
+Read through a ``Reader``: on a SQLite file the command starts without SQLAlchemy.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from pipeline.cli.common import DbOption, OutputFormat, console, open_engine, say
+from pipeline.cli.common import DbOption, OutputFormat, console, fail, open_reader, say
+from pipeline.errors import NewswatchError
 
 
 def runs(
@@ -19,14 +23,16 @@ def runs(
     db_url: DbOption = None,
 ) -> None:
     """Show recent runs with their per-source counts and errors."""
-    from sqlalchemy.orm import Session
+    from pipeline.store.run_reads import latest_runs, run_record_dict
 
-    from pipeline.store import repo
-
-    engine = open_engine(db_url)
-    with Session(engine) as session:
-        records = repo.latest_runs(session, limit=limit)
-    rows = [repo.run_record_dict(r) for r in records]
+    reader = open_reader(db_url)
+    try:
+        records = latest_runs(reader, limit=limit)
+    except NewswatchError as exc:
+        fail(str(exc))
+    finally:
+        reader.close()
+    rows = [run_record_dict(r) for r in records]
     if output is not OutputFormat.table:
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return

@@ -3,26 +3,32 @@ evidence sentence, the story it belongs to with the other versions of it, and th
 
 A public read module like ``story_reads``: the CLI imports it directly. The story and its
 members come from ``story_reads``, the alerts from ``alert_reads``, so each is read one way.
+The queries are SQL text read through a ``pipeline.store.reader.Reader`` (or a caller's
+session), so ``show`` starts without SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from pipeline.store.alert_reads import OutboxFilter, OutboxRow, outbox_rows
-from pipeline.store.schema import (
-    Article,
-    ArticleTag,
-    ArticleVersion,
-    Sighting,
-    SourceRow,
-    TagRow,
-)
+from pipeline.store.reader import Reader, flag, json_value, reader_for, stored_time, utc
 from pipeline.store.story_reads import StoryMember, StorySummary, get_story
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+_ARTICLE_SQL = (
+    "SELECT articles.id, articles.source_id, sources.name AS source_name, articles.item_id,"
+    " articles.url, articles.canonical_url, articles.title, articles.text, articles.summary,"
+    " articles.author, articles.lang, articles.doc_type, articles.regulator,"
+    " articles.published_at, articles.first_seen_at, articles.duplicate_of,"
+    " articles.story_id, articles.taxonomy_version, articles.source_modified"
+    " FROM articles LEFT OUTER JOIN sources ON sources.id = articles.source_id"
+    " WHERE articles.id = :article"
+)
 
 
 @dataclass(frozen=True)
@@ -107,106 +113,107 @@ class ArticleView:
         return tuple(m for m in self.members if m.article_id != self.article.id)
 
 
-def get_article(session: Session, article_id: int) -> ArticleView | None:
+def get_article(db: Session | Reader, article_id: int) -> ArticleView | None:
     """One article in full, or None when there is no such article."""
-    found = session.execute(
-        select(Article, SourceRow.name)
-        .outerjoin(SourceRow, SourceRow.id == Article.source_id)
-        .where(Article.id == article_id)
-    ).first()
-    if found is None:
+    reader = reader_for(db)
+    found = reader.rows(_ARTICLE_SQL, {"article": article_id})
+    if not found:
         return None
-    article, source_name = found
+    article = _facts(found[0])
     story: StorySummary | None = None
     members: list[StoryMember] = []
     alerts: list[OutboxRow] = []
     if article.story_id is not None:
-        in_story = get_story(session, article.story_id)
+        in_story = get_story(reader, article.story_id)
         if in_story is not None:
             story, members = in_story
         # Oldest first: the order the alerts were raised in.
-        alerts = outbox_rows(session, OutboxFilter(story_id=article.story_id), newest_first=False)
+        alerts = outbox_rows(reader, OutboxFilter(story_id=article.story_id), newest_first=False)
     return ArticleView(
-        article=_facts(article, source_name),
-        tags=tuple(_tags(session, article_id)),
-        seen=tuple(_seen(session, article_id)),
-        revisions=tuple(_revisions(session, article_id)),
+        article=article,
+        tags=tuple(_tags(reader, article_id)),
+        seen=tuple(_seen(reader, article_id)),
+        revisions=tuple(_revisions(reader, article_id)),
         story=story,
         members=tuple(members),
         alerts=tuple(alerts),
     )
 
 
-def _facts(article: Article, source_name: str | None) -> ArticleFacts:
+def _facts(row: dict[str, Any]) -> ArticleFacts:
     return ArticleFacts(
-        id=article.id,
-        source_id=article.source_id,
-        source_name=source_name or "",
-        item_id=article.item_id,
-        url=article.url,
-        canonical_url=article.canonical_url,
-        title=article.title,
-        text=article.text,
-        summary=article.summary,
-        author=article.author,
-        lang=article.lang,
-        doc_type=article.doc_type,
-        regulator=bool(article.regulator),
-        published_at=article.published_at,
-        first_seen_at=article.first_seen_at,
-        duplicate_of=article.duplicate_of,
-        story_id=article.story_id,
-        taxonomy_version=article.taxonomy_version,
-        source_modified=article.source_modified,
+        id=row["id"],
+        source_id=row["source_id"],
+        source_name=row["source_name"] or "",
+        item_id=row["item_id"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        text=row["text"],
+        summary=row["summary"],
+        author=row["author"],
+        lang=row["lang"],
+        doc_type=row["doc_type"],
+        regulator=flag(row["regulator"]),
+        published_at=utc(row["published_at"]),
+        first_seen_at=stored_time(row["first_seen_at"]),
+        duplicate_of=row["duplicate_of"],
+        story_id=row["story_id"],
+        taxonomy_version=row["taxonomy_version"],
+        source_modified=row["source_modified"],
     )
 
 
-def _tags(session: Session, article_id: int) -> list[TagEvidence]:
+def _tags(reader: Reader, article_id: int) -> list[TagEvidence]:
     """The article's tags, strongest first: named in the title, then most often."""
-    stmt = (
-        select(ArticleTag, TagRow.kind, TagRow.name)
-        .join(TagRow, TagRow.id == ArticleTag.tag_id)
-        .where(ArticleTag.article_id == article_id)
-        .order_by(ArticleTag.in_title.desc(), ArticleTag.count.desc(), ArticleTag.tag_id)
+    sql = (
+        "SELECT article_tags.tag_id, tags.kind, tags.name, article_tags.count,"
+        " article_tags.in_title, article_tags.in_lead, article_tags.evidence"
+        " FROM article_tags JOIN tags ON tags.id = article_tags.tag_id"
+        " WHERE article_tags.article_id = :article"
+        " ORDER BY article_tags.in_title DESC, article_tags.count DESC, article_tags.tag_id"
     )
     return [
         TagEvidence(
-            id=link.tag_id,
-            kind=kind,
-            name=name,
-            count=link.count,
-            in_title=bool(link.in_title),
-            in_lead=bool(link.in_lead),
-            evidence=tuple(link.evidence or ()),
+            id=row["tag_id"],
+            kind=row["kind"],
+            name=row["name"],
+            count=row["count"],
+            in_title=flag(row["in_title"]),
+            in_lead=flag(row["in_lead"]),
+            evidence=tuple(json_value(row["evidence"]) or ()),
         )
-        for link, kind, name in session.execute(stmt)
+        for row in reader.rows(sql, {"article": article_id})
     ]
 
 
-def _seen(session: Session, article_id: int) -> list[SeenAt]:
-    stmt = (
-        select(Sighting)
-        .where(Sighting.article_id == article_id)
-        .order_by(Sighting.seen_at, Sighting.id)
+def _seen(reader: Reader, article_id: int) -> list[SeenAt]:
+    sql = (
+        "SELECT source_id, url, verdict, seen_at FROM sightings"
+        " WHERE article_id = :article ORDER BY seen_at, id"
     )
     return [
-        SeenAt(source_id=s.source_id, url=s.url, verdict=s.verdict, seen_at=s.seen_at)
-        for s in session.scalars(stmt)
+        SeenAt(
+            source_id=row["source_id"],
+            url=row["url"],
+            verdict=row["verdict"],
+            seen_at=stored_time(row["seen_at"]),
+        )
+        for row in reader.rows(sql, {"article": article_id})
     ]
 
 
-def _revisions(session: Session, article_id: int) -> list[Revision]:
-    stmt = (
-        select(
-            ArticleVersion.title,
-            func.length(ArticleVersion.text),
-            ArticleVersion.source_modified,
-            ArticleVersion.replaced_at,
-        )
-        .where(ArticleVersion.article_id == article_id)
-        .order_by(ArticleVersion.replaced_at, ArticleVersion.id)
+def _revisions(reader: Reader, article_id: int) -> list[Revision]:
+    sql = (
+        "SELECT title, length(text) AS chars, source_modified, replaced_at"
+        " FROM article_versions WHERE article_id = :article ORDER BY replaced_at, id"
     )
     return [
-        Revision(title=title, chars=int(chars or 0), source_modified=modified, replaced_at=at)
-        for title, chars, modified, at in session.execute(stmt)
+        Revision(
+            title=row["title"],
+            chars=int(row["chars"] or 0),
+            source_modified=row["source_modified"],
+            replaced_at=stored_time(row["replaced_at"]),
+        )
+        for row in reader.rows(sql, {"article": article_id})
     ]

@@ -194,3 +194,10 @@ def bind_list(name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
         names.append(":" + key)
     return ", ".join(names) if names else "NULL"
 
+
+def stored_time(value: Any) -> datetime:
+    """A stored time of a NOT NULL column as an aware UTC datetime."""
+    moment = utc(value)
+    if moment is None:
+        raise TypeError("a time the schema says is never NULL is NULL")
+    return moment

@@ -7,9 +7,10 @@ Upserts use the dialect's own ``INSERT … ON CONFLICT`` (SQLite and Postgres).
 
 Each part lives in a module of its own: ``sources``, ``articles`` (with sightings), ``tags``,
 ``links``, ``prints`` (fingerprints), ``candidates`` (the articles a batch may join),
-``stories``, ``runs``, ``outbox`` (alert rows owed, claimed and marked) and ``fetch_state``,
-on the shared statement helpers in ``sql``. Code outside ``pipeline.store`` imports this
-module (and ``db``, ``search``, ``story_reads``, ``alert_reads``), never those parts.
+``stories``, ``runs`` (read back by ``run_reads``), ``outbox`` (alert rows owed, claimed and
+marked) and ``fetch_state``, on the shared statement helpers in ``sql``. Code outside
+``pipeline.store`` imports this module (and ``db``, ``search``, ``story_reads``,
+``alert_reads``, ``run_reads``), never those parts.
 """
 
 from __future__ import annotations
@@ -61,16 +62,8 @@ from pipeline.store.prints import (
     with_shingles,
     with_time,
 )
-from pipeline.store.runs import (
-    RunRecord,
-    RunSourceRecord,
-    finish_run,
-    holds_articles,
-    latest_runs,
-    record_source_result,
-    run_record_dict,
-    start_run,
-)
+from pipeline.store.run_reads import RunRecord, RunSourceRecord, latest_runs, run_record_dict
+from pipeline.store.runs import finish_run, holds_articles, record_source_result, start_run
 from pipeline.store.sources import sync_sources
 from pipeline.store.sql import utc_now
 from pipeline.store.stories import (
