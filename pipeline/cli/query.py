@@ -35,6 +35,9 @@ from pipeline.cli.filters import (
 )
 from pipeline.errors import NewswatchError
 
+# Matches counted past the page: a frequent term can match a tenth of a large database, and
+# counting every match costs more than finding the page; past this, "at least" is said.
+COUNT_BEYOND = 1_000
 # Tags shown in the table, most frequent first; the JSON and CSV carry them all.
 SHOWN_TAGS = 6
 
@@ -102,7 +105,9 @@ def search(
         hits = search_articles(reader, query, filters=filters, limit=limit, group=group.value)
         total = len(hits)
         if total == limit:
-            total = count_articles(reader, query, filters=filters, group=group.value)
+            total = count_articles(
+                reader, query, filters=filters, group=group.value, at_most=limit + COUNT_BEYOND
+            )
     except NewswatchError as exc:
         fail(str(exc))
     finally:
@@ -111,11 +116,13 @@ def search(
     records = [_hit_record(hit, evidence="evidence" in chosen) for hit in hits]
     _print_hits(records, output, chosen, group, words)
     if total > len(hits):
+        more = total - len(hits)
+        exact = more < COUNT_BEYOND
         # On stderr: JSON and CSV on stdout stay what a program expects.
         say(
-            f"{total - len(hits)} more {'story(ies)' if group is Grouping.story else 'article(s)'}"
-            " match, not shown"
-            f" (--limit {total} shows all)",
+            f"{'' if exact else 'at least '}{more:,} more"
+            f" {'story(ies)' if group is Grouping.story else 'article(s)'} match, not shown"
+            + (f" (--limit {total} shows all)" if exact else " (a larger --limit shows more)"),
             "yellow",
             stderr=True,
         )

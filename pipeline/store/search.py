@@ -160,7 +160,9 @@ class Filters:
         """The WHERE conditions these filters make, their values added to ``params``."""
         found: list[str] = []
         if not self.include_duplicates:
-            found.append("articles.duplicate_of IS NULL")
+            # Unary plus: nearly every article is no copy, and SQLite would otherwise read
+            # through the duplicate_of index instead of the time or text indexes.
+            found.append("+articles.duplicate_of IS NULL")
         if self.sources:
             found.append(f"articles.source_id IN ({bind_list('source', self.sources, params)})")
         if self.doc_types:
@@ -176,11 +178,13 @@ class Filters:
         tagged += [("topic", value) for value in self.topics]
         for index, (kind, value) in enumerate(tagged):
             params[f"tag{index}"] = value.strip().lower()
+            # A probe of article_tags' key per article, for the one tag the name means: the
+            # planner then knows how few tags it stands for.
             found.append(
-                "articles.id IN (SELECT article_tags.article_id FROM article_tags"
-                " JOIN tags ON tags.id = article_tags.tag_id"
+                "EXISTS (SELECT 1 FROM article_tags WHERE article_tags.article_id = articles.id"
+                " AND article_tags.tag_id IN (SELECT tags.id FROM tags"
                 f" WHERE tags.kind = '{kind}'"
-                f" AND (lower(tags.id) = :tag{index} OR lower(tags.name) = :tag{index}))"
+                f" AND (lower(tags.id) = :tag{index} OR lower(tags.name) = :tag{index})))"
             )
         if self.since is not None:
             params["since"] = reader.time(self.since)
@@ -248,16 +252,27 @@ def count_articles(
     *,
     filters: Filters | None = None,
     group: Group = "article",
+    at_most: int | None = None,
 ) -> int:
     """How many articles (or stories, by ``group``) ``search_articles`` would find with no
-    limit."""
+    limit; counting stops at ``at_most`` when given (a frequent term matches a tenth of a
+    large database, and reading every match only to count it costs more than the page)."""
     reader = reader_for(db)
     selection = select_matching(reader, query, filters)
     if selection is None:
         return 0
-    counted = "COUNT(DISTINCT " + _STORY_KEY + ")" if group == "story" else "COUNT(*)"
-    sql = f"SELECT {counted} AS n FROM {selection.source} WHERE {' AND '.join(selection.where)}"
-    return int(reader.rows(sql, selection.params)[0]["n"] or 0)
+    where = " AND ".join(selection.where) or "1 = 1"
+    key = _STORY_KEY if group == "story" else "articles.id"
+    params = dict(selection.params)
+    cap = ""
+    if at_most is not None:
+        cap = " LIMIT :at_most"
+        params["at_most"] = at_most
+    sql = (
+        f"SELECT COUNT(*) AS n FROM (SELECT DISTINCT {key} AS k FROM {selection.source}"
+        f" WHERE {where}{cap}) AS counted"
+    )
+    return int(reader.rows(sql, params)[0]["n"] or 0)
 
 
 def search_articles(
@@ -309,18 +324,27 @@ def _hits_sql(selection: Selection, group: Group) -> str:
             f"SELECT {_HIT_COLUMNS}, {selection.rank} AS rank, 1 AS matched"
             f" FROM {selection.source} WHERE {where} ORDER BY {order} LIMIT :limit"
         )
-    # Every match ranked within its story; the first of each stands for the story. The rank
-    # is computed a level below the window: SQLite allows bm25() only beside its MATCH.
-    hits = (
-        f"SELECT {_HIT_COLUMNS}, {selection.rank} AS rank, {_WHEN} AS seen,"
+    # Every match ranked within its story on its key columns alone (sorting the texts of
+    # a hundred thousand matches spills to disk); the winners' columns are read after. The
+    # rank is computed a level below the window: SQLite allows bm25() only beside its MATCH.
+    keys = (
+        f"SELECT articles.id AS id, {selection.rank} AS rank, {_WHEN} AS seen,"
         f" {_STORY_KEY} AS story_key FROM {selection.source} WHERE {where}"
     )
     within = "PARTITION BY story_key"
-    return (
-        "SELECT * FROM (SELECT hits.*,"
+    ranked = (
+        "SELECT id, rank, seen,"
         f" ROW_NUMBER() OVER ({within} ORDER BY rank DESC, seen DESC, id DESC) AS place,"
-        f" COUNT(*) OVER ({within}) AS matched FROM ({hits}) AS hits) AS ranked"
-        " WHERE place = 1 ORDER BY rank DESC, seen DESC, id DESC LIMIT :limit"
+        f" COUNT(*) OVER ({within}) AS matched FROM ({keys}) AS hits"
+    )
+    winners = (
+        f"SELECT id, rank, seen, matched FROM ({ranked}) AS ranked WHERE place = 1"
+        " ORDER BY rank DESC, seen DESC, id DESC LIMIT :limit"
+    )
+    return (
+        f"SELECT {_HIT_COLUMNS}, best.rank AS rank, best.matched AS matched"
+        f" FROM ({winners}) AS best JOIN articles ON articles.id = best.id"
+        " ORDER BY best.rank DESC, best.seen DESC, best.id DESC"
     )
 
 
@@ -386,4 +410,3 @@ def _tags_for(reader: Reader, article_ids: list[int]) -> dict[int, list[TagInfo]
             (row["tag_id"], row["name"], row["kind"], row["count"], evidence)
         )
     return found
-

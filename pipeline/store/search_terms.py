@@ -133,7 +133,10 @@ def term_condition(
     if has_cjk(term):
         params[key] = like_pattern(term.rstrip("*"))
         if postgres:
-            return f"{TITLE_AND_TEXT} ILIKE :{key} ESCAPE '\\'"
+            # A term with no case (Chinese) needs no ILIKE, which lowercases every row it
+            # reads; the same trigram index serves LIKE.
+            like = "LIKE" if term.lower() == term.upper() else "ILIKE"
+            return f"{TITLE_AND_TEXT} {like} :{key} ESCAPE '\\'"
         if len(term.rstrip("*")) < TRIGRAM_CHARS:
             return f"{TITLE_AND_TEXT} LIKE :{key} ESCAPE '\\'"
         params[key] = fts5_phrase(term.rstrip("*"))
@@ -153,9 +156,7 @@ def _postgres_words(term: str, params: dict[str, Any], key: str, *, excluded: bo
     params[f"{key}_raw"] = " ".join(words)
     params[f"{key}_words"] = len(words)
     # Word edges as \m and \M; any run of non-word characters between the words.
-    params[f"{key}_re"] = (
-        "\\m" + "[\\W_]+".join(words) + ("" if term.endswith("*") else "\\M")
-    )
+    params[f"{key}_re"] = "\\m" + "[\\W_]+".join(words) + ("" if term.endswith("*") else "\\M")
     tsquery = f"to_tsquery({ENGLISH}, :{key})"
     indexed = f"articles.search_vector @@ {tsquery}"
     whole = f"length(to_tsvector({ENGLISH}, :{key}_raw)) = :{key}_words"
