@@ -89,11 +89,15 @@ async def daily_ingest(
     source_ids: list[str] | None = None,
     since: datetime | None = None,
     now: datetime | None = None,
+    regulators_only: bool = False,
 ) -> dict[str, Any]:
     """One ingestion run: every enabled source (or those named), then the alerts it raised.
 
-    With ``since``, APIs that can page back in time (HKMA, SFC) read every item published since
-    then. Unset files and database are found as ``pipeline.settings`` describes.
+    With ``regulators_only``, only the sources with ``regulator = true`` (the regulators
+    deployment). A paused source, or one backing off after failed runs, is skipped and recorded
+    so, unless named in ``source_ids``. With ``since``, APIs that can page back in time (HKMA,
+    SFC) read every item published since then. Unset files and database are found as
+    ``pipeline.settings`` describes.
     """
     options = IngestOptions(
         db_url=db.resolve_db_url(db_url),
@@ -103,6 +107,7 @@ async def daily_ingest(
         alerts_path=_path(alerts_path),
         replay=_path(replay),
         source_ids=source_ids or [],
+        regulators_only=regulators_only,
         since=since,
         now=now,
     )

@@ -1,4 +1,8 @@
-"""Every deployment newswatch runs, declared in one place; ``newswatch serve`` serves them."""
+"""Every deployment newswatch runs, declared in one place; ``newswatch serve`` serves them.
+
+``prefect.yaml`` at the repository's root describes the same deployments for a Prefect server
+and a work pool (``prefect deploy --all``); ``tests/test_schedules.py`` keeps the two in step.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from prefect.schedules import Cron
 from flows.daily_ingest import backfill, daily_ingest
 from flows.retag import retag
 from flows.send_alerts import send_alerts
-from pipeline.settings import DAILY_CRON, HONG_KONG_TZ, SEND_ALERTS_CRON
+from pipeline.settings import DAILY_CRON, HONG_KONG_TZ, REGULATORS_CRON, SEND_ALERTS_CRON
 
 
 def build_deployments(
@@ -20,7 +24,8 @@ def build_deployments(
     cron: str = DAILY_CRON,
 ) -> list[Any]:
     """The deployments to serve, bound to ``db_url`` and a configuration directory (and a
-    replay directory, for demos)."""
+    replay directory, for demos): the daily run at ``cron`` (07:00 Hong Kong time), the
+    regulators every 30 minutes, alert sending every 5, backfill and retag on demand."""
     common = {"db_url": db_url, "config_dir": config_dir}
     return [
         daily_ingest.to_deployment(
@@ -30,6 +35,14 @@ def build_deployments(
             parameters={**common, "replay": replay},
             description="One ingestion run of every enabled source, then its alerts.",
             tags=["newswatch", "ingest"],
+        ),
+        # The regulators' releases are what the compliance desk waits for: read half-hourly.
+        daily_ingest.to_deployment(
+            name="regulators",
+            schedule=Cron(REGULATORS_CRON, timezone=HONG_KONG_TZ),
+            parameters={**common, "replay": replay, "regulators_only": True},
+            description="One ingestion run of the regulator sources (HKMA, SFC), then alerts.",
+            tags=["newswatch", "ingest", "regulators"],
         ),
         # No schedule: an operator starts a backfill with the date to page back to.
         backfill.to_deployment(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pipeline.errors import ConfigError
+from pipeline.health import parse_period
 from pipeline.models import SOURCE_KINDS, Selectors, Source, SourceKind
 from pipeline.options import url_problem
 from pipeline.sources.registry import adapter_options, required_selectors
@@ -45,6 +46,8 @@ _SOURCE_FIELDS = {
     "id_pattern",
     "id_namespace",
     "options",
+    # How long the source may bring nothing new before `newswatch health` says so.
+    "expected_every",
 }
 _SELECTOR_FIELDS = set(Selectors.__dataclass_fields__)
 
@@ -107,6 +110,11 @@ def _parse_source(index: int, raw: object, path: Path, problems: list[str]) -> S
         if name not in _SOURCE_FIELDS:
             problems.append(f"{where}: field {name!r} is not a known field")
     _check_identity(raw, where, problems)
+    if "expected_every" in raw:
+        try:
+            parse_period(raw["expected_every"])
+        except ValueError as exc:
+            problems.append(f"{where}: field 'expected_every' {exc}")
     urls = _check_urls(raw.get("urls"), where, problems)
     kind = raw.get("kind")
     selectors = _parse_selectors(raw.get("selectors"), where, problems)

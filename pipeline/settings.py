@@ -1,8 +1,9 @@
 """Where newswatch finds things: the one home of every default, and the configuration files.
 
 Defaults live here and nowhere else: the database URL and its variable, the configuration
-directory and file names, the schedule of the daily run, the contact and User-Agent sent to
-sites. Only the standard library is imported, so every command can read them at no cost.
+directory and file names, the schedules of the deployments, the backoff of failing sources, the
+contact and User-Agent sent to sites. Only the standard library is imported, so every command can
+read them at no cost.
 
 Configuration files are found per file, first match wins:
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from pipeline.errors import ConfigError
@@ -39,6 +41,63 @@ DAILY_CRON = "0 7 * * *"
 # Every five minutes: a digest goes out within five minutes of its hour, and a failed delivery
 # is retried soon after its wait ends.
 SEND_ALERTS_CRON = "*/5 * * * *"
+# Every thirty minutes, the regulator sources alone (``regulator = true``): an HKMA or SFC release
+# reaches the compliance desk within half an hour of publication, for a dozen light API and feed
+# requests a run, well inside what both regulators' sites tolerate. At 07:00 it runs beside the
+# daily run; both write by natural keys and claim alerts before sending, so nothing doubles.
+REGULATORS_CRON = "*/30 * * * *"
+
+# Backoff of a failing source, so a site that is down is not hammered and the runs stay quick.
+# Three failed runs in a row: one or two are the blips every site has (a deploy, a timeout);
+# three (1.5 h of regulator runs) mean the site or its format is broken.
+BACKOFF_AFTER_FAILURES = 3
+# Then the source waits an hour before its next attempt, twice as long after each further
+# failure (1 h, 2 h, 4 h …): a short outage costs an hour, a long one few requests.
+BACKOFF_FIRST_WAIT = timedelta(hours=1)
+# Never longer than a day: a source that came back is read again within a day's news cycle,
+# and a run skipping it records why, every time.
+BACKOFF_MAX_WAIT = timedelta(hours=24)
+
+# Crashed runs. A run left ``running`` whose process is gone (on the machine that started it)
+# is marked ``crashed`` at once; one whose process cannot be checked from here (another
+# machine, or a run from before runs recorded their process) once it has written nothing for
+# this long. A run writes its heartbeat when it starts and when it records its sources at its
+# end. Two hours: a daily run takes minutes; a longer one on another machine (a first run, a
+# backfill) shows as crashed until it finishes and records its real status.
+RUN_STALE_AFTER = timedelta(hours=2)
+
+# `newswatch health`. A source fails the check after this many failed runs in a row: as many as
+# start its backoff, for the same reason (one or two are the blips every site has).
+HEALTH_FAILED_RUNS = BACKOFF_AFTER_FAILURES
+# The daily run starts every 24 hours (DAILY_CRON); two hours more for a slow run or a late
+# start before health says the schedule has stopped.
+DAILY_RUN_MAX_AGE = timedelta(hours=26)
+# An alert still owed (pending, sending, failed, unknown) this long after it was due: the sender
+# runs every five minutes and retries after 5, 10 and 20 minutes, so an hour late means the
+# receiver is down, not blipping. A dead alert (out of attempts) fails the check at once.
+ALERT_OVERDUE_AFTER = timedelta(hours=1)
+# How long a source may bring nothing new (no new article, no copy of one) before health says
+# so, by document type: a source's kind says how it is read, not how often it publishes (the
+# same RSS kind carries hourly news and yearly consultations). A source overrides it with
+# ``expected_every`` in sources.toml.
+EXPECTED_NEW_EVERY: Mapping[str, timedelta] = {
+    # News outlets publish daily, but many only on working days: Friday evening to Monday
+    # morning is 2.6 days.
+    "news": timedelta(days=3),
+    # HKMA, SFC and government releases come every working day; the longest break is a
+    # four-day Easter or Lunar New Year holiday and the evening before it.
+    "press_release": timedelta(days=5),
+    # A few a month.
+    "circular": timedelta(days=30),
+    "speech": timedelta(days=30),
+    "enforcement": timedelta(days=30),
+    # A few a year; LegCo items stop for the summer recess (July to October).
+    "guideline": timedelta(days=120),
+    "consultation": timedelta(days=120),
+    "legco": timedelta(days=120),
+}
+# A document type not listed above.
+EXPECTED_NEW_EVERY_OTHER = timedelta(days=30)
 
 # Internal hosts and networks the fetcher may reach (see pipeline/fetch/guard.py).
 ALLOW_HOSTS_ENV = "NEWSWATCH_ALLOW_HOSTS"

@@ -1,5 +1,6 @@
-"""The query commands an analyst runs all day (``search``, ``show``, ``alerts list``, ``runs``)
-read a plain SQLite file through the standard library: none of them imports SQLAlchemy,
+"""The query commands an analyst runs all day (``search``, ``show``, ``alerts list``, ``runs``,
+``runs show``) and the ``health`` a monitor runs every few minutes read a plain SQLite file
+through the standard library: none of them imports SQLAlchemy,
 pydantic, Prefect, Alembic or psycopg, whose imports alone would cost more than the answer.
 How fast they are is measured in ``bench/``; here, only what they import."""
 
@@ -32,9 +33,9 @@ SCRIPT = (
 
 
 @pytest.fixture(scope="module")
-def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, int]:
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, int, int]:
     """A SQLite file holding one run over the recorded fixtures with alerts raised, and an
-    article and a story that have alerts (read only: no test writes)."""
+    article and a story that have alerts, and the run (read only: no test writes)."""
     directory = tmp_path_factory.mktemp("startup")
     url = f"sqlite:///{directory / 'newswatch.db'}"
     db.upgrade(url)
@@ -45,7 +46,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, int]:
         article_id, story_id = connection.execute(
             "SELECT article_id, story_id FROM alerts ORDER BY id LIMIT 1"
         ).fetchone()
-    return url, article_id, story_id
+    return url, article_id, story_id, outcome.run_id or 0
 
 
 def heavy_modules(argv: list[str], cwd: Path) -> tuple[list[str], str]:
@@ -77,14 +78,19 @@ def heavy_modules(argv: list[str], cwd: Path) -> tuple[list[str], str]:
         ["alerts", "list", "--status", "sent", "--format", "csv"],
         ["runs"],
         ["runs", "--format", "json"],
+        ["runs", "show", "{run}"],
+        ["runs", "show", "{run}", "--format", "csv"],
+        ["health"],
+        ["health", "--format", "json"],
+        ["health", "--format", "prometheus"],
     ],
     ids=" ".join,
 )
 def test_a_query_command_imports_nothing_heavy(
-    replayed: tuple[str, int, int], command: list[str], tmp_path: Path
+    replayed: tuple[str, int, int, int], command: list[str], tmp_path: Path
 ) -> None:
-    url, article_id, story_id = replayed
-    argv = [part.format(article=article_id, story=story_id) for part in command]
+    url, article_id, story_id, run_id = replayed
+    argv = [part.format(article=article_id, story=story_id, run=run_id) for part in command]
     loaded, output = heavy_modules([*argv, "--db", url], tmp_path)
     assert output.strip(), argv
     assert loaded == [], argv

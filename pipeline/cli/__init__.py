@@ -15,6 +15,7 @@ from pipeline.cli import (
     alerts,
     db,
     export,
+    health,
     ingest,
     query,
     report,
@@ -37,12 +38,13 @@ app.add_typer(alerts.alerts_app, name="alerts")
 app.add_typer(sources.sources_app, name="sources")
 app.add_typer(db.db_app, name="db")
 app.add_typer(stories.stories_app, name="stories")
+app.add_typer(runs.runs_app, name="runs")
 # Registration order is the order `newswatch --help` lists the commands in.
 app.command()(ingest.ingest)
 app.command()(query.search)
 app.command()(export.export)
 app.command()(report.report)
-app.command()(runs.runs)
+app.command()(health.health)
 app.command()(show.show)
 app.command()(retag.retag)
 app.command()(serve.serve)

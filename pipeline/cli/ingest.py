@@ -29,7 +29,15 @@ from pipeline.cli.common import (
 from pipeline.errors import NewswatchError
 
 SourceIdsOption = Annotated[
-    list[str] | None, typer.Option("--source", "-s", help="Only these source ids (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help=(
+            "Only these source ids (repeatable); read even when paused or backing off"
+            " (`newswatch sources list` shows which)."
+        ),
+    ),
 ]
 ReplayOption = Annotated[
     Path | None,
@@ -65,9 +73,10 @@ def ingest(
     """Run the daily ingestion flow once and print a summary per source.
 
     A new, empty database gets its schema first; the configuration is checked before the flow
-    starts, and every problem in it is printed. Alerts are sent at the end; the command exits
-    non-zero when the run failed or an alert could not be delivered (it stays owed and is
-    retried by the next send).
+    starts, and every problem in it is printed. Paused sources and those backing off after
+    failed runs are skipped, each with the reason and when it is tried next. Alerts are sent at
+    the end; the command exits non-zero when the run failed or an alert could not be delivered
+    (it stays owed and is retried by the next send).
     """
     url = resolve_db(db_url, verbose=verbose)
     since_at = parse_when(since, "--since")
@@ -160,6 +169,12 @@ def _print_run_summary(result: dict[str, Any], url: str) -> None:
     table.add_row("total", "", *map(str, totals), style="bold")
     console.print(table)
     for source_id, row in result["sources"].items():
+        if row.get("skipped"):
+            # The reason says when the source is tried next (Hong Kong time) or how to resume it.
+            console.print(
+                Text.assemble((source_id, "yellow"), f": skipped, {row['skipped']}"),
+                highlight=False,
+            )
         if row["error"]:
             console.print(Text.assemble((source_id, "red"), f": {row['error']}"), highlight=False)
         for note in row.get("notes", []):

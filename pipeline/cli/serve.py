@@ -1,4 +1,4 @@
-"""``newswatch serve``: run the Prefect deployments on their schedule."""
+"""``newswatch serve``: run the Prefect deployments on their schedule (``flows/deployments.py``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,14 @@ def serve(
     ] = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run the deployments on their schedule until interrupted (daily by default)."""
+    """Run every deployment on its schedule from this one process, until interrupted.
+
+    daily: every enabled source at 07:00 Hong Kong time (--cron changes it).
+    regulators: the regulator sources (regulator = true) every 30 minutes.
+    send-alerts: every 5 minutes (digests at their hour, failed deliveries retried).
+    backfill, retag: started on demand. Each ingestion sends its alerts when it ends.
+    prefect.yaml describes the same deployments for a Prefect server and a work pool.
+    """
     url = resolve_db(db_url, verbose=verbose)
     config_files(config_dir, verbose=verbose)
     # Prefect and the flows load here, inside the one command that needs them.

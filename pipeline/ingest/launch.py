@@ -21,6 +21,7 @@ from pipeline.alerts import DeliveryReport, send_alerts
 from pipeline.alerts.config import AlertsConfig
 from pipeline.config import select_sources
 from pipeline.configuration import check_configuration
+from pipeline.dates import local_time
 from pipeline.errors import ConfigError
 from pipeline.fetch import Fetcher, FetchPolicy, ReplayTransport, build_client
 from pipeline.fetch.guard import AddressGuard
@@ -44,6 +45,8 @@ class IngestOptions:
     alerts_path: Path | None = None
     replay: Path | None = None
     source_ids: list[str] = field(default_factory=list)
+    # Only the sources with ``regulator = true`` (the half-hourly regulators deployment).
+    regulators_only: bool = False
     since: datetime | None = None
     # The wall clock unless given: a replay or test passes the time its answers were recorded.
     now: datetime | None = None
@@ -65,6 +68,7 @@ class IngestOptions:
             "alerts_path": str(files.alerts.path if files else self.alerts_path),
             "replay": str(self.replay) if self.replay else None,
             "source_ids": self.source_ids,
+            "regulators_only": self.regulators_only,
             "since": self.since.isoformat() if self.since else None,
             "now": self.now.isoformat() if self.now else None,
         }
@@ -85,6 +89,14 @@ def load_run_config(options: IngestOptions) -> RunConfig:
     files = options.config_files()
     sources, taxonomy, alerts = check_configuration(files).require()
     selected = select_sources(sources, options.source_ids)
+    if options.regulators_only:
+        selected = [source for source in selected if source.regulator]
+        if not selected:
+            # A regulators run with nothing to read would pass unnoticed every half hour.
+            raise ConfigError(
+                f"{files.sources.path}: no enabled source has regulator = true,"
+                " so a regulators-only run has nothing to read"
+            )
     return RunConfig(files, selected, Tagger(taxonomy), alerts)
 
 
@@ -123,7 +135,15 @@ def _source_summary(report: SourceReport) -> dict[str, Any]:
         "notes": report.notes,
         "errors": report.errors + (1 if report.error else 0),
         "error": report.error,
+        # Why the run skipped the source, and when it is tried next (Hong Kong time).
+        "skipped": report.held,
+        "next_attempt_at": _hong_kong_iso(report.next_attempt_at),
     }
+
+
+def _hong_kong_iso(moment: datetime | None) -> str | None:
+    local = local_time(moment)
+    return local.isoformat() if local is not None else None
 
 
 def _record_failed_run(
@@ -205,4 +225,6 @@ async def _run(
             options=options.record(config.files),
             stages=stages,
             replayed=options.replay is not None,
+            # Sources an operator named are read even when paused or backing off.
+            named=bool(options.source_ids),
         )

@@ -1,18 +1,50 @@
-"""Stage 2, plan: which listed items to fetch, which are stored already. No I/O.
+"""Stage 2, plan: which sources a run reads, which listed items to fetch. No I/O.
 
-Items are planned in declaration order (sources as configured, leads as listed), so two runs
-over the same answers plan the same; the first source to list an item claims it.
+Before discovery, ``hold_sources`` sets aside the sources a scheduled run skips: paused by an
+operator, or backing off after failed runs. Items are planned in declaration order (sources as
+configured, leads as listed), so two runs over the same answers plan the same; the first source
+to list an item claims it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pipeline.clean import canonical_url
 from pipeline.dates import parse_date
 from pipeline.dedupe import item_key
 from pipeline.ingest.records import Action, Planned
 from pipeline.models import Lead, Source
+
+if TYPE_CHECKING:
+    from pipeline.store.repo import SourceState
+
+
+def hold_sources(
+    sources: Sequence[Source],
+    states: Mapping[str, SourceState],
+    *,
+    now: datetime,
+    named: bool = False,
+) -> tuple[list[Source], dict[str, SourceState]]:
+    """Split a run's sources into those it reads and those it skips, with their state.
+
+    A paused source, or one backing off at ``now``, is skipped; when an operator ``named`` the
+    sources of the run (``--source``) they are all read whatever their state.
+    """
+    if named:
+        return list(sources), {}
+    read: list[Source] = []
+    held: dict[str, SourceState] = {}
+    for source in sources:
+        state = states.get(source.id)
+        if state is not None and state.held(now):
+            held[source.id] = state
+        else:
+            read.append(source)
+    return read, held
 
 
 def lead_key(source: Source, lead: Lead) -> str:
@@ -41,9 +73,7 @@ def plan_items(
     return plan
 
 
-def _action(
-    lead: Lead, key: str, stored: Mapping[str, str | None], claimed: set[str]
-) -> Action:
+def _action(lead: Lead, key: str, stored: Mapping[str, str | None], claimed: set[str]) -> Action:
     if key in stored:
         if key not in claimed and changed_since(lead.modified, stored[key]):
             return Action.update

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from pipeline.models import Lead, Page, Source
@@ -76,11 +77,17 @@ class SourceReport:
     skipped: list[str] = field(default_factory=list)
     # URLs whose text was cut to the stored maximum.
     clipped: list[str] = field(default_factory=list)
+    # Why the run did not read the source at all (paused, or backing off after failed runs).
+    held: str | None = None
+    # When a backing-off source is tried next (None for a paused one: when it is resumed).
+    next_attempt_at: datetime | None = None
 
     @property
     def status(self) -> str:
-        """``failed`` when the source could not be read or most of the items it gave failed,
-        ``partial`` when some did, else ``ok``."""
+        """``skipped`` when the run held the source back, ``failed`` when it could not be read
+        or most of the items it gave failed, ``partial`` when some did, else ``ok``."""
+        if self.held:
+            return "skipped"
         if self.error:
             return "failed"
         if not self.errors:

@@ -4,6 +4,10 @@ The stages are plain callables (``Stages``); the Prefect flow swaps in task-wrap
 the same functions. A source that fails in discover or fetch is recorded on the run with its
 error and the others go on. Each stage returns what it produced, and this module alone adds it
 up into the run's per-source reports.
+
+A paused source, or one backing off after failed runs, is not read: the run records it as
+``skipped`` with the reason and when it is tried next, unless the operator named the run's
+sources. After the run the store counts each read source's failures in a row (the backoff).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Session
 from pipeline.alerts.config import AlertsConfig
 from pipeline.fetch import Fetcher
 from pipeline.ingest.fetch import discover_source, fetch_items
-from pipeline.ingest.plan import lead_key, plan_items
+from pipeline.ingest.plan import hold_sources, lead_key, plan_items
 from pipeline.ingest.process import MAX_TEXT_CHARS, process_batch
 from pipeline.ingest.records import (
     BatchResult,
@@ -99,8 +103,12 @@ async def run_ingest(
     stages: Stages | None = None,
     clock: StageClock | None = None,
     replayed: bool = False,
+    named: bool = False,
 ) -> RunResult:
     """One run over ``sources``: discover, plan, fetch, process; recorded in ``runs``.
+
+    Sources paused or backing off are skipped and recorded so, unless ``named`` (an operator
+    named the run's sources, which are then read whatever their state).
 
     ``now`` stands for the wall clock where a source asks "until today" (replays pass the time
     their answers were recorded). The first run on an empty store baselines the alerts of items
@@ -108,12 +116,16 @@ async def run_ingest(
     without one: from its newest item, when its answers were recorded).
     """
     run = RunContext(engine, fetcher, tagger, alerts, stages or Stages(), clock or StageClock())
+    # The wall clock, not ``now``: a replay's recorded day says nothing of when a source failed.
+    started = repo.utc_now()
     with Session(engine) as session, session.begin():
         repo.sync_sources(session, sources)
         known_tag_ids = frozenset(repo.sync_taxonomy(session, tagger.nodes))
         first_run = not repo.holds_articles(session)
         run_id = repo.start_run(session, flow_run_id=flow_run_id, options=dict(options or {}))
+        states = repo.source_states(session, [source.id for source in sources])
     reports = {source.id: SourceReport(source.id) for source in sources}
+    sources = _held_back(sources, states, reports, started, named=named)
     with run.clock.stage("discover"):
         discovered = await _discover(run, sources, since, now, reports)
     with Session(engine) as session:
@@ -143,8 +155,25 @@ async def run_ingest(
             reports[source_id].absorb(part)
         new_ids.extend(outcome.new_article_ids)
         queued += outcome.alerts_queued
-    status = _finish(run, run_id, reports)
+    status = _finish(run, run_id, reports, started)
     return RunResult(run_id, status, reports, new_ids, queued)
+
+
+def _held_back(
+    sources: Sequence[Source],
+    states: Mapping[str, repo.SourceState],
+    reports: dict[str, SourceReport],
+    now: datetime,
+    *,
+    named: bool,
+) -> list[Source]:
+    """The sources the run reads; each one it skips gets the reason on its report."""
+    read, held = hold_sources(sources, states, now=now, named=named)
+    for source_id, state in held.items():
+        reports[source_id].held = state.describe(now)
+        # A paused source has no next attempt of its own: it waits for the operator.
+        reports[source_id].next_attempt_at = None if state.paused else state.next_attempt_at
+    return read
 
 
 async def _discover(
@@ -214,8 +243,11 @@ def batches(items: Sequence[Fetched], size: int = BATCH_SIZE) -> Iterable[Sequen
         yield items[start : start + size]
 
 
-def _finish(run: RunContext, run_id: int, reports: Mapping[str, SourceReport]) -> str:
-    """Record every source's outcome and the run's status; keep validators of complete sources."""
+def _finish(
+    run: RunContext, run_id: int, reports: Mapping[str, SourceReport], started: datetime
+) -> str:
+    """Record every source's outcome, each read source's failures in a row, and the run's
+    status; keep validators of complete sources."""
     for report in reports.values():
         if report.skipped:
             report.notes.append(
@@ -228,7 +260,14 @@ def _finish(run: RunContext, run_id: int, reports: Mapping[str, SourceReport]) -
     status = _run_status(reports)
     # Validators are kept only for sources that stored everything they found: a 304 next run
     # lists nothing, so a feed whose items were not all stored must be read in full again.
-    complete = [sid for sid, r in reports.items() if r.error is None and not r.errors]
+    complete = [
+        sid for sid, r in reports.items() if r.held is None and r.error is None and not r.errors
+    ]
+    attempts = {
+        sid: (_recorded_error(r) or "failed") if r.status == "failed" else None
+        for sid, r in reports.items()
+        if r.held is None
+    }
     with Session(run.engine) as session, session.begin():
         repo.save_validators(session, run.fetcher.new_validators(complete))
         for report in reports.values():
@@ -241,8 +280,9 @@ def _finish(run: RunContext, run_id: int, reports: Mapping[str, SourceReport]) -
                 new=report.new,
                 duplicates=report.duplicates,
                 errors=report.errors + (1 if report.error else 0),
-                error=_recorded_error(report),
+                error=report.held or _recorded_error(report),
             )
+        repo.record_attempts(session, attempts, at=started)
         repo.finish_run(session, run_id, status)
     return status
 
@@ -272,10 +312,12 @@ def _describe_failure(source: Source, exc: BaseException) -> str:
 
 
 def _run_status(reports: Mapping[str, SourceReport]) -> str:
-    """``failed`` when every source failed, ``completed_with_errors`` when any had trouble."""
-    statuses = [report.status for report in reports.values()]
+    """``failed`` when every source the run read failed, ``completed_with_errors`` when any had
+    trouble or was skipped for failing before (a paused source is the operator's choice)."""
+    statuses = [report.status for report in reports.values() if report.held is None]
     if statuses and all(status == "failed" for status in statuses):
         return "failed"
     troubled = any(status != "ok" for status in statuses)
+    backing_off = any(report.next_attempt_at is not None for report in reports.values())
     noted = any(report.notes for report in reports.values())
-    return "completed_with_errors" if troubled or noted else "completed"
+    return "completed_with_errors" if troubled or backing_off or noted else "completed"

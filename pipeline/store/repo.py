@@ -64,6 +64,13 @@ from pipeline.store.prints import (
 )
 from pipeline.store.run_reads import RunRecord, RunSourceRecord, latest_runs, run_record_dict
 from pipeline.store.runs import finish_run, holds_articles, record_source_result, start_run
+from pipeline.store.source_state import (
+    SourceState,
+    pause_source,
+    record_attempts,
+    resume_source,
+    source_states,
+)
 from pipeline.store.sources import sync_sources
 from pipeline.store.sql import utc_now
 from pipeline.store.stories import (
@@ -89,6 +96,7 @@ __all__ = [
     "RunRecord",
     "RunSourceRecord",
     "SightingRow",
+    "SourceState",
     "StoredPrint",
     "alerted_channels",
     "article_id_for_key",
@@ -120,15 +128,19 @@ __all__ = [
     "mark_failed",
     "mark_sent",
     "outbox_counts",
+    "pause_source",
     "place_articles",
+    "record_attempts",
     "record_sightings",
     "record_source_result",
     "refresh_stories",
+    "resume_source",
     "retry_alerts",
     "rewrite_links",
     "run_record_dict",
     "save_validators",
     "set_stories",
+    "source_states",
     "split_off",
     "start_run",
     "stored_links",

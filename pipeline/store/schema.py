@@ -43,7 +43,7 @@ NAMING_CONVENTION = {
 VERDICTS = ("new", "same_item", "translation", "duplicate", "near_duplicate", "same_story")
 # How an article joined its story; ``split``: an analyst took it out, and it stays apart.
 LINK_KINDS = ("translation", "duplicate", "near_duplicate", "same_story", "split")
-RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
+RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed", "crashed")
 SOURCE_RESULT_STATUSES = ("ok", "partial", "failed", "skipped")
 # pending: owed; sending: claimed by a sender; sent; failed / unknown (a timeout: it may have
 # arrived): retried after a wait; dead: out of attempts, waiting for ``alerts retry``;
@@ -115,6 +115,14 @@ class SourceRow(Base):
     doc_type: Mapped[str] = mapped_column(String)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Scheduling state, kept by runs and operators (``source_state``), never by the mirroring;
+    # the count's default is the database's alone, so mirroring writes the columns it always did.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Article(Base):
@@ -276,7 +284,6 @@ class Run(Base):
 
     __tablename__ = "runs"
     __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status"),)
-
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     flow_run_id: Mapped[str | None] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -285,14 +292,19 @@ class Run(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Why the whole run failed (e.g. a configuration error); per-source faults are in run_sources.
     error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)  # with host and heartbeat: see run_reads
+    host: Mapped[str | None] = mapped_column(String)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RunSource(Base):
     """What one source gave in one run: counts, and the error naming source and fault."""
 
     __tablename__ = "run_sources"
-    __table_args__ = (CheckConstraint(one_of("status", SOURCE_RESULT_STATUSES), name="status"),)
-
+    __table_args__ = (
+        CheckConstraint(one_of("status", SOURCE_RESULT_STATUSES), name="status"),
+        Index(None, "source_id", "finished_at"),  # a source's latest results, for health
+    )
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String)
@@ -302,6 +314,7 @@ class RunSource(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration: Mapped[float | None] = mapped_column(Float)  # seconds, when the run measured it
 
 
 class Sighting(Base):
