@@ -8,7 +8,7 @@ triggers, and the Postgres ``articles.search_vector`` column with its GIN index.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,8 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -27,9 +25,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+
+from pipeline.store.utc_time import UTCDateTime as UTCDateTime
 
 # Constraint and index names follow one pattern so the migration and the models agree on them.
 NAMING_CONVENTION = {
@@ -61,34 +61,6 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     """SQL for a CHECK that ``column`` holds one of ``values``."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always returned as an aware UTC datetime.
-
-    Postgres keeps ``timestamptz``; SQLite has no zone, so the value is stored as naive UTC and
-    the zone is put back on read. A naive value given to the database is taken to be UTC.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """UTC for the database: naive UTC on SQLite, aware on Postgres."""
-        if value is None:
-            return None
-        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """An aware UTC datetime, whatever the dialect returned."""
-        if value is None:
-            return None
-        if isinstance(value, str):  # SQLite computed expressions can come back untyped
-            value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -164,6 +136,10 @@ class Article(Base):
     source_modified: Mapped[str | None] = mapped_column(Text)
     # The story the article belongs to (``stories.id``); every stored article has one.
     story_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# The time search filters and sorts by (migration 0011): published, else first seen.
+Index("ix_articles_seen", func.coalesce(Article.published_at, Article.first_seen_at))
 
 
 class Story(Base):
