@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,16 +37,16 @@ SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 Row = dict[str, Any]
 
 
-class Reader:
+class Reader(ABC):
     """A connection that answers SQL text; ``postgres`` says which dialect to write."""
 
     postgres: bool = False
 
+    @abstractmethod
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Every row of ``sql`` with ``params`` bound, as dicts keyed by column label."""
-        raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a reader over a caller's session releases nothing
         """Release the connection (a reader over a caller's session leaves it open)."""
 
     def time(self, moment: datetime) -> Any:
