@@ -63,6 +63,7 @@ from pipeline.store.schema import (
     Story,
     StoryLink,
 )
+from pipeline.store.search_terms import has_cjk
 from pipeline.stories import minhash
 from pipeline.stories.features import Fingerprint, fingerprint
 from pipeline.stories.refs import regulator_ref
@@ -173,6 +174,7 @@ ARTICLE_COLUMNS = (
     "entities",
     "source_modified",
     "story_id",
+    "has_cjk",
 )
 # Tables in load order, with the columns each bulk row fills.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -657,6 +659,7 @@ def _article_row(
         "[]",
         None,
         item.story,
+        enc.flag(has_cjk(item.title) or has_cjk(item.text)),
     )
 
 

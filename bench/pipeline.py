@@ -51,9 +51,6 @@ STORE = "store"
 # The evaluation pages' folders whose pages are in English (the news corpus is built from them).
 ENGLISH_COUNTRIES = frozenset({"us", "uk", "au", "ca", "za", "ie", "nz", "in", "sg", "ng"})
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-# The evaluation pages' folders of English pages (the news corpus is built from them).
-ENGLISH_COUNTRIES = frozenset({"us", "uk", "au", "ca", "za", "ie", "nz", "in", "sg", "ng"})
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 STAGES = ("discover", "fetch", "extract", "tag", "fingerprint", "dedupe", "stories", STORE)
 # Stages timed inside "process"; the store's own writes are what remains of it.
 INNER_STAGES = ("extract", "tag", "fingerprint", "dedupe", "stories")

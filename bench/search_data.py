@@ -43,12 +43,13 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from pipeline.store import db
+from pipeline.store.search_terms import has_cjk
 from pipeline.taxonomy import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
 MIGRATIONS = REPO / "pipeline" / "store" / "migrations" / "versions"
 # Bump when the generated data changes: a cached database of another version is made again.
-VERSION = 1
+VERSION = 2
 RANDOM_SEED = 20251210
 LAST_DAY = datetime(2025, 11, 20, tzinfo=UTC)
 HISTORY_DAYS = 730
@@ -73,7 +74,7 @@ _CLAUSE_END = re.compile(r"[,,、:;:;()()。!?]")
 ARTICLE_COLUMNS = [
     *("id", "item_key", "source_id", "url", "canonical_url", "title", "text", "lang"),
     *("doc_type", "regulator", "published_at", "first_seen_at", "content_hash"),
-    *("taxonomy_version", "duplicate_of", "categories", "entities", "story_id"),
+    *("taxonomy_version", "duplicate_of", "categories", "entities", "story_id", "has_cjk"),
 ]
 TAG_COLUMNS = ["article_id", "tag_id", "count", "in_title", "in_lead", "evidence"]
 TAG_COLUMNS += ["taxonomy_version"]
@@ -202,6 +203,7 @@ class History:
                     *(source[5], enc.flag(source[4]), published),
                     *(enc.time(at + timedelta(hours=1)), f"h{ident}", self.version),
                     *(first if copy else None, "[]", "[]", story),
+                    enc.flag(has_cjk(title) or has_cjk(body)),
                 )
             )
             no, count = enc.flag(False), rng.randint(1, 5)
@@ -256,10 +258,15 @@ def load_sqlite(path: Path, corpus: Corpus, size: int) -> float:
     for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000"):
         conn.execute(f"PRAGMA {pragma}")
     # Indexing row by row through the insert triggers takes three times as long as filling
-    # both FTS5 tables afterwards with 'rebuild', as migration 0008 fills its table.
+    # both FTS5 tables afterwards, as migrations 0001 and 0012 fill theirs.
+    cjk_rows = _migration("0012_cjk_rows")
     triggers = {
         "articles_fts": _migration("0001_initial").SQLITE_FTS[1],
-        "articles_fts_trigram": _migration("0008_cjk_search").SQLITE_TRIGRAM[1],
+        "articles_fts_trigram": cjk_rows.SQLITE_TRIGGERS[0],
+    }
+    fills = {
+        "articles_fts": ["INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')"],
+        "articles_fts_trigram": cjk_rows.SQLITE_REFILL,
     }
     for table in triggers:
         conn.execute(f"DROP TRIGGER {table}_insert")
@@ -272,7 +279,8 @@ def load_sqlite(path: Path, corpus: Corpus, size: int) -> float:
             conn.executemany(_insert(table, COLUMNS[table]), rows)
         conn.execute("COMMIT")
     for table, trigger in triggers.items():
-        conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+        for statement in fills[table]:
+            conn.execute(statement)
         conn.execute(trigger)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
@@ -316,7 +324,7 @@ def load_postgres(url: str, corpus: Corpus, size: int, marker: str) -> float:
     start = time.perf_counter()
     upgrade(url)
     search_index = _migration("0001_initial").POSTGRES_FTS[1]
-    trigram = _migration("0008_cjk_search")
+    trigram = _migration("0012_cjk_rows")
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         # Setup only, this session only: no foreign-key triggers (the rows are consistent by
         # construction), and room to build the GIN indexes in memory.
@@ -333,7 +341,7 @@ def load_postgres(url: str, corpus: Corpus, size: int, marker: str) -> float:
             _copy(conn, chunk)
         conn.execute(search_index)
         if has_trigram:
-            conn.execute(trigram.POSTGRES_TRIGRAM)
+            conn.execute(trigram.POSTGRES_PARTIAL)
         for table in ("articles", "stories"):
             conn.execute(
                 sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), {})").format(

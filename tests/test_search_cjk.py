@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Article, Source, TaggedArticle
@@ -212,6 +212,25 @@ def test_has_cjk() -> None:
     assert not has_cjk("HKMA") and not has_cjk("café")
 
 
+def test_only_rows_with_chinese_characters_are_in_the_substring_index(
+    corpus: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, _ = corpus
+    with Session(engine) as session:
+        rows = session.execute(
+            select(schema.Article.id, schema.Article.title, schema.Article.text)
+        ).all()
+        marked = set(session.scalars(select(schema.Article.id).where(schema.Article.has_cjk)))
+        if engine.dialect.name == "sqlite":
+            # The trigram table's own record of the rows it indexed.
+            indexed = set(session.scalars(text("SELECT id FROM articles_fts_trigram_docsize")))
+        else:
+            indexed = marked
+    chinese = {row.id for row in rows if has_cjk(row.title) or has_cjk(row.text)}
+    assert marked == chinese == indexed
+    assert 0 < len(chinese) < len(rows)
+
+
 def test_the_index_follows_updates_and_deletes(migrated_db_url: str) -> None:
     engine = db.make_engine(migrated_db_url)
     try:
@@ -238,12 +257,25 @@ def test_the_index_follows_updates_and_deletes(migrated_db_url: str) -> None:
 
 
 def test_articles_stored_before_the_migration_are_found(db_url: str) -> None:
-    command.upgrade(db.alembic_config(db_url), "0007")
+    # Rows stored, then the schema taken back to before Chinese search: what an older
+    # database holds when it is upgraded.
+    db.upgrade(db_url)
     engine = db.make_engine(db_url)
     try:
         ids = store(engine, CORPUS)
+        engine.dispose()
+        command.downgrade(db.alembic_config(db_url), "0007")
         db.upgrade(db_url)
         assert found(engine, ids, "穩定幣") == holding("穩定幣")
         assert found(engine, ids, "虛擬資產") == holding("虛擬資產")
+        # Migration 0012 marks the rows with Chinese characters as the store would.
+        with Session(engine) as session:
+            flags = session.execute(select(schema.Article.id, schema.Article.has_cjk))
+            marked = {article_id: bool(flag) for article_id, flag in flags}
+            rows = session.execute(
+                select(schema.Article.id, schema.Article.title, schema.Article.text)
+            )
+            expected = {row.id: has_cjk(row.title) or has_cjk(row.text) for row in rows}
+        assert marked == expected and any(expected.values()) and not all(expected.values())
     finally:
         engine.dispose()

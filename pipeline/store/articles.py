@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from pipeline.errors import StoreError
 from pipeline.models import Article as ArticleRecord
 from pipeline.models import TaggedArticle
-from pipeline.store.links import insert_link_rows, link_values, rewrite_links
+from pipeline.store.links import insert_link_rows, link_row, rewrite_links
 from pipeline.store.schema import VERDICTS, Article, ArticleVersion, Sighting, UTCDateTime
+from pipeline.store.search_terms import has_cjk
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
 from pipeline.store.tags import unique_tags, upsert_tags
 
@@ -70,7 +71,7 @@ def insert_articles(session: Session, new: Sequence[NewArticle]) -> dict[str, in
     rows = session.execute(stmt, [_article_values(entry, now) for entry in new])
     created = {key: article_id for article_id, key in rows}
     links = [
-        link_values(created[entry.item_key], tag, entry.tagged.taxonomy_version)
+        link_row(created[entry.item_key], tag, entry.tagged.taxonomy_version)
         for entry in new
         if entry.item_key in created
         for tag in unique_tags(entry.tagged.tags)
@@ -102,6 +103,7 @@ def _article_values(entry: NewArticle, now: datetime) -> dict[str, Any]:
         "categories": list(article.categories),
         "entities": list(article.entities),
         "source_modified": entry.source_modified,
+        "has_cjk": has_cjk(article.title) or has_cjk(article.text),
     }
 
 
@@ -185,6 +187,7 @@ def update_article(
             categories=list(article.categories),
             entities=list(article.entities),
             source_modified=source_modified,
+            has_cjk=has_cjk(article.title) or has_cjk(article.text),
         )
     )
     rewrite_links(session, {article_id: tagged.tags}, tagged.taxonomy_version)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.store.prints import StoredPrint, load_prints, with_shingles
@@ -90,20 +90,27 @@ def _postings(session: Session, keys: Sequence[int]) -> dict[int, list[int]]:
 
     All of a batch's keys go as one parameter (a JSON array in SQLite, an array in Postgres):
     one statement, compiled once, where an IN list of thousands would be compiled per call.
+    A batch reads tens of thousands of these pairs, so they are read in one go from the
+    driver's cursor: SQLAlchemy's row by row reading cost more than the query
+    (``bench/pipeline.py``).
     """
     postings: dict[int, list[int]] = defaultdict(list)
     if not keys:
         return postings
     value: object
     if session.get_bind().dialect.name == "postgresql":
-        wanted, value = "key = ANY(CAST(:keys AS BIGINT[]))", list(keys)
+        wanted, value, most = "key = ANY(%s::BIGINT[])", list(keys), "%s"
     else:
-        wanted, value = "key IN (SELECT value FROM json_each(:keys))", json.dumps(list(keys))
-    stmt = text(
+        wanted, value, most = "key IN (SELECT value FROM json_each(?))", json.dumps(list(keys)), "?"
+    sql = (
         "SELECT key, article_id FROM (SELECT key, article_id, row_number() OVER"
         " (PARTITION BY key ORDER BY article_id DESC) AS newest FROM article_keys"
-        f" WHERE {wanted}) AS ranked WHERE newest <= :most"
+        f" WHERE {wanted}) AS ranked WHERE newest <= {most}"
     )
-    for key, article_id in session.execute(stmt, {"keys": value, "most": MAX_POSTINGS_PER_KEY}):
-        postings[key].append(article_id)
+    result = session.connection().exec_driver_sql(sql, (value, MAX_POSTINGS_PER_KEY))
+    try:
+        for key, article_id in result.cursor.fetchall():
+            postings[key].append(article_id)
+    finally:
+        result.close()
     return postings

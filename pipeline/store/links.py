@@ -20,6 +20,8 @@ _LINK_COLUMNS = (
 )
 # The columns a link's content is compared on; the version is written with any change.
 _CONTENT = ("count", "in_title", "in_lead", "evidence")
+# A batch writes tens of thousands of evidence lists: the encoder is made once.
+_json = json.JSONEncoder().encode
 
 
 @dataclass(frozen=True)
@@ -49,28 +51,29 @@ def link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
     }
 
 
+def link_row(article_id: int, tag: Tag, version: str) -> tuple[Any, ...]:
+    """The link between an article and one of its tags, as ``insert_link_rows`` takes it."""
+    # The evidence as SQLAlchemy's JSON type writes it, so either reads the other's rows.
+    return (
+        article_id,
+        tag.id,
+        tag.count,
+        bool(tag.in_title),
+        bool(tag.in_lead),
+        _json(tag.evidence),
+        version,
+    )
+
+
 def insert_links(session: Session, article_id: int, tags: Sequence[Tag], version: str) -> None:
     """Link the article to ``tags`` (rows already stored); existing links are left as they are."""
-    insert_link_rows(session, [link_values(article_id, tag, version) for tag in tags])
+    insert_link_rows(session, [link_row(article_id, tag, version) for tag in tags])
 
 
-def insert_link_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Store links given as ``link_values`` rows, of any number of articles, in one statement;
+def insert_link_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store links given as ``link_row`` tuples, of any number of articles, in one statement;
     existing links are left as they are."""
-    values = [
-        (
-            row["article_id"],
-            row["tag_id"],
-            row["count"],
-            bool(row["in_title"]),
-            bool(row["in_lead"]),
-            # As SQLAlchemy's JSON type writes it, so either reads the other's rows.
-            json.dumps(list(row["evidence"])),
-            row["taxonomy_version"],
-        )
-        for row in rows
-    ]
-    insert_rows(session, "article_tags", _LINK_COLUMNS, values)
+    insert_rows(session, "article_tags", _LINK_COLUMNS, rows)
 
 
 def _stored_links(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -37,7 +37,7 @@ from pipeline.store.fetch_state import (
     fetch_state_put,
     save_validators,
 )
-from pipeline.store.links import LinkChange, insert_link_rows, link_values, rewrite_links
+from pipeline.store.links import LinkChange, insert_link_rows, link_row, link_values, rewrite_links
 from pipeline.store.outbox import (
     ClaimedRow,
     alerted_channels,
@@ -63,7 +63,13 @@ from pipeline.store.prints import (
     with_time,
 )
 from pipeline.store.run_reads import RunRecord, RunSourceRecord, latest_runs, run_record_dict
-from pipeline.store.runs import finish_run, holds_articles, record_source_result, start_run
+from pipeline.store.runs import (
+    finish_run,
+    holds_articles,
+    record_source_result,
+    start_run,
+    touch_run,
+)
 from pipeline.store.source_state import (
     SourceState,
     pause_source,
@@ -122,6 +128,7 @@ __all__ = [
     "insert_articles",
     "insert_link_rows",
     "latest_runs",
+    "link_row",
     "link_values",
     "load_prints",
     "mark_copies",
@@ -152,6 +159,7 @@ __all__ = [
     "sync_taxonomy",
     "tag_names",
     "tags_json",
+    "touch_run",
     "update_article",
     "upsert_tags",
     "utc_now",

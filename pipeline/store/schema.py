@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -136,6 +137,9 @@ class Article(Base):
     source_modified: Mapped[str | None] = mapped_column(Text)
     # The story the article belongs to (``stories.id``); every stored article has one.
     story_id: Mapped[int | None] = mapped_column(Integer)
+    # Whether the title or text holds a Chinese, Japanese or Korean character: only such rows
+    # go into the substring index of Chinese search (migration 0012). Set by the store.
+    has_cjk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # The time search filters and sorts by (migration 0011): published, else first seen.

@@ -8,7 +8,9 @@ spaces between words and the word indexes see a whole clause as one word: such a
 substring, on SQLite through the FTS5 ``trigram`` table ``articles_fts_trigram`` when it has
 three characters or more (the fewest a trigram index can look up), else with ``LIKE`` over
 the row; on Postgres with ``ILIKE``, which the ``pg_trgm`` index of migration 0008 serves
-where the extension exists. The other terms of that query still go through the word index.
+where the extension exists. Both indexes hold only the rows marked ``has_cjk`` (migration
+0012), since no other row can hold such a term. The other terms of that query still go through
+the word index.
 
 Terms hold only word characters and spaces (``pipeline.querytext``), with a trailing ``*`` for
 a prefix, so quoting them can never make FTS5 or ``to_tsquery`` syntax.
@@ -33,10 +35,15 @@ WORD_TABLE = "articles_fts"
 # Written out as the Postgres pg_trgm index (migration 0008) is built, so the planner uses it.
 TITLE_AND_TEXT = "(articles.title || ' ' || articles.text)"
 ENGLISH = "'english'::regconfig"
+# Only a row holding such a character can hold a Chinese, Japanese or Korean term.
+CJK_ROW = "articles.has_cjk"
 
 
 def has_cjk(term: str) -> bool:
     """Whether ``term`` holds a Chinese, Japanese or Korean character."""
+    # An ASCII text (most English articles) is answered without reading it through the pattern.
+    if term.isascii():
+        return False
     return _CJK.search(term) is not None
 
 
@@ -134,11 +141,12 @@ def term_condition(
         params[key] = like_pattern(term.rstrip("*"))
         if postgres:
             # A term with no case (Chinese) needs no ILIKE, which lowercases every row it
-            # reads; the same trigram index serves LIKE.
+            # reads; the same trigram index serves LIKE. The index holds only the rows marked
+            # ``has_cjk`` (migration 0012), which the planner uses it for when told so.
             like = "LIKE" if term.lower() == term.upper() else "ILIKE"
-            return f"{TITLE_AND_TEXT} {like} :{key} ESCAPE '\\'"
+            return f"({CJK_ROW} AND {TITLE_AND_TEXT} {like} :{key} ESCAPE '\\')"
         if len(term.rstrip("*")) < TRIGRAM_CHARS:
-            return f"{TITLE_AND_TEXT} LIKE :{key} ESCAPE '\\'"
+            return f"({CJK_ROW} AND {TITLE_AND_TEXT} LIKE :{key} ESCAPE '\\')"
         params[key] = fts5_phrase(term.rstrip("*"))
         return _fts_rows(TRIGRAM_TABLE, key)
     if postgres:
