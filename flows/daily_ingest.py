@@ -90,14 +90,16 @@ async def daily_ingest(
     since: datetime | None = None,
     now: datetime | None = None,
     regulators_only: bool = False,
+    partition: str | None = None,
 ) -> dict[str, Any]:
     """One ingestion run: every enabled source (or those named), then the alerts it raised.
 
     With ``regulators_only``, only the sources with ``regulator = true`` (the regulators
-    deployment). A paused source, or one backing off after failed runs, is skipped and recorded
-    so, unless named in ``source_ids``. With ``since``, APIs that can page back in time (HKMA,
-    SFC) read every item published since then. Unset files and database are found as
-    ``pipeline.settings`` describes.
+    deployment). ``partition`` splits the sources between workers: ``regulators`` (the same as
+    ``regulators_only``) or ``news`` (every other enabled source). A paused source, or one
+    backing off after failed runs, is skipped and recorded so, unless named in ``source_ids``.
+    With ``since``, APIs that can page back in time (HKMA, SFC) read every item published since
+    then. Unset files and database are found as ``pipeline.settings`` describes.
     """
     options = IngestOptions(
         db_url=db.resolve_db_url(db_url),
@@ -108,6 +110,7 @@ async def daily_ingest(
         replay=_path(replay),
         source_ids=source_ids or [],
         regulators_only=regulators_only,
+        partition=partition,
         since=since,
         now=now,
     )

@@ -25,7 +25,8 @@ def build_deployments(
 ) -> list[Any]:
     """The deployments to serve, bound to ``db_url`` and a configuration directory (and a
     replay directory, for demos): the daily run at ``cron`` (07:00 Hong Kong time), the
-    regulators every 30 minutes, alert sending every 5, backfill and retag on demand."""
+    regulators every 30 minutes, alert sending every 5; the news partition, backfill and retag
+    on demand."""
     common = {"db_url": db_url, "config_dir": config_dir}
     return [
         daily_ingest.to_deployment(
@@ -43,6 +44,15 @@ def build_deployments(
             parameters={**common, "replay": replay, "regulators_only": True},
             description="One ingestion run of the regulator sources (HKMA, SFC), then alerts.",
             tags=["newswatch", "ingest", "regulators"],
+        ),
+        # No schedule: the news half of a run split across workers (the regulators deployment
+        # is the other half), started by an operator or given a schedule where the daily run is
+        # split; never beside the daily run, which reads these sources too.
+        daily_ingest.to_deployment(
+            name="news",
+            parameters={**common, "replay": replay, "partition": "news"},
+            description="One ingestion run of the news sources (every non-regulator), then alerts.",
+            tags=["newswatch", "ingest", "news"],
         ),
         # No schedule: an operator starts a backfill with the date to page back to.
         backfill.to_deployment(

@@ -41,6 +41,11 @@ ROW_GROUP_ROWS = 10_000
 # With full texts a row group is written early once its texts pass this many characters, so
 # long articles do not make one row group (and the memory holding it) hundreds of MB.
 ROW_GROUP_TEXT_CHARS = 32_000_000
+# Rows between two calls of an export's progress callback: often enough for a bar to move,
+# rarely enough to cost nothing next to writing the rows.
+PROGRESS_EVERY = 1_000
+# Told (rows written, None: the total is not known before the stream ends).
+Progress = Callable[[int, int | None], None]
 # Tag ids are slugs and names words, neither holds a semicolon; the space keeps it readable.
 LIST_SEPARATOR = "; "
 LIST_COLUMNS = ("entities", "entity_names", "topics", "topic_names")
@@ -201,15 +206,43 @@ WRITERS: dict[str, tuple[Writer, bool]] = {
 }
 
 
-def export_file(rows: Iterable[ExportRow], path: Path, fmt: str, *, with_text: bool = False) -> int:
+def counted(rows: Iterable[ExportRow], progress: Progress | None) -> Iterable[ExportRow]:
+    """``rows`` as they come, telling ``progress`` how many went by every ``PROGRESS_EVERY``
+    rows and once at the end; ``rows`` itself when no one listens."""
+    if progress is None:
+        return rows
+    return _counting(rows, progress)
+
+
+def _counting(rows: Iterable[ExportRow], progress: Progress) -> Iterator[ExportRow]:
+    count = 0
+    progress(count, None)
+    for row in rows:
+        yield row
+        count += 1
+        if count % PROGRESS_EVERY == 0:
+            progress(count, None)
+    progress(count, None)
+
+
+def export_file(
+    rows: Iterable[ExportRow],
+    path: Path,
+    fmt: str,
+    *,
+    with_text: bool = False,
+    progress: Progress | None = None,
+) -> int:
     """Write ``rows`` to ``path`` in ``fmt``, whole or not at all; how many rows were written.
 
     ``IsADirectoryError`` when ``path`` is a directory, another ``OSError`` when it cannot be
-    written; the temporary file is removed whatever stops the export.
+    written; the temporary file is removed whatever stops the export. ``progress(done, None)``
+    hears of the rows written as they go.
     """
     if path.is_dir():
         raise IsADirectoryError(21, "is a directory", str(path))
     write, binary = WRITERS[fmt]
+    rows = counted(rows, progress)
     with _replacing(path) as partial:
         if binary:
             with open(partial, "wb") as out:
@@ -230,13 +263,19 @@ def _sync(out: IO[Any]) -> None:
 
 
 def write_stream(
-    rows: Iterable[ExportRow], out: IO[str], fmt: str, *, with_text: bool = False
+    rows: Iterable[ExportRow],
+    out: IO[str],
+    fmt: str,
+    *,
+    with_text: bool = False,
+    progress: Progress | None = None,
 ) -> int:
-    """Write ``rows`` to an open text stream (standard output) in ``fmt``, CSV or JSON Lines."""
+    """Write ``rows`` to an open text stream (standard output) in ``fmt``, CSV or JSON Lines;
+    ``progress(done, None)`` hears of the rows written as they go."""
     write, binary = WRITERS[fmt]
     if binary:
         raise ValueError(f"{fmt} cannot be written to a text stream")
-    return write(rows, out, with_text=with_text)
+    return write(counted(rows, progress), out, with_text=with_text)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ only articles whose story or link changed are written, and stories left empty ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +25,10 @@ from pipeline.store import repo
 
 # Articles read and compared per step: one IN (...) list each, well under SQLite's limits.
 REBUILD_BATCH = 500
+
+# Told (steps done, steps to do) after each batch: every article is a step twice, once when
+# its fingerprint is refiled and once when it is replayed.
+Progress = Callable[[int, int | None], None]
 
 
 @dataclass
@@ -51,16 +55,23 @@ class Grouping:
     links: dict[int, repo.Placement]
 
 
-def rebuild_stories(engine: Engine) -> RebuildReport:
-    """Recompute fingerprints and stories for every stored article; write what changed."""
+def rebuild_stories(engine: Engine, *, progress: Progress | None = None) -> RebuildReport:
+    """Recompute fingerprints and stories for every stored article; write what changed.
+
+    ``progress(done, total)`` hears of each batch of either pass (see ``Progress``).
+    """
     report = RebuildReport()
+    tell = progress or _silent
     with Session(engine) as session, session.begin():
         order = repo.articles_in_time_order(session)
         report.articles = len(order)
         report.stories_before = repo.story_count(session)
+        steps = 2 * len(order)
+        tell(0, steps)
         for start in range(0, len(order), REBUILD_BATCH):
             report.refiled += _refile(session, order[start : start + REBUILD_BATCH])
-        grouping = _replay(session, order)
+            tell(min(start + REBUILD_BATCH, len(order)), steps)
+        grouping = _replay(session, order, lambda done: tell(len(order) + done, steps))
         _write(session, order, grouping, report)
         report.stories_after = repo.story_count(session)
     return report
@@ -78,8 +89,13 @@ def _refile(session: Session, ids: Sequence[int]) -> int:
     return len(changed)
 
 
-def _replay(session: Session, order: Sequence[int]) -> Grouping:
-    """Each article, in time order, checked against the earlier ones that share a key."""
+def _silent(done: int, total: int | None) -> None:
+    """No one listens to the progress."""
+
+
+def _replay(session: Session, order: Sequence[int], replayed: Callable[[int], None]) -> Grouping:
+    """Each article, in time order, checked against the earlier ones that share a key;
+    ``replayed`` hears how many are done after each batch."""
     position = {article_id: index for index, article_id in enumerate(order)}
     grouping = Grouping({}, {})
     for start in range(0, len(order), REBUILD_BATCH):
@@ -93,6 +109,7 @@ def _replay(session: Session, order: Sequence[int]) -> Grouping:
                 id_of[stored.print.key] = stored.article_id
         for stored in prints:
             _place(stored, deduper, id_of, grouping)
+        replayed(start + len(ids))
     return grouping
 
 

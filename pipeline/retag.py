@@ -118,6 +118,8 @@ def retag_one_batch(engine: Engine, tagger: Tagger, ids: Sequence[int]) -> Retag
 
 
 RunBatch = Callable[[Engine, Tagger, Sequence[int]], RetagReport]
+# Told (articles done, articles to do) before the first batch and after each one.
+Progress = Callable[[int, int | None], None]
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -132,17 +134,25 @@ def retag_articles(
     all_articles: bool = False,
     batch_size: int = RETAG_BATCH,
     run_batch: RunBatch = retag_one_batch,
+    progress: Progress | None = None,
 ) -> RetagReport:
     """Re-tag stored articles with ``tagger``'s taxonomy; see the module docstring.
 
-    ``run_batch`` runs one batch (the Prefect flow passes a task wrapping ``retag_one_batch``).
+    ``run_batch`` runs one batch (the Prefect flow passes a task wrapping ``retag_one_batch``);
+    ``progress(done, total)`` hears of each batch done.
     """
     report = RetagReport(taxonomy_version=tagger.version)
     with Session(engine) as session, session.begin():
         repo.sync_taxonomy(session, tagger.nodes)
         ids = repo.article_ids_to_retag(session, tagger.version, all_articles=all_articles)
+    done = 0
+    if progress is not None:
+        progress(done, len(ids))
     for chunk in _chunks(ids, batch_size):
         report.merge(run_batch(engine, tagger, list(chunk)))
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(ids))
     # A removed node's name is only in its stored row now.
     missing = set(report.lost) - set(report.names)
     if missing:

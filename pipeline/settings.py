@@ -116,6 +116,22 @@ def user_agent(environ: Mapping[str, str] | None = None) -> str:
     return env.get(USER_AGENT_ENV) or USER_AGENT_TEMPLATE.format(contact=contact)
 
 
+def uses_default_contact(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the User-Agent sent to sites names the default contact, not the operator's."""
+    return DEFAULT_CONTACT in user_agent(environ)
+
+
+def default_contact_warning(environ: Mapping[str, str] | None = None) -> str | None:
+    """The line a live run prints when sites would see the default contact; else None."""
+    if not uses_default_contact(environ):
+        return None
+    return (
+        f"warning: requests name the contact {DEFAULT_CONTACT} in their User-Agent, which every"
+        f" site read sees; set {CONTACT_ENV} to an address of yours"
+        f" (export {CONTACT_ENV}=news-ops@your-domain)"
+    )
+
+
 @dataclass(frozen=True)
 class ConfigFile:
     """One configuration file a command reads, and why that one."""

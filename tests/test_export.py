@@ -98,7 +98,10 @@ def export(url: str, out: Path, *options: str) -> Any:
     """Run ``newswatch export`` to ``out`` and check it said how many rows it wrote."""
     result = invoke("export", *options, "--out", str(out), "--db", url)
     assert result.exit_code == 0, result.output
-    assert re.fullmatch(rf"\d+ rows written to {re.escape(str(out))}\n", result.stderr)
+    # A long export reports its progress on stderr first, a plain line every few seconds.
+    *progress, last = result.stderr.splitlines()
+    assert re.fullmatch(rf"\d+ rows written to {re.escape(str(out))}", last)
+    assert all(line.startswith("export: rows: ") for line in progress)
     return result
 
 

@@ -31,6 +31,8 @@ URL = "https://example.com/hostile"
 # CPU seconds a page may take, refused or read: the limits aim at 0.3 s on the machine they were
 # measured on; a shared CI machine gets room to spare.
 CPU_BUDGET = 1.0
+# Readings of a page over the budget before it counts as over.
+ATTEMPTS = 3
 PROSE = (
     "The Securities and Futures Commission said on Friday that licensed platforms must keep "
     "client assets in trust, and that it would review the rules again next year."
@@ -84,13 +86,20 @@ HOSTILE: dict[str, tuple[Callable[[], str], str | None]] = {
 
 
 def _read(page: str | bytes) -> tuple[Article | ExtractError, float]:
-    """What ``extract_article`` makes of ``page`` (the article or the error), and its CPU time."""
-    start = time.process_time()
-    try:
-        result: Article | ExtractError = extract_article(page, URL)
-    except ExtractError as exc:
-        result = exc
-    return result, time.process_time() - start
+    """What ``extract_article`` makes of ``page`` (the article or the error), and its CPU time:
+    the least of up to ``ATTEMPTS`` readings, since a busy machine (other processes on the same
+    cores) only ever adds to it, while a page past the budget is past it every time."""
+    best = float("inf")
+    for _ in range(ATTEMPTS):
+        start = time.process_time()
+        try:
+            result: Article | ExtractError = extract_article(page, URL)
+        except ExtractError as exc:
+            result = exc
+        best = min(best, time.process_time() - start)
+        if best < CPU_BUDGET:
+            break
+    return result, best
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

@@ -108,6 +108,19 @@ def test_ingest_command_runs_the_flow_and_reports_per_source(
     assert "no-such-source" in failed.output
 
 
+def hkma_backfill_sources(directory: Path, site: LocalSite) -> Path:
+    """A sources file naming the HKMA API of ``site``, paged 100 at a time."""
+    sources = directory / "sources.toml"
+    sources.write_text(
+        '[[source]]\nid = "hkma-press"\nname = "HKMA press releases"\nkind = "hkma_api"\n'
+        f'urls = ["{site.url}/public/press-releases"]\nregulator = true\n'
+        "id_pattern = '/(\\d{8}-\\d+)/?$'\n[source.options]\npagesize = 100\n"
+        '[source.selectors]\ntitle = "#content h1"\nbody = "#content .body"\n',
+        encoding="utf-8",
+    )
+    return sources
+
+
 def hkma_backfill_site(site: LocalSite, count: int) -> None:
     """An HKMA API answering a date window in pages of 100, and a page per release."""
     day = date(2025, 11, 20)
@@ -150,14 +163,7 @@ def test_ingest_since_runs_the_backfill_flow_paging_the_api(
     from pipeline.cli import app
 
     hkma_backfill_site(local_site, 250)
-    sources = tmp_path / "sources.toml"
-    sources.write_text(
-        '[[source]]\nid = "hkma-press"\nname = "HKMA press releases"\nkind = "hkma_api"\n'
-        f'urls = ["{local_site.url}/public/press-releases"]\nregulator = true\n'
-        "id_pattern = '/(\\d{8}-\\d+)/?$'\n[source.options]\npagesize = 100\n"
-        '[source.selectors]\ntitle = "#content h1"\nbody = "#content .body"\n',
-        encoding="utf-8",
-    )
+    sources = hkma_backfill_sources(tmp_path, local_site)
     url = f"sqlite:///{tmp_path / 'backfill.db'}"
     db.upgrade(url)
     alerts = tmp_path / "alerts.toml"
@@ -166,7 +172,8 @@ def test_ingest_since_runs_the_backfill_flow_paging_the_api(
     common = ["--sources", str(sources), "--db", url, "--alerts", str(alerts), "--format", "json"]
     result = CliRunner().invoke(app, [*args, *common, *SHIPPED_TAXONOMY])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    # A live run warns on stderr that sites see the default contact; the summary is stdout.
+    summary = json.loads(result.stdout)
     assert summary["status"] == "completed", summary
     assert summary["sources"]["hkma-press"]["found"] == 250
     assert summary["sources"]["hkma-press"]["new"] == 250
@@ -298,3 +305,35 @@ def test_deployments_declare_the_daily_and_the_backfill_flow() -> None:
     # The daily run is at 07:00 Hong Kong time, whatever the server's zone.
     [daily] = deployments["daily"].schedules
     assert (daily.schedule.cron, daily.schedule.timezone) == ("0 7 * * *", "Asia/Hong_Kong")
+
+
+def test_a_backfill_flow_reports_its_progress_to_the_process_watching_it(
+    prefect_harness: None, tmp_path: Path, local_site: LocalSite
+) -> None:
+    from datetime import UTC, datetime
+
+    from flows.daily_ingest import backfill
+    from pipeline.ingest.progress import STEPS_PER_ITEM, watch_progress
+
+    hkma_backfill_site(local_site, 120)
+    sources = hkma_backfill_sources(tmp_path, local_site)
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text("", encoding="utf-8")
+    seen: list[tuple[int, int | None]] = []
+    with watch_progress(lambda done, total: seen.append((done, total))):
+        result = asyncio.run(
+            backfill(
+                db_url=f"sqlite:///{tmp_path / 'progress.db'}",
+                sources_path=str(sources),
+                taxonomy_path=str(REPO / "taxonomy.toml"),
+                alerts_path=str(alerts),
+                since=datetime(2024, 1, 1, tzinfo=UTC),
+                now=datetime(2025, 11, 20, tzinfo=UTC),
+            )
+        )
+    assert result["sources"]["hkma-press"]["new"] == 120
+    # Two steps an item (fetched, then stored in its batch), counted up to the end.
+    done = [step for step, _ in seen]
+    assert done == sorted(done) and done[0] == 0
+    assert seen[-1] == (120 * STEPS_PER_ITEM, 120 * STEPS_PER_ITEM)
+    assert {total for _, total in seen[1:]} == {120 * STEPS_PER_ITEM}

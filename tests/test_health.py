@@ -22,7 +22,8 @@ from click.testing import Result
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
-from support import REPO, prose
+from support import REPO
+from support.feeds import feed, page
 from support.local_site import Answer, LocalSite
 from support.receivers import webhook_receiver
 from typer.testing import CliRunner
@@ -43,20 +44,6 @@ METRIC = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
 SAMPLE_RE = re.compile(rf"^({METRIC})(?:\{{{LABEL}(?:,{LABEL})*\}})? (-?[0-9.]+(?:e[+-]?\d+)?)$")
 COMMENT_RE = re.compile(rf"^# (HELP|TYPE) ({METRIC}) (.*)$")
-
-
-def feed(links: list[str]) -> Answer:
-    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
-    return Answer(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
-        "</channel></rss>".encode(),
-        content_type="application/rss+xml",
-    )
-
-
-def page(seed: str) -> Answer:
-    body = "".join(f"<p>{sentence}</p>" for sentence in prose.sentences(seed, 4))
-    return Answer(f"<html><head><title>{seed}</title></head><body>{body}</body></html>".encode())
 
 
 def publish(site: LocalSite, name: str, count: int) -> None:
@@ -102,7 +89,9 @@ class Setup:
     sources: Path
     alerts: Path
 
-    def run(self, *named: str, regulators_only: bool = False) -> RunOutcome:
+    def run(
+        self, *named: str, regulators_only: bool = False, partition: str | None = None
+    ) -> RunOutcome:
         options = IngestOptions(
             db_url=self.db_url,
             sources_path=self.sources,
@@ -110,6 +99,7 @@ class Setup:
             alerts_path=self.alerts,
             source_ids=list(named),
             regulators_only=regulators_only,
+            partition=partition,
         )
         return asyncio.run(run_once(options))
 
@@ -308,8 +298,9 @@ def test_the_last_daily_run_is_the_dead_man(setup: Callable[..., Setup], store: 
             .where(schema.Run.id == daily.run_id)
             .values(started_at=finished - timedelta(minutes=1), finished_at=finished)
         )
-    # Runs of the regulators alone, or of named sources, are not the daily run.
+    # Runs of one partition of the sources, or of named sources, are not the daily run.
     assert s.run(regulators_only=True).status == "completed"
+    assert s.run(partition="news").status == "completed"
     assert s.run("wire").status == "completed"
     stale = s.health()
     assert stale.exit_code == 1

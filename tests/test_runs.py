@@ -28,9 +28,10 @@ from click.testing import Result
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from support import REPO, prose
+from support import REPO
 from support.fault_site import FaultSite, silent
-from support.local_site import Answer, LocalSite
+from support.feeds import NOT_A_FEED, feed, page
+from support.local_site import LocalSite
 from support.store import downgrade, run_record
 from typer.testing import CliRunner
 
@@ -41,26 +42,10 @@ from pipeline.settings import RUN_STALE_AFTER
 from pipeline.store import db, repo, schema
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
-# A page where a feed should be: the source fails at once, with no retry to wait for.
-NOT_A_FEED = Answer(b"<html><body>maintenance</body></html>")
 # Long enough for Prefect's start and a run's first request.
 RUN_TIMEOUT = 240
 
 Runner = Callable[..., RunOutcome]
-
-
-def feed(links: list[str]) -> Answer:
-    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
-    return Answer(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
-        "</channel></rss>".encode(),
-        content_type="application/rss+xml",
-    )
-
-
-def page(seed: str) -> Answer:
-    body = "".join(f"<p>{sentence}</p>" for sentence in prose.sentences(seed, 4))
-    return Answer(f"<html><head><title>{seed}</title></head><body>{body}</body></html>".encode())
 
 
 def source_entry(ident: str, url: str) -> str:

@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy.orm import Session
-from support import REPO, prose
-from support.local_site import Answer, LocalSite
+from support import REPO
+from support.feeds import feed, page
+from support.local_site import LocalSite
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.errors import ConfigError
+from pipeline.ingest import IngestOptions, load_run_config
 from pipeline.store import db, repo
 
 PREFECT_YAML = REPO / "prefect.yaml"
@@ -61,12 +64,21 @@ def crons(deployment: Any) -> list[tuple[str, str]]:
 
 def test_served_deployments_run_at_their_hong_kong_times(monkeypatch: pytest.MonkeyPatch) -> None:
     deployments = served(monkeypatch)
-    assert set(deployments) == {"daily", "regulators", "backfill", "retag", "send-alerts"}
+    assert set(deployments) == {
+        "daily",
+        "regulators",
+        "news",
+        "backfill",
+        "retag",
+        "send-alerts",
+    }
     assert crons(deployments["daily"]) == [("0 7 * * *", "Asia/Hong_Kong")]
     assert crons(deployments["regulators"]) == [("*/30 * * * *", "Asia/Hong_Kong")]
     assert crons(deployments["send-alerts"]) == [("*/5 * * * *", "Asia/Hong_Kong")]
-    # Started by an operator, never by the clock.
+    # Started by an operator, never by the clock: a scheduled news half would read the news
+    # sources a second time beside the daily run.
     assert crons(deployments["backfill"]) == crons(deployments["retag"]) == []
+    assert crons(deployments["news"]) == []
     # The regulators run is the daily flow restricted to regulator sources, not a list of ids:
     # named ids would be read even while paused or backing off.
     regulators = deployments["regulators"]
@@ -74,6 +86,10 @@ def test_served_deployments_run_at_their_hong_kong_times(monkeypatch: pytest.Mon
     assert regulators.parameters["regulators_only"] is True
     assert "source_ids" not in regulators.parameters
     assert "regulators_only" not in deployments["daily"].parameters
+    # The news deployment is the other half: with the regulators, every enabled source once.
+    assert deployments["news"].flow_name == "daily-ingest"
+    assert deployments["news"].parameters["partition"] == "news"
+    assert "partition" not in deployments["daily"].parameters
     assert {d.parameters["db_url"] for d in deployments.values()} == {"sqlite:///served.db"}
 
 
@@ -133,26 +149,77 @@ def test_prefect_yaml_drift_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
+def partition_ids(partition: str | None = None, *, regulators_only: bool = False) -> set[str]:
+    """The ids of the shipped sources a run of ``partition`` reads."""
+    options = IngestOptions(
+        db_url="sqlite://",
+        config_dir=REPO,
+        partition=partition,
+        regulators_only=regulators_only,
+    )
+    return {source.id for source in load_run_config(options).sources}
+
+
+def test_the_partitions_read_every_enabled_source_once() -> None:
+    every, regulators, news = partition_ids(), partition_ids("regulators"), partition_ids("news")
+    assert regulators and news
+    assert regulators | news == every
+    assert regulators.isdisjoint(news)
+    assert {"hkma-press", "sfc-news"} <= regulators
+    assert {"scmp-business", "coindesk"} <= news
+    # The regulators deployment's flag and the partition are one and the same.
+    assert partition_ids(regulators_only=True) == regulators
+    assert partition_ids("regulators", regulators_only=True) == regulators
+
+
+@pytest.mark.parametrize(
+    ("partition", "regulators_only", "message"),
+    [
+        ("regulator", False, "partition 'regulator' is not one of: regulators, news"),
+        ("news", True, "regulators_only and partition 'news' ask for different sources"),
+    ],
+)
+def test_an_unknown_or_contradictory_partition_is_refused(
+    partition: str, regulators_only: bool, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        partition_ids(partition, regulators_only=regulators_only)
+
+
+def test_ingest_refuses_a_partition_before_prefect_starts(tmp_path: Path) -> None:
+    regulators_only = tmp_path / "sources.toml"
+    regulators_only.write_text(
+        '[[source]]\nid = "hkma-press"\nname = "HKMA"\nkind = "rss"\nregulator = true\n'
+        'urls = ["https://www.hkma.gov.hk/feed.xml"]\n',
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'partition.db'}"
+    common = ["--sources", str(regulators_only), "--db", url]
+    unknown = CliRunner().invoke(app, ["ingest", "--partition", "regulator", *common])
+    assert unknown.exit_code != 0
+    assert "partition 'regulator' is not one of: regulators, news" in unknown.output
+    empty = CliRunner().invoke(app, ["ingest", "--partition", "news", *common])
+    assert empty.exit_code != 0
+    assert "every enabled source has regulator = true" in empty.output
+    # Refused by the check before the flow: no run was started or recorded.
+    assert not (tmp_path / "partition.db").exists() or not _runs(url)
+
+
+def _runs(url: str) -> list[object]:
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session:
+            return list(repo.latest_runs(session, limit=5))
+    finally:
+        engine.dispose()
+
+
 def test_serve_help_names_every_schedule() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     for words in ("07:00 Hong Kong time", "every 30 minutes", "every 5 minutes", "prefect.yaml"):
         assert words in output, words
-
-
-def feed(links: list[str]) -> Answer:
-    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
-    return Answer(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
-        "</channel></rss>".encode(),
-        content_type="application/rss+xml",
-    )
-
-
-def page(seed: str) -> Answer:
-    body = "".join(f"<p>{sentence}</p>" for sentence in prose.sentences(seed, 4))
-    return Answer(f"<html><head><title>{seed}</title></head><body>{body}</body></html>".encode())
 
 
 def two_sources(site: LocalSite, directory: Path, *, regulator: bool = True) -> Path:
@@ -205,6 +272,28 @@ def test_a_regulators_flow_run_reads_only_the_regulator_sources(
         engine.dispose()
     assert run.options["regulators_only"] is True
     assert [s.source_id for s in run.sources] == ["reg"]
+
+
+@pytest.mark.flow
+def test_a_news_partition_flow_run_reads_only_the_other_sources(
+    prefect_harness: None, local_site: LocalSite, tmp_path: Path
+) -> None:
+    from flows.daily_ingest import daily_ingest
+
+    url = f"sqlite:///{tmp_path / 'flow.db'}"
+    arguments = flow_arguments(url, two_sources(local_site, tmp_path), tmp_path)
+    result = asyncio.run(daily_ingest(**arguments, partition="news"))
+    assert result["status"] == "completed", result
+    assert list(result["sources"]) == ["news"]
+    assert not local_site.asked(prefix="/reg"), "the regulator source must not be read"
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session:
+            [run] = repo.latest_runs(session, limit=5)
+    finally:
+        engine.dispose()
+    assert run.options["partition"] == "news"
+    assert run.options["regulators_only"] is False
 
 
 @pytest.mark.flow

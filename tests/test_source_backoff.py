@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, inspect, text, update
 from sqlalchemy.orm import Session
-from support import REPO, prose
-from support.local_site import Answer, LocalSite
+from support import REPO
+from support.feeds import NOT_A_FEED, feed, page
+from support.local_site import LocalSite
 from support.store import downgrade, run_record
 from typer.testing import CliRunner
 
@@ -28,24 +29,8 @@ from pipeline.store import db, repo, schema
 from pipeline.store.source_state import backoff_wait, hong_kong_time
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
-# A page where a feed should be: the source fails at once, with no retry to wait for.
-NOT_A_FEED = Answer(b"<html><body>maintenance</body></html>")
 
 Runner = Callable[..., RunOutcome]
-
-
-def feed(links: list[str]) -> Answer:
-    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
-    return Answer(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
-        "</channel></rss>".encode(),
-        content_type="application/rss+xml",
-    )
-
-
-def page(seed: str) -> Answer:
-    body = "".join(f"<p>{sentence}</p>" for sentence in prose.sentences(seed, 4))
-    return Answer(f"<html><head><title>{seed}</title></head><body>{body}</body></html>".encode())
 
 
 def write_sources(site: LocalSite, directory: Path) -> Path:

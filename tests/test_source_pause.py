@@ -15,8 +15,9 @@ import pytest
 from click.testing import Result
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from support import REPO, prose
-from support.local_site import Answer, LocalSite
+from support import REPO
+from support.feeds import feed, page
+from support.local_site import LocalSite
 from support.store import run_record
 from typer.testing import CliRunner
 
@@ -27,20 +28,6 @@ from pipeline.store.source_state import hong_kong_time
 
 Runner = Callable[..., RunOutcome]
 Cli = Callable[..., Result]
-
-
-def feed(links: list[str]) -> Answer:
-    items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
-    return Answer(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
-        "</channel></rss>".encode(),
-        content_type="application/rss+xml",
-    )
-
-
-def page(seed: str) -> Answer:
-    body = "".join(f"<p>{sentence}</p>" for sentence in prose.sentences(seed, 4))
-    return Answer(f"<html><head><title>{seed}</title></head><body>{body}</body></html>".encode())
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from pipeline.errors import QueryError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from pipeline.cli.progress import ProgressCallback
     from pipeline.store.export_reads import ExportRow
 
 # What an --out name's extension says about its format, when --format is not given.
@@ -102,11 +103,18 @@ def export(
         taxonomy_path=taxonomy_path,
         include_duplicates=duplicates,
     )
+    from pipeline.cli.progress import progress_reporter
+
+    # Rows written to the terminal itself leave no room for a bar beside them.
+    shown = target is not None or not sys.stdout.isatty()
     engine = open_engine(db_url)
     try:
-        with Session(engine) as session:
+        with (
+            Session(engine) as session,
+            progress_reporter("export: rows", enabled=shown) as progress,
+        ):
             rows = export_rows(session, query, filters=filters, with_text=with_text)
-            count = _write(rows, target, fmt, with_text)
+            count = _write(rows, target, fmt, with_text, progress)
     except QueryError as exc:
         fail(str(exc))
     except BrokenPipeError:
@@ -141,16 +149,22 @@ def _target(out: str) -> Path:
     return path
 
 
-def _write(rows: Iterable[ExportRow], target: Path | None, fmt: str, with_text: bool) -> int:
+def _write(
+    rows: Iterable[ExportRow],
+    target: Path | None,
+    fmt: str,
+    with_text: bool,
+    progress: ProgressCallback,
+) -> int:
     """Write ``rows`` to ``target`` (replaced only once complete), or to standard output."""
     from pipeline.export import export_file, write_stream
 
     if target is not None:
-        return export_file(rows, target, fmt, with_text=with_text)
+        return export_file(rows, target, fmt, with_text=with_text, progress=progress)
     # UTF-8 whatever the terminal's locale says: titles are often Chinese.
     stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
     try:
-        count = write_stream(rows, stream, fmt, with_text=with_text)
+        count = write_stream(rows, stream, fmt, with_text=with_text, progress=progress)
         stream.flush()
     finally:
         # Detached, not closed: sys.stdout keeps its buffer. A flush that fails (a closed

@@ -39,6 +39,16 @@ SourceIdsOption = Annotated[
         ),
     ),
 ]
+PartitionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--partition",
+        help=(
+            "Only one part of the enabled sources: `regulators` (regulator = true) or `news`"
+            " (the rest); two machines can each run one."
+        ),
+    ),
+]
 ReplayOption = Annotated[
     Path | None,
     typer.Option("--replay", help="Serve recorded exchanges from DIR instead of the network."),
@@ -59,6 +69,7 @@ SummaryOption = Annotated[
 
 def ingest(
     source: SourceIdsOption = None,
+    partition: PartitionOption = None,
     replay: ReplayOption = None,
     db_url: DbOption = None,
     since: SinceOption = None,
@@ -97,10 +108,21 @@ def ingest(
         "alerts_path": str(files.alerts.path),
         "replay": str(replay.resolve()) if replay else None,
         "source_ids": list(source or []),
+        "partition": partition,
         "since": since_at,
         "now": now_at,
     }
     _check_before_flow(arguments)
+    if replay is None:
+        from pipeline.settings import default_contact_warning
+
+        warning = default_contact_warning()
+        if warning:
+            say(warning, "yellow", stderr=True)
+    from flows.quiet import quiet_prefect
+
+    # Before the flow imports Prefect: the summary below names each failed source and fault.
+    quiet_prefect(verbose=verbose, summary=True)
     result = _run_flow(arguments)
     if output is OutputFormat.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -126,6 +148,7 @@ def _check_before_flow(arguments: dict[str, Any]) -> None:
         taxonomy_path=Path(arguments["taxonomy_path"]),
         alerts_path=Path(arguments["alerts_path"]),
         source_ids=arguments["source_ids"],
+        partition=arguments["partition"],
     )
     try:
         db.make_engine(options.db_url).dispose()
@@ -136,17 +159,30 @@ def _check_before_flow(arguments: dict[str, Any]) -> None:
 
 
 def _run_flow(arguments: dict[str, Any]) -> dict[str, Any]:
-    """Run the flow (the backfill when a ``since`` is given); Prefect is imported only here."""
+    """Run the flow (the backfill when a ``since`` is given); Prefect is imported only here.
+
+    Prefect's temporary server, when one is needed, belongs to this process: it is stopped
+    however the run ends, also on Ctrl-C, SIGTERM or SIGKILL (``flows.prefect_server``). A
+    backfill shows its progress on stderr (``pipeline.ingest.progress``)."""
     import asyncio
 
+    from flows.prefect_server import prefect_server
     from flows.quiet import quiet_embedded_server
+    from pipeline.cli.progress import progress_reporter
+    from pipeline.ingest.progress import watch_progress
 
     quiet_embedded_server()
-    from flows.daily_ingest import backfill, daily_ingest
-
-    flow = backfill if arguments["since"] is not None else daily_ingest
+    backfilling = arguments["since"] is not None
+    label = "backfill: items fetched and stored"
     try:
-        result: dict[str, Any] = asyncio.run(flow(**arguments))
+        # Started before the flows are imported: its start-up overlaps theirs.
+        with prefect_server():
+            from flows.daily_ingest import backfill, daily_ingest
+
+            flow = backfill if backfilling else daily_ingest
+            reporter = progress_reporter(label, enabled=backfilling)
+            with reporter as progress, watch_progress(progress):
+                result: dict[str, Any] = asyncio.run(flow(**arguments))
     except NewswatchError as exc:
         fail_on(exc)
     return result
@@ -176,7 +212,12 @@ def _print_run_summary(result: dict[str, Any], url: str) -> None:
                 highlight=False,
             )
         if row["error"]:
-            console.print(Text.assemble((source_id, "red"), f": {row['error']}"), highlight=False)
+            # One line, however long: the source and its fault, to be searched for as written.
+            console.print(
+                Text.assemble((source_id, "red"), f": {row['error']}"),
+                highlight=False,
+                soft_wrap=True,
+            )
         for note in row.get("notes", []):
             console.print(Text.assemble((source_id, "yellow"), f": {note}"), highlight=False)
         if row.get("updated"):

@@ -38,6 +38,7 @@ def retag(
     ] = ReportFormat.table,
 ) -> None:
     """Re-tag stored articles after taxonomy.toml changes; show which tags were gained or lost."""
+    from pipeline.cli.progress import progress_reporter
     from pipeline.retag import retag_articles
     from pipeline.tag import Tagger
 
@@ -45,7 +46,8 @@ def retag(
     tagger = load_or_fail(Tagger.from_path, files.taxonomy.path)
     engine = open_engine(db_url, verbose=verbose)
     try:
-        report = retag_articles(engine, tagger, all_articles=all_articles)
+        with progress_reporter("retag: articles") as progress:
+            report = retag_articles(engine, tagger, all_articles=all_articles, progress=progress)
     except NewswatchError as exc:
         fail_on(exc)
     finally:

@@ -7,8 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigDirOption, DbOption, VerboseOption, config_files, resolve_db
-from pipeline.settings import DAILY_CRON
+from pipeline.cli.common import (
+    ConfigDirOption,
+    DbOption,
+    VerboseOption,
+    config_files,
+    resolve_db,
+    say,
+)
+from pipeline.settings import DAILY_CRON, default_contact_warning
 
 
 def serve(
@@ -27,11 +34,22 @@ def serve(
     daily: every enabled source at 07:00 Hong Kong time (--cron changes it).
     regulators: the regulator sources (regulator = true) every 30 minutes.
     send-alerts: every 5 minutes (digests at their hour, failed deliveries retried).
-    backfill, retag: started on demand. Each ingestion sends its alerts when it ends.
+    news, backfill, retag: started on demand. Each ingestion sends its alerts when it ends.
     prefect.yaml describes the same deployments for a Prefect server and a work pool.
     """
     url = resolve_db(db_url, verbose=verbose)
     config_files(config_dir, verbose=verbose)
+    if replay is None:
+        warning = default_contact_warning()
+        if warning:
+            say(warning, "yellow", stderr=True)
+    from flows.quiet import quiet_prefect
+
+    # No summary follows a served run: a failed source keeps Prefect's one line about it.
+    quiet_prefect(verbose=verbose, summary=False)
+    from flows.prefect_server import keep_prefect_server
+
+    keep_prefect_server()  # Prefect's temporary server, if any, ends with this process
     # Prefect and the flows load here, inside the one command that needs them.
     from prefect import serve as prefect_serve
 

@@ -195,11 +195,14 @@ def rebuild_command(
     db_url: DbOption = None,
 ) -> None:
     """Regroup every stored article into stories (after a threshold change); writes only changes."""
+    from pipeline.cli.progress import progress_reporter
     from pipeline.regroup import rebuild_stories
 
     engine = open_engine(db_url)
     try:
-        report = rebuild_stories(engine)
+        # Each article is a step twice: its fingerprint refiled, then its grouping replayed.
+        with progress_reporter("stories rebuild: steps") as progress:
+            report = rebuild_stories(engine, progress=progress)
     except NewswatchError as exc:
         fail_on(exc)
     finally:

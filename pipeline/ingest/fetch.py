@@ -14,6 +14,7 @@ from datetime import datetime
 from pipeline.errors import BudgetExceeded, NewswatchError, RobotsDisallowed
 from pipeline.fetch import Fetcher
 from pipeline.fetch.content import Expect, html_in_json
+from pipeline.ingest import progress
 from pipeline.ingest.records import Action, Fetched, Planned
 from pipeline.models import Lead, Source
 from pipeline.sources import discover
@@ -36,6 +37,12 @@ async def fetch_items(items: Sequence[Planned], fetcher: Fetcher) -> list[Fetche
     spent: list[BudgetExceeded] = []
 
     async def one(item: Planned) -> Fetched:
+        try:
+            return await attempt(item)
+        finally:
+            progress.items_fetched()
+
+    async def attempt(item: Planned) -> Fetched:
         if item.action not in (Action.fetch, Action.update) or item.fetch_url is None:
             return Fetched(item)
         lead = item.lead

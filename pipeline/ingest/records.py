@@ -81,6 +81,9 @@ class SourceReport:
     held: str | None = None
     # When a backing-off source is tried next (None for a paused one: when it is resumed).
     next_attempt_at: datetime | None = None
+    # Wall-clock seconds the run spent on the source: its discover and fetch, and its share of
+    # processing (by the items of it processed).
+    seconds: float = 0.0
 
     @property
     def status(self) -> str:
@@ -107,6 +110,7 @@ class SourceReport:
         self.notes.extend(other.notes)
         self.skipped.extend(other.skipped)
         self.clipped.extend(other.clipped)
+        self.seconds += other.seconds
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ sources. After the run the store counts each read source's failures in a row (th
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig
 from pipeline.fetch import Fetcher
+from pipeline.ingest import progress
 from pipeline.ingest.fetch import discover_source, fetch_items
 from pipeline.ingest.plan import hold_sources, lead_key, plan_items
 from pipeline.ingest.process import MAX_TEXT_CHARS, process_batch
@@ -121,7 +123,7 @@ async def run_ingest(
     with Session(engine) as session, session.begin():
         repo.sync_sources(session, sources)
         known_tag_ids = frozenset(repo.sync_taxonomy(session, tagger.nodes))
-        first_run = not repo.holds_articles(session)
+        first_run = repo.is_first_run(session)
         run_id = repo.start_run(session, flow_run_id=flow_run_id, options=dict(options or {}))
         states = repo.source_states(session, [source.id for source in sources])
     reports = {source.id: SourceReport(source.id) for source in sources}
@@ -132,6 +134,7 @@ async def run_ingest(
         keys = [lead_key(source, lead) for source, leads in discovered for lead in leads]
         stored = repo.stored_markers(session, keys)
     plan = plan_items(discovered, stored)
+    progress.expect_items(len(plan))
     baseline_before = (
         baseline_cutoff(alerts, now, discovered, replayed=replayed) if first_run else None
     )
@@ -155,6 +158,7 @@ async def run_ingest(
             reports[source_id].absorb(part)
         new_ids.extend(outcome.new_article_ids)
         queued += outcome.alerts_queued
+        progress.items_stored(len(batch))
     status = _finish(run, run_id, reports, started)
     return RunResult(run_id, status, reports, new_ids, queued)
 
@@ -186,11 +190,14 @@ async def _discover(
     """Stage 1 for every source at once; a failing source is recorded and yields no leads."""
 
     async def guarded(source: Source) -> tuple[Source, list[Lead]]:
+        started = time.perf_counter()
         try:
             leads = await run.stages.discover(source, run.fetcher, since, now)
         except Exception as exc:  # one source failing must not stop the others
             reports[source.id].error = _describe_failure(source, exc)
             return source, []
+        finally:
+            reports[source.id].seconds += time.perf_counter() - started
         reports[source.id].found = len(leads)
         reports[source.id].notes.extend(notes_of(leads))
         return source, leads
@@ -208,11 +215,14 @@ async def _fetch(
 
     async def guarded(source: Source) -> list[Fetched]:
         own = [item for item in plan if item.source.id == source.id]
+        started = time.perf_counter()
         try:
             return await run.stages.fetch(own, run.fetcher)
         except Exception as exc:
             reports[source.id].error = _describe_failure(source, exc)
             return []
+        finally:
+            reports[source.id].seconds += time.perf_counter() - started
 
     per_source = await asyncio.gather(*(guarded(source) for source in sources))
     return [item for items in per_source for item in items]
@@ -258,6 +268,7 @@ def _finish(
                 _listing(report.clipped, f"text(s) cut to {MAX_TEXT_CHARS:,} characters")
             )
     status = _run_status(reports)
+    _share_processing(reports, run.clock.seconds.get("process", 0.0))
     # Validators are kept only for sources that stored everything they found: a 304 next run
     # lists nothing, so a feed whose items were not all stored must be read in full again.
     complete = [
@@ -281,10 +292,25 @@ def _finish(
                 duplicates=report.duplicates,
                 errors=report.errors + (1 if report.error else 0),
                 error=report.held or _recorded_error(report),
+                duration=None if report.held else round(report.seconds, 3),
             )
         repo.record_attempts(session, attempts, at=started)
         repo.finish_run(session, run_id, status)
     return status
+
+
+def _share_processing(reports: Mapping[str, SourceReport], seconds: float) -> None:
+    """Add the run's processing time to its sources' seconds, shared by the items each had
+    processed (stored, found stored, or failed)."""
+    processed = {
+        sid: r.new + r.updated + r.duplicates + r.errors
+        for sid, r in reports.items()
+        if r.held is None
+    }
+    total = sum(processed.values())
+    if total:
+        for sid, items in processed.items():
+            reports[sid].seconds += seconds * items / total
 
 
 def _recorded_error(report: SourceReport) -> str | None:

@@ -4,7 +4,8 @@ A database is named by a URL (``sqlite:///FILE``, ``postgresql+psycopg://…``) 
 a plain file path. SQLite connections get WAL (readers never block the writer), foreign keys
 (off by default in SQLite) and a busy timeout; Postgres is used as configured. Migrations are
 Alembic's, shipped inside the package (``pipeline/store/migrations``) and configured here in
-code, so no ``alembic.ini`` is needed and an installed copy migrates from any directory.
+code, so no ``alembic.ini`` is needed and an installed copy migrates from any directory. Two
+runs started at once on a new database create its schema once: the second waits for the first.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -41,6 +42,8 @@ __all__ = [
 # Two runs, or a run and the alert sender, may write at once; SQLite then makes one wait. 30 s
 # covers the longest batch transaction seen (a 200-article batch takes well under a second).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any fixed number: the Postgres advisory lock that lets one process at a time create the schema.
+SCHEMA_LOCK_KEY = 7_312_005_911
 # The backends newswatch's schema and queries are written for.
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SUPPORTED_HINT = "use sqlite:///FILE (or a plain file path) or postgresql+psycopg://USER@HOST/DB"
@@ -57,9 +60,10 @@ def display_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
+        # The timeout first: switching a new file to WAL waits for a writer like any write.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
 
@@ -111,15 +115,17 @@ def _inspect(engine: Engine) -> tuple[str | None, bool]:
         return None, False  # connecting would create an empty file where a path was mistyped
     try:
         with engine.connect() as connection:
-            tables = set(inspect(connection).get_table_names())
-            revision = None
-            if "alembic_version" in tables:
-                revision = connection.execute(
-                    text("SELECT version_num FROM alembic_version")
-                ).scalar()
-            return revision, bool(tables - {"alembic_version"})
+            return _revision_and_tables(connection)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read database {url}: {_reason(exc)}") from exc
+
+
+def _revision_and_tables(connection: Connection) -> tuple[str | None, bool]:
+    tables = set(inspect(connection).get_table_names())
+    revision = None
+    if "alembic_version" in tables:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return revision, bool(tables - {"alembic_version"})
 
 
 def schema_state(engine: Engine) -> SchemaState:
@@ -146,6 +152,8 @@ def prepare_schema(url: str) -> bool:
 
     A database at an older revision is left untouched: ``StoreError`` says to run
     ``newswatch db upgrade`` (an upgrade is the operator's decision, with a backup first).
+    Two processes preparing one new database at once (two runs started together) create the
+    schema once: the second waits for the first, then finds it current.
     """
     engine = make_engine(url)
     try:
@@ -156,8 +164,42 @@ def prepare_schema(url: str) -> bool:
         return False
     if state is not SchemaState.empty:
         raise StoreError(_schema_problem(engine, state))
-    upgrade(url)
-    return True
+    return _create_schema(url)
+
+
+def _create_schema(url: str) -> bool:
+    """Migrate an empty database in one transaction that first takes the schema lock (SQLite's
+    write lock, a Postgres advisory lock); False when another process created it meanwhile."""
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    _ensure_sqlite_directory(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                )
+            # Another process may have created the schema while this one waited for the lock.
+            state = judge_schema(*_revision_and_tables(connection))
+            if state is SchemaState.current:
+                return False
+            if state is not SchemaState.empty:
+                raise StoreError(_schema_problem(engine, state))
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+            return True
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot upgrade database {display_url(url)}: {_reason(exc)}") from exc
+    except CommandError as exc:
+        raise StoreError(f"cannot upgrade database {display_url(url)}: {exc}") from exc
+    finally:
+        engine.dispose()
 
 
 def _schema_problem(engine: Engine, state: SchemaState) -> str:

@@ -43,8 +43,9 @@ def health_facts(db: Session | Reader, *, now: datetime, overdue_before: datetim
 
 def is_daily(options: dict[str, Any]) -> bool:
     """Whether a run with these options was a daily run: every enabled source, as scheduled
-    (not regulators only, not named sources, not a backfill)."""
-    return not (options.get("regulators_only") or options.get("source_ids") or options.get("since"))
+    (not one partition of the sources, not named sources, not a backfill)."""
+    partial = ("regulators_only", "partition", "source_ids", "since")
+    return not any(options.get(name) for name in partial)
 
 
 def last_daily_run(db: Session | Reader) -> tuple[int, datetime] | None:

@@ -65,7 +65,7 @@ from pipeline.store.prints import (
 from pipeline.store.run_reads import RunRecord, RunSourceRecord, latest_runs, run_record_dict
 from pipeline.store.runs import (
     finish_run,
-    holds_articles,
+    is_first_run,
     record_source_result,
     start_run,
     touch_run,
@@ -123,10 +123,10 @@ __all__ = [
     "find_candidates",
     "finish_run",
     "fresh_prints",
-    "holds_articles",
     "insert_article",
     "insert_articles",
     "insert_link_rows",
+    "is_first_run",
     "latest_runs",
     "link_row",
     "link_values",

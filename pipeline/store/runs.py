@@ -47,9 +47,18 @@ def touch_run(session: Session, run_id: int) -> None:
     session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utc_now()))
 
 
-def holds_articles(session: Session) -> bool:
-    """Whether any article is stored: a run on a store without one is the first run."""
-    return bool(session.scalar(select(exists().select_from(Article))))
+# A run that got to its end, with or without some sources failing.
+FINISHED_STATUSES = ("completed", "completed_with_errors")
+
+
+def is_first_run(session: Session) -> bool:
+    """Whether a run starting now is the store's first: no article is stored, or no run has
+    finished yet. A first run that died part-way leaves the next run first still, so the old
+    items it did not reach are baselined as one whole first run would have."""
+    if not session.scalar(select(exists().select_from(Article))):
+        return True
+    finished = exists().where(Run.status.in_(FINISHED_STATUSES))
+    return not session.scalar(select(finished))
 
 
 def record_source_result(

@@ -1,0 +1,234 @@
+"""Nothing a ``newswatch ingest`` run starts outlives it: the temporary Prefect server it needs
+(without ``PREFECT_API_URL``) is gone, and its port free, a few seconds after the run ends,
+whether it ends normally, on SIGTERM, on Ctrl-C (SIGINT) or killed (SIGKILL).
+
+Real ``newswatch ingest`` processes with a Prefect home of their own; the run to be stopped
+reads a feed on 127.0.0.1 that does not answer, so it is caught mid-run (its first request
+arrived: Prefect's server is up and in use). The processes are found through /proc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support import REPO
+from support.fault_site import FaultSite, answer, silent
+
+pytestmark = [
+    pytest.mark.flow,
+    pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc"),
+]
+
+# Prefect's start on a loaded machine, and the run's way to its first request.
+START_TIMEOUT = 180.0
+# An orderly end (the flow run cancelled and reported, the server stopped).
+END_TIMEOUT = 60.0
+# After the run's process ended, what it started is gone within this.
+GONE_WITHIN = 5.0
+POLL = 0.1
+FEED = "/feed.xml"
+EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+
+
+@dataclass(frozen=True)
+class Child:
+    """A process the run started: its pid, start time (to tell a reused pid) and command."""
+
+    pid: int
+    started: str
+    command: str
+
+    def running(self) -> bool:
+        """Whether the process still runs (a zombie has ended: it holds nothing)."""
+        found = _stat(self.pid)
+        return found is not None and found[1] == self.started and found[0] != "Z"
+
+    def port(self) -> int | None:
+        """The port the Prefect server was told to listen on."""
+        words = self.command.split()
+        return int(words[words.index("--port") + 1]) if "--port" in words else None
+
+
+def _stat(pid: int) -> tuple[str, str] | None:
+    """The state letter and start time of ``pid``; None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return fields[0], fields[19]
+
+
+def _descendants(pid: int) -> list[Child]:
+    """Every process below ``pid`` now (children of each of its threads, and theirs)."""
+    found: list[Child] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            for word in (task / "children").read_text().split():
+                child = int(word)
+                stat = _stat(child)
+                if stat is None:
+                    continue
+                with contextlib.suppress(OSError):
+                    raw = Path(f"/proc/{child}/cmdline").read_bytes()
+                    command = raw.replace(b"\0", b" ").decode(errors="replace")
+                    found.append(Child(child, stat[1], command))
+                found.extend(_descendants(child))
+    return found
+
+
+def _port_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` (connections closing on it do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.fixture(scope="module")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Prefect home for the module's runs (its scratch database is made once)."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+@dataclass
+class Run:
+    """A ``newswatch ingest`` process and what it started."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    children: list[Child]
+
+    def server(self) -> Child:
+        """The Prefect API server the run started."""
+        servers = [c for c in self.children if "prefect.server.api.server" in c.command]
+        assert len(servers) == 1, self.children
+        return servers[0]
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def start_run(
+    fault_site: FaultSite, prefect_home: Path, tmp_path: Path
+) -> Iterator[Callable[[], Run]]:
+    """Start ``newswatch ingest`` over the site's one feed; everything is killed at the end."""
+    runs: list[Run] = []
+
+    def start() -> Run:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nid = "feed"\nname = "feed"\nkind = "rss"\n'
+            f'urls = ["{fault_site.url}{FEED}"]\n',
+            encoding="utf-8",
+        )
+        alerts = tmp_path / "alerts.toml"
+        alerts.write_text("", encoding="utf-8")
+        command = [sys.executable, "-m", "pipeline.cli", "ingest"]
+        command += ["--db", f"sqlite:///{tmp_path / 'newswatch.db'}"]
+        command += ["--sources", str(sources), "--alerts", str(alerts)]
+        command += ["--taxonomy", str(REPO / "taxonomy.toml")]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+        env["PREFECT_HOME"] = str(prefect_home)
+        log = tmp_path / f"run-{len(runs)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        runs.append(Run(process, log, []))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.process.pid, signal.SIGKILL)
+        run.process.wait(END_TIMEOUT)
+        for child in run.children:
+            if child.running():
+                os.kill(child.pid, signal.SIGKILL)
+
+
+def _watch_until(run: Run, condition: Callable[[], bool]) -> None:
+    """Note the run's processes until ``condition`` holds (or the run ends: a failure)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not condition():
+        for child in _descendants(run.process.pid):
+            if child not in run.children:
+                run.children.append(child)
+        assert run.process.poll() is None or condition(), run.output()[-3000:]
+        assert time.monotonic() < deadline, "the run did not get going in time"
+        time.sleep(POLL)
+
+
+def _assert_nothing_left(run: Run) -> None:
+    """What the run started is gone and the server's port free, soon after the run ended."""
+    server = run.server()
+    port = server.port()
+    assert port is not None, server.command
+    deadline = time.monotonic() + GONE_WITHIN
+    while time.monotonic() < deadline:
+        left = [child for child in run.children if child.running()]
+        if not left and _port_free(port):
+            return
+        time.sleep(POLL)
+    left = [child.command for child in run.children if child.running()]
+    assert left == [], f"still running after the run ended: {left}"
+    assert _port_free(port), f"port {port} still taken"
+
+
+@pytest.mark.parametrize(
+    ("sig", "exit_code"),
+    [
+        pytest.param(signal.SIGTERM, 128 + signal.SIGTERM, id="sigterm"),
+        pytest.param(signal.SIGINT, None, id="sigint"),
+        pytest.param(signal.SIGKILL, -signal.SIGKILL, id="sigkill"),
+    ],
+)
+def test_a_stopped_run_leaves_nothing_behind(
+    sig: signal.Signals,
+    exit_code: int | None,
+    fault_site: FaultSite,
+    start_run: Callable[[], Run],
+) -> None:
+    fault_site.set(FEED, silent(120))
+    run = start_run()
+    _watch_until(run, lambda: fault_site.asked(FEED) > 0)
+    assert run.server().running()
+
+    run.process.send_signal(sig)
+    code = run.process.wait(END_TIMEOUT)
+
+    if exit_code is not None:
+        assert code == exit_code, run.output()[-3000:]
+    else:
+        assert code != 0, run.output()[-3000:]
+    _assert_nothing_left(run)
+
+
+def test_a_run_that_ends_leaves_nothing_behind(
+    fault_site: FaultSite, start_run: Callable[[], Run]
+) -> None:
+    fault_site.set(FEED, answer(EMPTY_FEED, "application/rss+xml"))
+    run = start_run()
+    _watch_until(run, lambda: run.process.poll() is not None)
+
+    assert run.process.returncode == 0, run.output()[-3000:]
+    _assert_nothing_left(run)
