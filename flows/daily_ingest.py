@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.tasks import Task
 
+from flows.served_runs import end_with_serve
 from pipeline.alerts import send_alerts
 from pipeline.errors import FetchError, LimitExceeded
 from pipeline.ingest import (
@@ -101,6 +102,7 @@ async def daily_ingest(
     With ``since``, APIs that can page back in time (HKMA, SFC) read every item published since
     then. Unset files and database are found as ``pipeline.settings`` describes.
     """
+    end_with_serve()
     options = IngestOptions(
         db_url=db.resolve_db_url(db_url),
         config_dir=_path(config_dir),

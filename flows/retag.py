@@ -11,6 +11,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE as NO_CACHE
 
+from flows.served_runs import end_with_serve
 from pipeline.retag import retag_articles, retag_one_batch
 from pipeline.settings import find_config_files
 from pipeline.store import db
@@ -27,6 +28,7 @@ def retag(
     all_articles: bool = False,
 ) -> dict[str, Any]:
     """Re-tag the articles tagged with another taxonomy version (or all); per-tag gains/losses."""
+    end_with_serve()
     files = find_config_files(config_dir, taxonomy=taxonomy_path)
     tagger = Tagger.from_path(files.taxonomy.path)
     engine = db.open_engine(db.resolve_db_url(db_url))

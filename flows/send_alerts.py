@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow
 
+from flows.served_runs import end_with_serve
 from pipeline.alerts import send_alerts as deliver
 from pipeline.configuration import load_alerts_config
 from pipeline.errors import DeliveryError
@@ -26,6 +27,7 @@ def send_alerts(
     alerts_path: str | None = None,
 ) -> dict[str, Any]:
     """Deliver the owed alerts that are due; Failed when a delivery failed."""
+    end_with_serve()
     files = find_config_files(config_dir, alerts=alerts_path)
     config = load_alerts_config(files)
     engine = db.open_engine(db.resolve_db_url(db_url))

@@ -35,6 +35,8 @@ START_TIMEOUT = 180.0
 END_TIMEOUT = 60.0
 # After the run's process ended, what it started is gone within this.
 GONE_WITHIN = 5.0
+# A run serve started notices serve is gone within a second, then ends in order or is killed.
+SERVED_RUN_GONE_WITHIN = 15.0
 POLL = 0.1
 FEED = "/feed.xml"
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -129,23 +131,23 @@ class Run:
 @pytest.fixture
 def start_run(
     fault_site: FaultSite, prefect_home: Path, tmp_path: Path
-) -> Iterator[Callable[[], Run]]:
-    """Start ``newswatch ingest`` over the site's one feed; everything is killed at the end."""
+) -> Iterator[Callable[..., Run]]:
+    """Start ``newswatch ingest`` (or the command given) over a configuration whose one source
+    is the site's feed; everything is killed at the end."""
     runs: list[Run] = []
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "sources.toml").write_text(
+        f'[[source]]\nid = "feed"\nname = "feed"\nkind = "rss"\n'
+        f'urls = ["{fault_site.url}{FEED}"]\n',
+        encoding="utf-8",
+    )
+    (config / "alerts.toml").write_text("", encoding="utf-8")
+    (config / "taxonomy.toml").write_bytes((REPO / "taxonomy.toml").read_bytes())
 
-    def start() -> Run:
-        sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[[source]]\nid = "feed"\nname = "feed"\nkind = "rss"\n'
-            f'urls = ["{fault_site.url}{FEED}"]\n',
-            encoding="utf-8",
-        )
-        alerts = tmp_path / "alerts.toml"
-        alerts.write_text("", encoding="utf-8")
-        command = [sys.executable, "-m", "pipeline.cli", "ingest"]
-        command += ["--db", f"sqlite:///{tmp_path / 'newswatch.db'}"]
-        command += ["--sources", str(sources), "--alerts", str(alerts)]
-        command += ["--taxonomy", str(REPO / "taxonomy.toml")]
+    def start(*arguments: str) -> Run:
+        command = [sys.executable, "-m", "pipeline.cli", *(arguments or ("ingest",))]
+        command += ["--db", f"sqlite:///{tmp_path / 'newswatch.db'}", "--config", str(config)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
         env["PREFECT_HOME"] = str(prefect_home)
         log = tmp_path / f"run-{len(runs)}.log"
@@ -178,12 +180,12 @@ def _watch_until(run: Run, condition: Callable[[], bool]) -> None:
         time.sleep(POLL)
 
 
-def _assert_nothing_left(run: Run) -> None:
+def _assert_nothing_left(run: Run, within: float = GONE_WITHIN) -> None:
     """What the run started is gone and the server's port free, soon after the run ended."""
     server = run.server()
     port = server.port()
     assert port is not None, server.command
-    deadline = time.monotonic() + GONE_WITHIN
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         left = [child for child in run.children if child.running()]
         if not left and _port_free(port):
@@ -206,7 +208,7 @@ def test_a_stopped_run_leaves_nothing_behind(
     sig: signal.Signals,
     exit_code: int | None,
     fault_site: FaultSite,
-    start_run: Callable[[], Run],
+    start_run: Callable[..., Run],
 ) -> None:
     fault_site.set(FEED, silent(120))
     run = start_run()
@@ -224,7 +226,7 @@ def test_a_stopped_run_leaves_nothing_behind(
 
 
 def test_a_run_that_ends_leaves_nothing_behind(
-    fault_site: FaultSite, start_run: Callable[[], Run]
+    fault_site: FaultSite, start_run: Callable[..., Run]
 ) -> None:
     fault_site.set(FEED, answer(EMPTY_FEED, "application/rss+xml"))
     run = start_run()
@@ -232,3 +234,60 @@ def test_a_run_that_ends_leaves_nothing_behind(
 
     assert run.process.returncode == 0, run.output()[-3000:]
     _assert_nothing_left(run)
+
+
+
+# A parent that starts a flow-run-like child as serve's runner does (the child inherits serve's
+# mark and watches it), prints the child's pid, then waits to be killed.
+SERVED_CHILD = """
+import os, subprocess, sys, time
+os.environ["NEWSWATCH_SERVE_PID"] = str(os.getpid())
+child = subprocess.Popen([sys.executable, "-c",
+    "from flows.served_runs import end_with_serve; end_with_serve(); import time; time.sleep(120)"])
+print(child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_run_started_by_serve_ends_when_serve_is_killed() -> None:
+    """The mark serve leaves in its runs' environment: a run whose serve is gone ends."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", SERVED_CHILD], stdout=subprocess.PIPE, cwd=REPO
+    )
+    try:
+        assert parent.stdout is not None
+        child_pid = int(parent.stdout.readline())
+        started = _stat(child_pid)
+        assert started is not None
+        child = Child(child_pid, started[1], "served run")
+        time.sleep(1.5)  # the child is up and watching
+        assert child.running()
+        parent.kill()
+        parent.wait(END_TIMEOUT)
+        deadline = time.monotonic() + SERVED_RUN_GONE_WITHIN
+        while child.running() and time.monotonic() < deadline:
+            time.sleep(POLL)
+        assert not child.running(), "the run outlived serve"
+    finally:
+        parent.kill()
+        parent.wait(END_TIMEOUT)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child_pid, signal.SIGKILL)
+
+
+def test_serve_on_its_own_server_warns_that_nothing_is_scheduled_and_stops_clean(
+    start_run: Callable[..., Run],
+) -> None:
+    """Without PREFECT_API_URL, serve's temporary server runs no scheduler: serve says so once;
+    stopped with SIGTERM (systemd's stop), it leaves nothing behind."""
+    serve = start_run("serve")
+    _watch_until(serve, lambda: "no scheduled run will start" in serve.output())
+    _watch_until(serve, lambda: "being served" in serve.output())
+    assert serve.server().running()
+    assert serve.output().count("PREFECT_API_URL is not set") == 1
+
+    serve.process.send_signal(signal.SIGTERM)
+    # Prefect's runner takes SIGTERM as a stop in order (exit 0), or newswatch's handler does.
+    code = serve.process.wait(END_TIMEOUT)
+    assert code in (0, 128 + signal.SIGTERM), serve.output()[-3000:]
+    _assert_nothing_left(serve)
