@@ -8,14 +8,12 @@ on its replayed run).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli_process import newswatch
 from support.fault_site import FaultSite, answer
 
 from pipeline.settings import (
@@ -32,7 +30,6 @@ FEED = (
     b"</channel></rss>"
 )
 OWN_CONTACT = "news-ops@newsroom.test"
-RUN_SECONDS = 240
 
 
 def live_ingest(
@@ -49,25 +46,8 @@ def live_ingest(
     )
     env = {k: v for k, v in os.environ.items() if k not in (CONTACT_ENV, USER_AGENT_ENV)}
     env.update(environ)
-    command = [str(Path(sys.executable).with_name("newswatch")), "ingest", "--sources"]
-    command += [str(sources), "--db", f"sqlite:///{tmp_path / 'live.db'}"]
-    # A session of its own, so that the whole group (Prefect's server too) can be ended.
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=RUN_SECONDS)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    db = f"sqlite:///{tmp_path / 'live.db'}"
+    return newswatch("ingest", "--sources", str(sources), "--db", db, env=env, cwd=tmp_path)
 
 
 def test_a_live_run_with_the_default_contact_warns_once(

@@ -77,6 +77,25 @@ def _assert_same_as_uninterrupted(db_url: str, baselines: Baselines) -> None:
     assert story_problems(db_url) == []
 
 
+def _run_again_after_a_crash(
+    db_url: str,
+    corpus: CorpusFiles,
+    alerts: Path,
+    baselines: Baselines,
+    receiver: WebhookReceiver,
+) -> None:
+    """Run again after a run killed before its alerts: the run again sees the killed run's
+    process is gone, and ends as an uninterrupted run, each message delivered once."""
+    again = ingest_here(db_url, corpus.sources, alerts)
+
+    assert again.status == "completed"
+    assert run_statuses(db_url) == ["crashed", "completed"]
+    _assert_same_as_uninterrupted(db_url, baselines)
+    keys = _delivered_keys(receiver)
+    assert len(keys) == len(read_state(db_url).alerts)
+    assert set(keys.values()) == {1}
+
+
 def test_killed_while_fetching_then_run_again(
     db_url: str,
     corpus: CorpusFiles,
@@ -97,15 +116,7 @@ def test_killed_while_fetching_then_run_again(
     assert count_articles(db_url) == 0
     assert run_statuses(db_url) == ["running"]
 
-    again = ingest_here(db_url, corpus.sources, alerts)
-
-    assert again.status == "completed"
-    # The run again saw that the killed run's process is gone.
-    assert run_statuses(db_url) == ["crashed", "completed"]
-    _assert_same_as_uninterrupted(db_url, baselines)
-    keys = _delivered_keys(http_receiver)
-    assert len(keys) == len(read_state(db_url).alerts)
-    assert set(keys.values()) == {1}
+    _run_again_after_a_crash(db_url, corpus, alerts, baselines, http_receiver)
 
 
 def test_killed_between_batches_then_run_again(
@@ -128,14 +139,7 @@ def test_killed_between_batches_then_run_again(
     assert stored % BATCH_SIZE == 0
     assert http_receiver.requests == []
 
-    again = ingest_here(db_url, corpus.sources, alerts)
-
-    assert again.status == "completed"
-    assert run_statuses(db_url) == ["crashed", "completed"]
-    _assert_same_as_uninterrupted(db_url, baselines)
-    keys = _delivered_keys(http_receiver)
-    assert len(keys) == len(read_state(db_url).alerts)
-    assert set(keys.values()) == {1}
+    _run_again_after_a_crash(db_url, corpus, alerts, baselines, http_receiver)
 
 
 def test_killed_while_sending_alerts_then_run_again(

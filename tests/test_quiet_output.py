@@ -7,10 +7,8 @@ runs as installed, in a process of its own, without the Makefile's ``PREFECT_LOG
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from support import REPO
+from support.cli_process import newswatch
 
 from flows.quiet import (
     LOGGING_CONFIG_ENVS,
@@ -36,7 +35,6 @@ BROKEN_URL = "https://broken.example.org/feed.xml"
 FAULT = "no recorded exchange"
 # Prefect's own settings a test run must not inherit: the command has to be quiet by itself.
 PREFECT_CHOICES = ("PREFECT_LOGGING_", "PREFECT_SERVER_LOGGING_LEVEL", *NO_TELEMETRY_ENVIRONMENT)
-RUN_SECONDS = 240
 
 
 @pytest.fixture(scope="module")
@@ -56,28 +54,6 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def operator_environment() -> dict[str, str]:
     """This environment less Prefect's logging and telemetry choices."""
     return {k: v for k, v in os.environ.items() if not k.startswith(PREFECT_CHOICES)}
-
-
-def newswatch(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``newswatch`` command; it and its Prefect server end with the call."""
-    command = [str(Path(sys.executable).with_name("newswatch")), *args]
-    # A session of its own, so that the whole group (Prefect's server too) can be ended.
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=RUN_SECONDS)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def ingest(sources: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ and Postgres)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,13 +16,13 @@ import pytest
 from sqlalchemy import Engine, inspect, text, update
 from sqlalchemy.orm import Session
 from support import REPO
-from support.feeds import NOT_A_FEED, feed, page
+from support.feeds import NOT_A_FEED, feed, page, runner
 from support.local_site import LocalSite
 from support.store import downgrade, run_record
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.ingest import IngestOptions, RunOutcome, run_once
+from pipeline.ingest import RunOutcome
 from pipeline.settings import BACKOFF_AFTER_FAILURES, BACKOFF_FIRST_WAIT, BACKOFF_MAX_WAIT
 from pipeline.store import db, repo, schema
 from pipeline.store.source_state import backoff_wait, hong_kong_time
@@ -55,21 +54,7 @@ def mend(site: LocalSite) -> None:
 @pytest.fixture
 def run(migrated_db_url: str, local_site: LocalSite, tmp_path: Path) -> Runner:
     """One run over ``flaky`` and ``calm`` (or the sources ``named``, as ``--source`` does)."""
-    sources = write_sources(local_site, tmp_path)
-    alerts = tmp_path / "alerts.toml"
-    alerts.write_text("", encoding="utf-8")
-
-    def run_it(*named: str) -> RunOutcome:
-        options = IngestOptions(
-            db_url=migrated_db_url,
-            sources_path=sources,
-            taxonomy_path=REPO / "taxonomy.toml",
-            alerts_path=alerts,
-            source_ids=list(named),
-        )
-        return asyncio.run(run_once(options))
-
-    return run_it
+    return runner(migrated_db_url, write_sources(local_site, tmp_path), tmp_path)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ real runs against a real HTTP server on 127.0.0.1, a real database (SQLite and P
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,13 +15,13 @@ from click.testing import Result
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from support import REPO
-from support.feeds import feed, page
+from support.feeds import feed, page, runner
 from support.local_site import LocalSite
 from support.store import run_record
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.ingest import IngestOptions, RunOutcome, run_once
+from pipeline.ingest import RunOutcome
 from pipeline.store import db, repo
 from pipeline.store.source_state import hong_kong_time
 
@@ -52,20 +51,7 @@ def sources(local_site: LocalSite, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run(migrated_db_url: str, sources: Path, tmp_path: Path) -> Runner:
-    alerts = tmp_path / "alerts.toml"
-    alerts.write_text("", encoding="utf-8")
-
-    def run_it(*named: str) -> RunOutcome:
-        options = IngestOptions(
-            db_url=migrated_db_url,
-            sources_path=sources,
-            taxonomy_path=REPO / "taxonomy.toml",
-            alerts_path=alerts,
-            source_ids=list(named),
-        )
-        return asyncio.run(run_once(options))
-
-    return run_it
+    return runner(migrated_db_url, sources, tmp_path)
 
 
 @pytest.fixture

@@ -1,9 +1,15 @@
 """Answers a test's local site gives as a news source: an RSS feed listing links, an article
-page of generated prose, and a page where a feed should be (a source that fails at once)."""
+page of generated prose, and a page where a feed should be (a source that fails at once); and
+runs over such sources."""
 
 from __future__ import annotations
 
-from support import prose
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.ingest import IngestOptions, RunOutcome, run_once
+from support import REPO, prose
 from support.local_site import Answer
 
 # A page where a feed should be: the source fails at once, with no retry to wait for.
@@ -24,3 +30,22 @@ def page(seed: str) -> Answer:
     """An article page titled ``seed``, with four sentences of prose drawn from it."""
     body = "".join(f"<p>{sentence}</p>" for sentence in prose.sentences(seed, 4))
     return Answer(f"<html><head><title>{seed}</title></head><body>{body}</body></html>".encode())
+
+
+def runner(db_url: str, sources: Path, directory: Path) -> Callable[..., RunOutcome]:
+    """Runs of ``sources`` into ``db_url`` with no alert rule (an alerts file in
+    ``directory``); called with source ids, a run of those alone, as ``--source`` does."""
+    alerts = directory / "alerts.toml"
+    alerts.write_text("", encoding="utf-8")
+
+    def run_it(*named: str) -> RunOutcome:
+        options = IngestOptions(
+            db_url=db_url,
+            sources_path=sources,
+            taxonomy_path=REPO / "taxonomy.toml",
+            alerts_path=alerts,
+            source_ids=list(named),
+        )
+        return asyncio.run(run_once(options))
+
+    return run_it
