@@ -10,6 +10,8 @@ runs started at once on a new database create its schema once: the second waits 
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,9 @@ __all__ = [
 # Two runs, or a run and the alert sender, may write at once; SQLite then makes one wait. 30 s
 # covers the longest batch transaction seen (a 200-article batch takes well under a second).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Between tries to switch a file to WAL while another connection switches it: short, since the
+# other connection holds its lock for the few milliseconds a header write takes.
+WAL_SWITCH_RETRY_S = 0.01
 # Any fixed number: the Postgres advisory lock that lets one process at a time create the schema.
 SCHEMA_LOCK_KEY = 7_312_005_911
 # The backends newswatch's schema and queries are written for.
@@ -62,10 +67,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     try:
         # The timeout first: switching a new file to WAL waits for a writer like any write.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode, waiting out another connection doing the same.
+
+    Switching upgrades a read lock to a write lock, which SQLite refuses at once, without its
+    busy handler, while another connection holds one: two runs opening a new file together.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_SWITCH_RETRY_S)
 
 
 def make_engine(url: str) -> Engine:
