@@ -22,6 +22,11 @@ and hands it to Prefect, which reuses the server object it keeps for "no port gi
   reaches newswatch alone, which finishes with the server before stopping it, and stopping
   it signals its whole group.
 
+``newswatch serve`` keeps its server for its whole life and starts it as ``prefect server
+start`` does, not as a temporary server: Prefect runs its scheduler (and its other services:
+late runs, cancellations) only in such a server, and without one no scheduled run would ever
+be created. A single ``ingest`` schedules nothing and starts the lighter temporary kind.
+
 When the operator points Prefect at a server of their own (``PREFECT_API_URL``, in the
 environment or a Prefect profile), newswatch starts nothing. The server is started before
 Prefect's engine and the flows are imported, so its start-up overlaps theirs.
@@ -57,12 +62,16 @@ MIN_STARTUP_SECONDS = 60.0
 # The server exits with uvicorn's STARTUP_FAILURE when its port was taken meanwhile.
 PORT_TAKEN = 3
 PORT_ATTEMPTS = 3
-# What Prefect's own temporary server is started with (no UI; it knows it is temporary).
+# What Prefect's own temporary server is started with (no UI; it knows it is temporary, so it
+# runs none of the services such as the scheduler).
 SERVER_ENVIRONMENT = {
     "PREFECT_UI_ENABLED": "0",
     "PREFECT__SERVER_EPHEMERAL": "1",
     "PREFECT__SERVER_FINAL": "1",
 }
+# What serve's server is started with: a server of the usual kind, whose services run.
+SCHEDULING_SERVER_ENVIRONMENT = {"PREFECT_UI_ENABLED": "0"}
+TEMPORARY_SERVER_MARKS = ("PREFECT__SERVER_EPHEMERAL", "PREFECT__SERVER_FINAL")
 PR_SET_PDEATHSIG = 1
 
 
@@ -72,6 +81,7 @@ class TemporaryServer:
 
     process: subprocess.Popen[bytes]
     port: int
+    schedules: bool = False
     stopped: bool = field(default=False)
 
     @property
@@ -118,9 +128,9 @@ def prefect_server() -> Iterator[str | None]:
 
 
 def keep_prefect_server() -> str | None:
-    """Start a temporary Prefect server for the rest of this process (``newswatch serve``),
-    stopped at exit or on SIGTERM; None when the operator runs their own server."""
-    server = _start()
+    """Start a Prefect server that runs the scheduler for the rest of this process (``newswatch
+    serve``), stopped at exit or on SIGTERM; None when the operator runs their own server."""
+    server = _start(schedules=True)
     if server is None:
         return None
     atexit.register(server.stop)
@@ -138,8 +148,9 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _start() -> TemporaryServer | None:
-    """The server, started; None when Prefect is told of another one or already runs one."""
+def _start(schedules: bool = False) -> TemporaryServer | None:
+    """The server, started (running Prefect's scheduler when ``schedules``); None when Prefect
+    is told of another one or already runs one."""
     if os.environ.get("PREFECT_API_URL"):
         return None
     known = sys.modules.get("prefect.server.api.server")
@@ -147,7 +158,7 @@ def _start() -> TemporaryServer | None:
         running = known.SubprocessASGIServer._instances.get(None)
         if running is not None and running.running:
             return None
-    server = TemporaryServer(_spawn(port := _free_port()), port)
+    server = TemporaryServer(_spawn(port := _free_port(), schedules), port, schedules)
     # A Prefect profile may name the operator's server: only known once Prefect's settings load
     # (a second's import the server's own start overlaps).
     from prefect.settings import get_current_settings
@@ -158,7 +169,7 @@ def _start() -> TemporaryServer | None:
     return server
 
 
-def _spawn(port: int) -> subprocess.Popen[bytes]:
+def _spawn(port: int, schedules: bool) -> subprocess.Popen[bytes]:
     """Start the server process (this module's ``__main__``) on ``port``."""
     spec = find_spec("prefect")
     origin = spec.origin if spec is not None else None
@@ -166,9 +177,14 @@ def _spawn(port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", __name__, str(os.getpid()), *app_dir]
     command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "error", "--lifespan", "on"]
+    if schedules:
+        inherited = {k: v for k, v in os.environ.items() if k not in TEMPORARY_SERVER_MARKS}
+        environment = {**inherited, **SCHEDULING_SERVER_ENVIRONMENT}
+    else:
+        environment = {**os.environ, **SERVER_ENVIRONMENT}
     return subprocess.Popen(
         command,
-        env={**os.environ, **SERVER_ENVIRONMENT},
+        env=environment,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -216,7 +232,7 @@ def _wait_until_up(server: TemporaryServer) -> None:
         if code == PORT_TAKEN and attempts < PORT_ATTEMPTS:
             attempts += 1
             server.port = _free_port()
-            server.process = _spawn(server.port)
+            server.process = _spawn(server.port, server.schedules)
         elif code is not None:
             raise NewswatchError(f"the temporary Prefect server exited with code {code}")
         elif time.monotonic() > deadline:

@@ -5,20 +5,27 @@ whether it ends normally, on SIGTERM, on Ctrl-C (SIGINT) or killed (SIGKILL).
 Real ``newswatch ingest`` processes with a Prefect home of their own; the run to be stopped
 reads a feed on 127.0.0.1 that does not answer, so it is caught mid-run (its first request
 arrived: Prefect's server is up and in use). The processes are found through /proc.
+``newswatch serve`` is held to the same, and its own Prefect server must run the scheduler: a
+run on its schedule starts on time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import REPO
@@ -38,6 +45,9 @@ GONE_WITHIN = 5.0
 # A run serve started notices serve is gone within a second, then ends in order or is killed.
 SERVED_RUN_GONE_WITHIN = 15.0
 POLL = 0.1
+# A scheduled run starts this soon after its time: Prefect's runner looks for due runs every
+# 10 s; the rest is a loaded machine's start of the run's process.
+SCHEDULE_SLACK = 45.0
 FEED = "/feed.xml"
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
@@ -275,19 +285,66 @@ def test_a_run_started_by_serve_ends_when_serve_is_killed() -> None:
             os.kill(child_pid, signal.SIGKILL)
 
 
-def test_serve_on_its_own_server_warns_that_nothing_is_scheduled_and_stops_clean(
-    start_run: Callable[..., Run],
+def test_serve_on_its_own_server_starts_a_scheduled_run_on_time_and_stops_clean(
+    fault_site: FaultSite, start_run: Callable[..., Run], tmp_path: Path
 ) -> None:
-    """Without PREFECT_API_URL, serve's temporary server runs no scheduler: serve says so once;
-    stopped with SIGTERM (systemd's stop), it leaves nothing behind."""
-    serve = start_run("serve")
-    _watch_until(serve, lambda: "no scheduled run will start" in serve.output())
+    """Without PREFECT_API_URL, serve's own Prefect server runs the scheduler: the daily run,
+    set to every minute, starts within SCHEDULE_SLACK of its time and completes; stopped with
+    SIGTERM (systemd's stop), serve leaves nothing behind."""
+    fault_site.set(FEED, answer(EMPTY_FEED, "application/rss+xml"))
+    serve = start_run("serve", "--cron", "* * * * *")
     _watch_until(serve, lambda: "being served" in serve.output())
-    assert serve.server().running()
-    assert serve.output().count("PREFECT_API_URL is not set") == 1
+    assert "PREFECT_API_URL" not in serve.output()
+    port = serve.server().port()
+    assert port is not None
+    db_url = f"sqlite:///{tmp_path / 'newswatch.db'}"
+    _watch_until(serve, lambda: "completed" in _statuses(db_url))
+
+    started = _started_flow_runs(port)
+    assert started
+    for flow_run in started:
+        scheduled = datetime.fromisoformat(flow_run["expected_start_time"])
+        assert scheduled.second == 0, flow_run  # from the schedule, not started by hand
+        late = datetime.fromisoformat(flow_run["start_time"]) - scheduled
+        assert late.total_seconds() < SCHEDULE_SLACK, flow_run
+    assert fault_site.asked(FEED) >= 1
 
     serve.process.send_signal(signal.SIGTERM)
     # Prefect's runner takes SIGTERM as a stop in order (exit 0), or newswatch's handler does.
     code = serve.process.wait(END_TIMEOUT)
     assert code in (0, 128 + signal.SIGTERM), serve.output()[-3000:]
     _assert_nothing_left(serve)
+
+
+def _statuses(db_url: str) -> list[str]:
+    """The newswatch runs' statuses; none before serve's first run has made the database."""
+    path = Path(db_url.removeprefix("sqlite:///"))
+    if not path.exists():
+        return []
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
+        try:
+            return [row[0] for row in connection.execute("SELECT status FROM runs")]
+        except sqlite3.OperationalError:  # the schema is being created
+            return []
+
+
+def _started_flow_runs(port: int) -> list[dict[str, Any]]:
+    """The deployments' flow runs that started, as Prefect's server gives them (the scheduled
+    ones waiting are many: the scheduler creates the coming days' runs ahead), leaving out the
+    flows a run calls (its alert sending), which start when called."""
+    started = {
+        "flow_runs": {
+            "start_time": {"is_null_": False},
+            "deployment_id": {"is_null_": False},
+            "parent_task_run_id": {"is_null_": True},
+        },
+        "limit": 50,
+    }
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/flow_runs/filter",
+        data=json.dumps(started).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer_:
+        runs: list[dict[str, Any]] = json.load(answer_)
+    return runs

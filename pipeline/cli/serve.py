@@ -17,12 +17,6 @@ from pipeline.cli.common import (
 )
 from pipeline.settings import DAILY_CRON, default_contact_warning
 
-NO_SCHEDULER_WARNING = (
-    "warning: PREFECT_API_URL is not set, so the deployments are served from a temporary"
-    " Prefect server, which runs no scheduler: no scheduled run will start. Start one with"
-    " `prefect server start` and set PREFECT_API_URL (docs/operations.md)."
-)
-
 
 def serve(
     db_url: DbOption = None,
@@ -55,10 +49,8 @@ def serve(
     quiet_prefect(verbose=verbose, summary=False)
     from flows.prefect_server import keep_prefect_server
 
-    # Prefect's temporary server, if any, ends with this process.
-    if keep_prefect_server() is not None:
-        # Prefect runs no scheduler in a temporary server: nothing would ever start on time.
-        say(NO_SCHEDULER_WARNING, "yellow", stderr=True)
+    # Without PREFECT_API_URL, a Prefect server with its scheduler, ending with this process.
+    keep_prefect_server()
     from flows.served_runs import mark_serving
 
     mark_serving()  # and so do the runs Prefect starts in processes of their own
