@@ -8,7 +8,8 @@ Chinese words of 2 to 4 characters (substrings of the runs of Chinese characters
 words and two-word "phrases". Each query's hits (``search_articles`` with no effective limit)
 are compared with the articles holding the term, case-insensitively (LIKE):
 
-- Chinese: as a substring, which is what search promises for Chinese.
+- Chinese: as a substring, in any of its scripts (``pipeline.store.chinese_script``: a
+  Simplified query finds Traditional text), which is what search promises for Chinese.
 - English, whole words: the words in order with nothing but spaces or punctuation between them
   and no letter around them ("ant" is not held in "want").
 - English, same stem: the same, each word compared by its stem (``pipeline.alerts.textmatch``,
@@ -55,6 +56,7 @@ from pipeline.models import Article as NewArticle
 from pipeline.models import Source, TaggedArticle
 from pipeline.querytext import parse_query
 from pipeline.store import db, repo
+from pipeline.store.chinese_script import script_variants
 from pipeline.store.schema import Article
 from pipeline.store.search import fts5_query, search_articles
 
@@ -249,8 +251,8 @@ def whole_words(query: str) -> re.Pattern[str]:
 def truths(query: str, language: str, stored: dict[int, Stored]) -> dict[str, set[int]]:
     """The articles that hold ``query``, by each reading of "hold" that applies to it."""
     if language.startswith("Chinese"):
-        term = query.casefold()
-        return {language: {i for i, a in stored.items() if term in a.folded}}
+        forms = [variant.casefold() for variant in script_variants(query)]
+        return {language: {i for i, a in stored.items() if any(f in a.folded for f in forms)}}
     pattern = whole_words(query)
     stems = CompiledQuery.of(parse_query(query))
     return {

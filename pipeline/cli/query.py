@@ -83,9 +83,9 @@ def search(
     taxonomy_path: TaxonomyPathOption = None,
     db_url: DbOption = None,
 ) -> None:
-    """Search stored articles by text ("phrases", prefix*, OR, -exclude), entity, topic,
-    source, type, language and date; one row per story by default; says how many more matched
-    than --limit shows."""
+    """Search stored articles by text ("phrases", prefix*, OR, -exclude; Chinese in either
+    script), entity, topic, source, type, language and date; one row per story by default;
+    says how many more matched than --limit shows."""
     from pipeline.store.search import count_articles, search_articles
 
     chosen = _chosen_fields(fields)
@@ -129,10 +129,11 @@ def search(
 
 
 def parse_words(query: str | None) -> list[str]:
-    """The words of ``query`` to highlight (none for no query)."""
+    """The words of ``query`` to highlight, a Chinese one in each script (none for no query)."""
     from pipeline.querytext import parse_query
+    from pipeline.store.chinese_script import with_script_variants
 
-    return parse_query(query).words if query else []
+    return with_script_variants(parse_query(query)).words if query else []
 
 
 def _print_hits(

@@ -5,7 +5,8 @@ prefixes (``stable*``), joined with AND, OR (the word ``OR`` between terms) and 
 ``-``), the reading ``pipeline.querytext`` gives every query, alert rules' included. So no
 input can raise a syntax error. ``pipeline.store.search_terms`` turns it into each dialect's
 SQL; a query holding a Chinese, Japanese or Korean term is matched term by term, those terms
-as substrings, and ranked by how many of its terms the title holds.
+as substrings (a Chinese one in either script, ``pipeline.store.chinese_script``), and ranked
+by how many of its terms the title holds.
 
 Results come one row per article (``group="article"``) or one row per story
 (``group="story"``): the story's best-matching article, with how many of its articles
@@ -25,6 +26,7 @@ from pipeline.querytext import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
 from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
+from pipeline.store.chinese_script import with_script_variants
 from pipeline.store.reader import Reader, bind_list, flag, json_value, reader_for, utc
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
@@ -132,6 +134,8 @@ def select_matching(
     if not parsed.groups:
         return None
     if needs_terms(parsed):
+        # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
+        parsed = with_script_variants(parsed)
         where.append(query_condition(parsed, reader.postgres, params))
         rank = title_rank(parsed, reader.postgres, params)
         return Selection("articles", where, rank, params, parsed.words)
