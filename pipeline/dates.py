@@ -117,7 +117,8 @@ def _parse(text: str, *, now: datetime | None, tz: str) -> datetime | None:
     if not isinstance(text, str):
         return None
     value = " ".join(text.split())
-    if not value or len(value) > MAX_DATE_TEXT:
+    # A year alone names no day; dateparser would fill in today's month and day.
+    if not value or len(value) > MAX_DATE_TEXT or (len(value) == 4 and value.isdigit()):
         return None
     zone = _zone(tz)
     found = _fast_path(value)

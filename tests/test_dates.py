@@ -158,6 +158,8 @@ def test_naive_now_is_read_in_the_zone() -> None:
         "<script>alert(1)</script>",
         "----",
         "0001-01-01T00:00:00",  # CMS placeholder for "no date"
+        "1988",  # a year alone names no day (dateparser would add today's month and day)
+        " 2024 ",
         "The Securities and Futures Commission reprimanded and fined a licensed corporation "
         "for failures in its anti-money laundering systems over several years of business.",
     ],

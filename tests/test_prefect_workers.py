@@ -49,7 +49,7 @@ DEPLOYMENTS = {"regulators": "regulators", "news": "news"}
 REPLAY = REPO / "fixtures" / "http"
 STARTUP_TIMEOUT = 120.0
 RUN_TIMEOUT = 180.0
-# Prefect 3.8's CLI creates the deployment, then asks its own server for the pool's workers
+# Prefect's CLI (3.8, 3.9) creates the deployment, then asks its own server for the pool's workers
 # with an empty limit, which the server refuses (HTTP 422); the deployment stands.
 KNOWN_DEPLOY_ERROR = "workers/filter' - Response: {'exception_message': 'Invalid request"
 

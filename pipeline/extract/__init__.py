@@ -6,7 +6,9 @@ Stages, in the order they are consulted for each field (the first that finds a v
 2. OpenGraph and ``<meta>`` tags, ``<link rel=canonical>``, ``<html lang>``;
 3. the source's own selectors (``Selectors``): title, body, published, author; ``remove`` first;
 4. the generic main-content finder (text and link density), ``<h1>``/``<title>``, ``<time>``,
-   and the day the URL names (``/2025/11/04/``).
+   the day the URL names (``/2025/11/04/``) and the date the page's text shows by its title or
+   after a label ("Published …", "發佈日期"): ``date_offsets.py`` puts a UTC metadata time on
+   the publisher's day, ``page_dates.py`` reads the shown date.
 
 The body comes from the selectors when they match, else from the generic finder, or from the
 JSON-LD ``articleBody`` when that is much longer than what the page shows (script-rendered or
@@ -31,9 +33,11 @@ from pipeline.dates import date_from_url, parse_date
 from pipeline.errors import ExtractError
 from pipeline.extract.boilerplate import prune
 from pipeline.extract.budget import check_budget
+from pipeline.extract.date_offsets import in_own_offset, with_url_day
 from pipeline.extract.decode import looks_binary, parser_input
 from pipeline.extract.generic import filter_blocks, main_content
 from pipeline.extract.language import chinese_script, detect_lang, normalise_lang
+from pipeline.extract.page_dates import settle_published
 from pipeline.extract.selectors import apply_selectors, remove_matches
 from pipeline.extract.structured import (
     canonical_link,
@@ -98,15 +102,23 @@ def extract_article(
         title = _generic_title(tree)
     elif by_selector is None or by_selector.found.title is None:
         title = _without_suffix(title, tree)
+    from_metadata = published is not None
     if published is None:
         published = _first_date([_generic_date(tree)], fetched_at)
-    if published is None:
-        published = date_from_url(canonical or url, now=fetched_at)
+    # The URL's day, and the date the page's text shows (page_dates.py), settle the date: a
+    # UTC time falls on the publisher's day, a lone <time> or a re-published page's first date
+    # gives way to the date shown by the title, and a page with no date takes the shown one.
+    url_day = date_from_url(canonical or url, now=fetched_at)
+    published = with_url_day(in_own_offset(tree, published), url_day)
+    modified = _first_date([structured.modified, meta.modified], fetched_at)
+    from_time_element = published is not None and not from_metadata and url_day is None
+    published = settle_published(
+        tree, published, modified, now=fetched_at, from_time_element=from_time_element
+    )
     text = _body_text(tree, chosen_body, title, structured.body)
     if not text.strip():
         raise ExtractError(f"{url}: no article text found (no selector, generic or JSON-LD body)")
 
-    modified = _first_date([structured.modified, meta.modified], fetched_at)
     lang = _language(declared_lang, meta.lang, structured.lang, text)
     article = Article(
         url=url,

@@ -7,6 +7,7 @@ fetched page read by the extraction cascade; what the page lacks, the lead fills
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, time
 
 from pipeline.charset import page_markup
 from pipeline.clean import canonical_url
@@ -34,7 +35,7 @@ def build_article(item: Fetched) -> Article:
     return dataclasses.replace(
         article,
         title=article.title or lead.title,
-        published_at=article.published_at or lead.published_at,
+        published_at=_published(article.published_at, lead.published_at),
         author=article.author or lead.author,
         description=article.description or lead.summary or None,
         canonical_url=article.canonical_url or canonical_url(lead.url),
@@ -46,6 +47,17 @@ def build_article(item: Fetched) -> Article:
         categories=lead.categories,
         entities=lead.entities,
     )
+
+
+def _published(on_page: datetime | None, in_lead: datetime | None) -> datetime | None:
+    """The page's date, unless the page shows only a day (midnight: a date read from its text
+    or URL) on which the lead's time falls: the feed's time of that day is the more precise."""
+    if on_page is None or in_lead is None:
+        return on_page or in_lead
+    day_only = on_page.tzinfo is not None and on_page.time() == time(0)
+    if day_only and in_lead.astimezone(on_page.tzinfo).date() == on_page.date():
+        return in_lead
+    return on_page
 
 
 def _from_fragment(source: Source, lead: Lead, body_html: str) -> Article:

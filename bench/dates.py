@@ -1,0 +1,185 @@
+"""Publication dates: newswatch against htmldate on the same real pages, in the same run.
+
+Reads the htmldate evaluation set under ``../shared/eval/dates-htmldate`` (``eval_default.json``
+maps each URL to its gzipped page under ``html/`` and the hand-checked original publication day;
+``NEWSWATCH_SHARED_DIR`` names another shared folder; without it the benchmark says it is
+skipped), decompresses every page into memory once, then runs each tool over all of them and
+prints, side by side:
+
+- accuracy: the share of pages whose found day is the true day. newswatch's day is
+  ``published_at.date()`` on the aware datetime ``extract_article`` returns, in the offset it
+  carries (a page's "23:30-05:00" stays on its own day; the store converts to UTC only later);
+  a page with no date found, or one that fails to extract, is a miss;
+- pages/s per CPU-second of this process (``time.process_time``), the tools taking turns pass by
+  pass, garbage collected before each pass and not during it, as in ``bench/extraction.py``.
+
+htmldate runs as its authors score it: ``find_date(html, url=url, extensive_search=True,
+original_date=True)``. It keeps some parsing results in memory between calls, so passes after
+the first (``--repeat`` above 1) reuse the first's work: compare with the default single pass.
+Neither tool is given a fetch time: the pages were crawled years ago, so
+"now" refuses only dates that are in the future for everyone.
+
+Usage: ``python bench/dates.py [--limit N] [--misses 30] [--repeat 1] [--only-newswatch]``;
+``--misses`` lists newswatch's misses (found day against the true day).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and a file here could shadow a package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import gc
+import gzip
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.errors import ExtractError
+from pipeline.extract import extract_article
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("NEWSWATCH_SHARED_DIR") or REPO.parent / "shared")
+DATES_SET = SHARED / "eval" / "dates-htmldate"
+
+
+@dataclass(frozen=True, slots=True)
+class DatedPage:
+    """One page of the set: its URL, file name, true day and decompressed HTML."""
+
+    url: str
+    file: str
+    truth: date
+    html: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One tool over every page: the day it found for each and its best pass's CPU time."""
+
+    name: str
+    found: list[date | None]
+    cpu_seconds: float
+
+
+def load_pages(folder: Path, limit: int | None = None) -> list[DatedPage]:
+    """Every page of ``eval_default.json`` with its HTML decompressed into memory."""
+    truth = json.loads((folder / "eval_default.json").read_text(encoding="utf-8"))
+    items = sorted(truth.items())
+    if limit:
+        items = items[:limit]
+    return [
+        DatedPage(
+            url,
+            str(row["file"]),
+            date.fromisoformat(str(row["date"])),
+            gzip.decompress((folder / "html" / f"{row['file']}.gz").read_bytes()),
+        )
+        for url, row in items
+    ]
+
+
+def run_newswatch(page: DatedPage) -> date | None:
+    """The calendar day of ``published_at`` in the offset it carries, as extracted."""
+    try:
+        article = extract_article(page.html, page.url)
+    except ExtractError:
+        return None
+    return article.published_at.date() if article.published_at else None
+
+
+def run_htmldate(page: DatedPage) -> date | None:
+    """htmldate as its own evaluation runs it: extensive search, original date."""
+    from htmldate import find_date
+
+    try:
+        found = find_date(page.html, url=page.url, extensive_search=True, original_date=True)
+    except Exception:  # a slip of the third-party tool on one page is a miss, not a crash
+        return None
+    try:
+        return date.fromisoformat(found) if found else None
+    except ValueError:
+        return None
+
+
+def timed(
+    tools: dict[str, Callable[[DatedPage], date | None]], pages: list[DatedPage], repeat: int
+) -> list[Run]:
+    """Each tool over ``pages`` ``repeat`` times, taking turns; each tool's fastest pass counts."""
+    for tool in tools.values():
+        tool(pages[0])  # imports and caches warmed outside the timing
+    best = dict.fromkeys(tools, float("inf"))
+    found: dict[str, list[date | None]] = {}
+    for _ in range(repeat):
+        for name, tool in tools.items():
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.process_time()
+                found[name] = [tool(page) for page in pages]
+                best[name] = min(best[name], time.process_time() - start)
+            finally:
+                gc.enable()
+    return [Run(name, found[name], best[name]) for name in tools]
+
+
+def accuracy(run: Run, pages: list[DatedPage]) -> float:
+    """The share of pages whose found day is the true day."""
+    right = sum(day == page.truth for day, page in zip(run.found, pages, strict=True))
+    return right / len(pages)
+
+
+def print_table(pages: list[DatedPage], runs: list[Run]) -> None:
+    """Accuracy and speed of each tool, and the speed ratio of the first to the second."""
+    print(f"{len(pages)} pages from {DATES_SET}")
+    print(f"{'':20}" + "".join(f"{run.name:>12}" for run in runs))
+    print(f"{'same day':20}" + "".join(f"{accuracy(run, pages):>12.1%}" for run in runs))
+    found = [sum(day is not None for day in run.found) / len(pages) for run in runs]
+    print(f"{'some date found':20}" + "".join(f"{share:>12.1%}" for share in found))
+    speeds = [len(pages) / run.cpu_seconds for run in runs]
+    print(f"{'pages/s (CPU)':20}" + "".join(f"{speed:>12.1f}" for speed in speeds))
+    if len(runs) == 2:
+        print(f"speed ratio {runs[0].name}/{runs[1].name}: {speeds[0] / speeds[1]:.1f}x per CPU-s")
+
+
+def print_misses(pages: list[DatedPage], run: Run, count: int) -> None:
+    """Up to ``count`` pages where ``run`` found no date or another day than the truth."""
+    misses = [(day, page) for day, page in zip(run.found, pages, strict=True) if day != page.truth]
+    print(f"\n{len(misses)} misses of {run.name} (first {min(count, len(misses))}):")
+    for day, page in misses[:count]:
+        print(f"  found {day or 'none'!s:10}  truth {page.truth}  {page.file}  {page.url}")
+
+
+def main() -> None:
+    """Parse arguments, run both tools and print the comparison and the misses."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
+    parser.add_argument("--misses", type=int, default=30, help="list N of newswatch's misses")
+    parser.add_argument("--repeat", type=int, default=1, help="timed passes; the fastest counts")
+    parser.add_argument("--only-newswatch", action="store_true", help="skip htmldate")
+    args = parser.parse_args()
+    if not (DATES_SET / "eval_default.json").is_file():
+        # A clone of the repository alone has no shared folder: `make bench` goes on.
+        print(f"skipped: {DATES_SET} not found (the htmldate evaluation pages and their dates)")
+        raise SystemExit(0)
+    # Both tools log about odd pages; the figures are what this script is for.
+    logging.disable(logging.WARNING)
+    pages = load_pages(DATES_SET, args.limit)
+    tools: dict[str, Callable[[DatedPage], date | None]] = {"newswatch": run_newswatch}
+    if not args.only_newswatch:
+        tools["htmldate"] = run_htmldate
+    runs = timed(tools, pages, args.repeat)
+    print_table(pages, runs)
+    if args.misses:
+        print_misses(pages, runs[0], args.misses)
+
+
+if __name__ == "__main__":
+    main()
