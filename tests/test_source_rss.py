@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
+import feedparser
 import httpx
 import pytest
 from support import REPO
@@ -266,6 +268,63 @@ def test_guid_url_stands_in_for_a_missing_link() -> None:
     first, second = parse_feed(body.encode(), FEED_URL)
     assert first.url == "https://example.com/a"
     assert second.url == "" and second.guid == "tag:example.com,2025:b"
+
+
+def test_an_enclosure_stands_in_for_a_missing_link_never_before_one() -> None:
+    body = rss(
+        "<item><title>a</title>"
+        '<enclosure url="/files/report.pdf" length="1" type="application/pdf"/></item>'
+        "<item><title>b</title><link>https://example.com/b</link>"
+        '<enclosure url="https://cdn.example.com/b.mp3" length="1" type="audio/mpeg"/></item>'
+    )
+    first, second = parse_feed(body.encode(), FEED_URL)
+    assert first.url == "https://example.com/files/report.pdf"
+    assert second.url == "https://example.com/b"
+
+
+def test_atom_enclosure_links_and_json_feed_attachments_give_a_url() -> None:
+    atom = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        "<id>urn:feed</id><updated>2025-11-03T00:00:00Z</updated><entry><title>a</title>"
+        "<id>urn:uuid:1</id><updated>2025-11-03T00:00:00Z</updated>"
+        '<link rel="enclosure" href="https://example.com/a.pdf" type="application/pdf"/></entry>'
+        "</feed>"
+    )
+    (entry,) = parse_feed(atom.encode(), FEED_URL)
+    assert entry.url == "https://example.com/a.pdf"
+    json_feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1",'
+        ' "title": "a", "attachments": [{"url": "/a.pdf", "mime_type": "application/pdf"}]}]}'
+    )
+    (item,) = parse_feed(json_feed.encode(), FEED_URL)
+    assert item.url == "https://example.com/a.pdf"
+
+
+@pytest.mark.shared
+def test_every_item_of_the_eval_feeds_with_a_link_guid_or_enclosure_has_its_url() -> None:
+    """Every entry feedparser finds is a lead, in order, and has a URL unless feedparser sees
+    no link, no URL guid and no enclosure in it (such items exist: specification examples)."""
+    checked = 0
+    for path in corpus_files():
+        if path.suffix in (".tsv", ".txt", ".json"):
+            continue
+        body = path.read_bytes()
+        try:
+            leads = parse_feed(body, FEED_URL)
+        except FeedError:
+            continue
+        entries = feedparser.parse(io.BytesIO(body)).entries
+        assert len(leads) == len(entries), path.name
+        for entry, lead in zip(entries, leads, strict=True):
+            link = str(entry.get("link") or "")
+            has_one = bool(
+                (link and urlsplit(link).scheme in ("", "http", "https"))
+                or str(entry.get("id") or "").startswith(("http://", "https://"))
+                or any(enclosure.get("href") for enclosure in entry.get("enclosures", []))
+            )
+            assert bool(lead.url) == has_one, (path.name, lead.title, lead.url)
+            checked += 1
+    assert checked > 700
 
 
 @pytest.mark.shared

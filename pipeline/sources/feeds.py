@@ -119,7 +119,7 @@ def _lead_from_entry(entry: dict[str, Any], base: str) -> Lead:
     summary = _first_str(entry.get("summary"), _first_content(entry.get("content")))
     return Lead(
         source_id="",
-        url=_absolute(link, base) or _absolute(guid if _is_url(guid) else None, base),
+        url=_item_url(link, guid, _enclosure(entry), base),
         title=title,
         published_at=parse_date(raw_date) if raw_date else None,
         guid=guid,
@@ -134,6 +134,32 @@ def _author(value: object) -> str | None:
     text = _clean(value)
     match = _EMAIL_AND_NAME.fullmatch(text)
     return (match.group(1).strip() if match else text) or None
+
+
+def _item_url(link: str, guid: str | None, enclosure: str, base: str) -> str:
+    """The item's URL: its link, else a guid that is a URL (a permalink), else its enclosure
+    (a podcast's or a document feed's file); "" when it has none of them."""
+    return (
+        _absolute(link, base)
+        or _absolute(guid if _is_url(guid) else None, base)
+        or _absolute(enclosure or None, base)
+    )
+
+
+def _enclosure(entry: dict[str, Any]) -> str:
+    """The href of an RSS ``<enclosure>`` or an Atom ``rel="enclosure"`` link, if any."""
+    for enclosure in _as_list(entry.get("enclosures")):
+        if href := _clean(_get(enclosure, "href")):
+            return href
+    return ""
+
+
+def _attachment(item: Mapping[str, Any]) -> str:
+    """The URL of a JSON Feed item's first attachment, if any."""
+    for attachment in _as_list(item.get("attachments")):
+        if isinstance(attachment, Mapping) and (url := _clean(attachment.get("url"))):
+            return url
+    return ""
 
 
 def _alternate_link(links: object) -> str:
@@ -198,7 +224,7 @@ def _lead_from_json_item(item: dict[str, Any], base: str, feed_author: str | Non
     tags = item.get("tags")
     return Lead(
         source_id="",
-        url=_absolute(link, base) or _absolute(guid if _is_url(guid) else None, base),
+        url=_item_url(link, guid, _attachment(item), base),
         title=_text_of(item.get("title"), is_html=False),
         published_at=parse_date(raw_date) if raw_date else None,
         guid=guid or None,
