@@ -30,6 +30,7 @@ from pipeline.store.chinese_script import with_script_variants
 from pipeline.store.reader import Reader, bind_list, flag, json_value, reader_for, utc
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
+from pipeline.store.search_recent import newest_per_story
 from pipeline.store.search_terms import (
     ENGLISH,
     WORD_TABLE,
@@ -224,7 +225,19 @@ def search_articles(
     selection = select_matching(reader, query, filters)
     if selection is None:
         return []
-    rows = reader.rows(_hits_sql(selection, group), {**selection.params, "limit": limit})
+    if group == "story" and selection.rank == _NO_RANK:
+        # Without text, each story's newest match is its row: read newest first, not all.
+        rows = newest_per_story(
+            reader,
+            selection.source,
+            selection.where,
+            selection.params,
+            limit,
+            story_key=_STORY_KEY,
+            columns=_HIT_COLUMNS,
+        )
+    else:
+        rows = reader.rows(_hits_sql(selection, group), {**selection.params, "limit": limit})
     tags = _tags_for(reader, [row["id"] for row in rows])
     stories = _stories_for(reader, [row["story_id"] for row in rows if row["story_id"]])
     return [_hit(row, tags.get(row["id"], ()), stories, selection.words) for row in rows]

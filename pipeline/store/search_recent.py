@@ -1,0 +1,105 @@
+"""One row per story for a search without text: the matches read newest first, a page at a time,
+until enough stories have shown up.
+
+Without text every match ranks the same, so a story's row is its newest match and the stories
+come in the order of those: the first ``limit`` stories met while walking the matches newest
+first (through the time index) are the answer, the same rows as ranking every match within its
+story. That ranking reads every match, thousands of rows for a frequent entity, for a page of
+twenty; this reads a few pages of matches, then counts each chosen story's matches alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.store.reader import Reader, Row, bind_list
+from pipeline.store.search_filters import WHEN
+
+# The first page: a busy story has several matches in a row, so a page holds fewer stories than
+# rows; each further page is twice the last, so a query of few stories reads few pages.
+FIRST_PAGE_PER_STORY = 5
+MIN_FIRST_PAGE = 100
+
+
+def newest_per_story(
+    reader: Reader,
+    source: str,
+    where: list[str],
+    params: dict[str, Any],
+    limit: int,
+    *,
+    story_key: str,
+    columns: str,
+) -> list[Row]:
+    """The hit rows (``columns``, a rank of 0 and how many of the story's articles matched) of
+    the ``limit`` stories whose newest match is newest, newest first."""
+    winners = _first_of_each_story(reader, source, where, params, limit, story_key)
+    if not winners:
+        return []
+    matched = _matches_per_story(reader, source, where, params, list(winners))
+    ids = {row["id"]: key for key, row in winners.items()}
+    id_params: dict[str, Any] = {}
+    sql = (
+        f"SELECT {columns}, 0.0 AS rank FROM articles"
+        f" WHERE articles.id IN ({bind_list('hit', list(ids), id_params)})"
+    )
+    by_id = {row["id"]: row for row in reader.rows(sql, id_params)}
+    return [
+        {**by_id[row["id"]], "matched": matched.get(key, 1)}
+        for key, row in winners.items()
+        if row["id"] in by_id
+    ]
+
+
+def _first_of_each_story(
+    reader: Reader,
+    source: str,
+    where: list[str],
+    params: dict[str, Any],
+    limit: int,
+    story_key: str,
+) -> dict[int, Row]:
+    """Each story's newest match (its id and time), for the first ``limit`` stories met."""
+    winners: dict[int, Row] = {}
+    page = max(MIN_FIRST_PAGE, limit * FIRST_PAGE_PER_STORY)
+    after: tuple[Any, int] | None = None
+    while len(winners) < limit:
+        conditions = list(where)
+        page_params = {**params, "page": page}
+        if after is not None:
+            # The next page starts after the last row read, in the same order.
+            conditions.append(
+                f"({WHEN} < :after_seen OR ({WHEN} = :after_seen AND articles.id < :after_id))"
+            )
+            page_params.update(after_seen=after[0], after_id=after[1])
+        sql = (
+            f"SELECT articles.id AS id, {WHEN} AS seen, {story_key} AS story_key"
+            f" FROM {source} WHERE {' AND '.join(conditions) or '1 = 1'}"
+            f" ORDER BY {WHEN} DESC, articles.id DESC LIMIT :page"
+        )
+        rows = reader.rows(sql, page_params)
+        for row in rows:
+            winners.setdefault(row["story_key"], row)
+            if len(winners) == limit:
+                break
+        if len(rows) < page:
+            break
+        after = (rows[-1]["seen"], rows[-1]["id"])
+        page *= 2
+    return winners
+
+
+def _matches_per_story(
+    reader: Reader, source: str, where: list[str], params: dict[str, Any], keys: list[int]
+) -> dict[int, int]:
+    """How many matches each of the stories ``keys`` has (an article of no story: itself)."""
+    stories = [key for key in keys if key > 0]
+    if not stories:
+        return {}
+    count_params = dict(params)
+    conditions = [*where, f"articles.story_id IN ({bind_list('story', stories, count_params)})"]
+    sql = (
+        "SELECT articles.story_id AS story_id, COUNT(*) AS n"
+        f" FROM {source} WHERE {' AND '.join(conditions)} GROUP BY articles.story_id"
+    )
+    return {row["story_id"]: int(row["n"]) for row in reader.rows(sql, count_params)}
