@@ -14,7 +14,13 @@ from support.alerting import alerts_toml, ingest, jsonl_channel
 
 from pipeline.store import db, search_recent
 from pipeline.store.reader import reader_for
-from pipeline.store.search import Filters, _hits_sql, search_articles, select_matching
+from pipeline.store.search import (
+    Filters,
+    _hits_sql,
+    count_articles,
+    search_articles,
+    select_matching,
+)
 
 FILTERS = [
     Filters(),
@@ -63,3 +69,26 @@ def test_the_newest_match_of_each_story_is_what_ranking_every_match_gives(
     finally:
         engine.dispose()
     assert compared > 300  # the filters match something, and stories of several articles
+
+
+@pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
+def test_counts_that_stop_early_agree_with_counting_everything(
+    filled: str, first_page: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
+    monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
+    engine = db.make_engine(filled)
+    try:
+        with Session(engine) as session:
+            for query in (None, "stablecoin", "金管局"):
+                for filters in FILTERS:
+                    for group in ("story", "article"):
+                        every = count_articles(session, query, filters=filters, group=group)
+                        for at_most in (1, 2, 7, 50, 100_000):
+                            counted = count_articles(
+                                session, query, filters=filters, group=group, at_most=at_most
+                            )
+                            assert counted == min(every, at_most), (query, filters, group)
+            assert count_articles(session, None, group="story") > 50
+    finally:
+        engine.dispose()

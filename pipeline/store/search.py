@@ -30,7 +30,7 @@ from pipeline.store.chinese_script import with_script_variants
 from pipeline.store.reader import Reader, bind_list, flag, json_value, reader_for, utc
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
-from pipeline.store.search_recent import newest_per_story
+from pipeline.store.search_recent import count_stories, newest_per_story
 from pipeline.store.search_terms import (
     ENGLISH,
     WORD_TABLE,
@@ -179,15 +179,26 @@ def count_articles(
     selection = select_matching(reader, query, filters)
     if selection is None:
         return 0
+    if group == "story" and at_most is not None and selection.rank == _NO_RANK:
+        # Newest first until enough stories: no gathering of every match's story first.
+        return count_stories(
+            reader,
+            selection.source,
+            selection.where,
+            selection.params,
+            at_most,
+            story_key=_STORY_KEY,
+        )
     where = " AND ".join(selection.where) or "1 = 1"
-    key = _STORY_KEY if group == "story" else "articles.id"
     params = dict(selection.params)
     cap = ""
     if at_most is not None:
         cap = " LIMIT :at_most"
         params["at_most"] = at_most
+    # An article is one row of the selection: counted as it comes, counting can stop at the cap.
+    rows = "DISTINCT " + _STORY_KEY if group == "story" else "articles.id"
     sql = (
-        f"SELECT COUNT(*) AS n FROM (SELECT DISTINCT {key} AS k FROM {selection.source}"
+        f"SELECT COUNT(*) AS n FROM (SELECT {rows} AS k FROM {selection.source}"
         f" WHERE {where}{cap}) AS counted"
     )
     return int(reader.rows(sql, params)[0]["n"] or 0)

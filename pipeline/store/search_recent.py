@@ -10,6 +10,7 @@ twenty; this reads a few pages of matches, then counts each chosen story's match
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pipeline.store.reader import Reader, Row, bind_list
@@ -61,9 +62,47 @@ def _first_of_each_story(
 ) -> dict[int, Row]:
     """Each story's newest match (its id and time), for the first ``limit`` stories met."""
     winners: dict[int, Row] = {}
-    page = max(MIN_FIRST_PAGE, limit * FIRST_PAGE_PER_STORY)
+    first_page = max(MIN_FIRST_PAGE, limit * FIRST_PAGE_PER_STORY)
+    for row in newest_first(reader, source, where, params, first_page, story_key):
+        winners.setdefault(row["story_key"], row)
+        if len(winners) == limit:
+            break
+    return winners
+
+
+def count_stories(
+    reader: Reader,
+    source: str,
+    where: list[str],
+    params: dict[str, Any],
+    at_most: int,
+    *,
+    story_key: str,
+) -> int:
+    """How many stories the matches belong to, counting stops at ``at_most``: read newest
+    first, as for the rows, rather than every match's story gathered and made distinct."""
+    seen: set[int] = set()
+    first_page = max(MIN_FIRST_PAGE, at_most * FIRST_PAGE_PER_STORY)
+    for row in newest_first(reader, source, where, params, first_page, story_key):
+        seen.add(row["story_key"])
+        if len(seen) >= at_most:
+            break
+    return len(seen)
+
+
+def newest_first(
+    reader: Reader,
+    source: str,
+    where: list[str],
+    params: dict[str, Any],
+    first_page: int,
+    story_key: str,
+) -> Iterator[Row]:
+    """The matches (id, time, story key), newest first, read a page at a time, each page
+    twice the last, so that a caller that stops early reads little."""
+    page = first_page
     after: tuple[Any, int] | None = None
-    while len(winners) < limit:
+    while True:
         conditions = list(where)
         page_params = {**params, "page": page}
         if after is not None:
@@ -78,15 +117,11 @@ def _first_of_each_story(
             f" ORDER BY {WHEN} DESC, articles.id DESC LIMIT :page"
         )
         rows = reader.rows(sql, page_params)
-        for row in rows:
-            winners.setdefault(row["story_key"], row)
-            if len(winners) == limit:
-                break
+        yield from rows
         if len(rows) < page:
-            break
+            return
         after = (rows[-1]["seen"], rows[-1]["id"])
         page *= 2
-    return winners
 
 
 def _matches_per_story(
