@@ -1,29 +1,46 @@
-"""Article extraction: newswatch against trafilatura on the same real pages, in the same run.
+"""Article extraction: newswatch against its peers on three evaluation sets, in the same run.
 
-Reads the evaluation pages under ``../shared/eval/pages`` (``index.jsonl`` and the gzipped
-pages beside it; ``NEWSWATCH_EVAL_PAGES`` points elsewhere, ``NEWSWATCH_SHARED_DIR`` names another
-shared folder; without them the benchmark says it is skipped), decompresses every page into memory
-once, then runs each extractor over all of them and prints, side by side:
+Reads each set under the shared folder's ``eval/`` (``NEWSWATCH_SHARED_DIR`` names another
+shared folder, ``NEWSWATCH_EVAL_PAGES`` another ``pages`` set; a set that is absent is reported
+as skipped, with its path), decompresses every page into memory once, then runs each tool over
+all of the set's pages and prints, per set, newswatch and the peer side by side:
 
-- body token F1, precision and recall: macro-averaged over pages, a page with no output scoring
-  0. Tokens are lower-cased runs of letters and digits (``\\w``), except that every Han
-  ideograph and kana counts as a token of its own, because Chinese and Japanese are written
-  without spaces. The same tokeniser scores both tools;
-- title exact-match rate, after NFKC and whitespace normalisation of both sides;
-- publication-date accuracy: the same calendar day as the ground truth, read in the ground
-  truth's own UTC offset (trafilatura reports a date without a time, compared as it is), over
-  the pages whose ground truth has a date;
-- pages/s: extraction only (HTML already in memory), on one core, per CPU-second of this process
-  (``time.process_time``) so that other work on a shared machine does not skew the ratio, and
-  per wall-clock second for reference. The tools take turns pass by pass (``--repeat`` passes
-  each, the fastest counting), with garbage collected before each pass and not during it, as
-  ``timeit`` does, so that neither pays for the other's garbage.
+- ``pages`` (news pages with body, title and date), against trafilatura: body token F1,
+  precision and recall, macro-averaged over pages, a page with no output scoring 0 (tokens are
+  lower-cased runs of letters and digits, every Han ideograph and kana a token of its own, the
+  same tokeniser for both tools); title exact-match rate after NFKC and whitespace
+  normalisation; publication-date accuracy, the same calendar day as the ground truth read in
+  its own UTC offset (trafilatura reports a date without a time, compared as it is);
+- ``extraction-trafilatura`` (trafilatura's own evaluation pages), against trafilatura: as its
+  ``tests/evaluate.py`` scores it, a "with" segment found in the main text is a true positive,
+  missed a false negative, a "without" segment found a false positive, absent a true negative;
+  precision, recall and F1 over all segments of all pages, both sides whitespace-normalised
+  (every run one space) before the substring test. newswatch's text is
+  ``extract_article(...).text`` (none when it raises ExtractError);
+- ``dates-htmldate`` (htmldate's own evaluation pages), against htmldate run as its authors
+  score it (``find_date(html, url=url, extensive_search=True, original_date=True)``): the share
+  of pages whose found day is the true one, newswatch's day read in the offset its aware
+  datetime carries (``bench/dates.py``'s loader and runners);
+- speed per set: pages/s per CPU-second of this process (``time.process_time``, extraction only,
+  HTML already in memory, one core) for pages under 50 KB, 50-200 KB and over 200 KB and in all,
+  for each tool, and their ratio; pages/s per wall-clock second for reference; the slowest
+  newswatch page in ms and how many pages take over 50 ms. The tools take turns pass by pass
+  (``--repeat`` passes each, the pass with the least CPU time counting, its pages' times the
+  ones shown), garbage collected before each pass and not during it, as ``timeit`` does, so that
+  neither pays for the other's garbage. htmldate keeps parsing results between calls, so only
+  its first pass is timed and scored, after an untimed pass over every page (its lazy loading of
+  dateparser's locales alone more than halves the speed of a first pass in a fresh process) and
+  with its caches of results emptied, as they are before every set (trafilatura calls htmldate).
 
 trafilatura runs with its defaults: ``bare_extraction(html, url=url, with_metadata=True)``,
 whose ``text`` is the main text (comments are kept apart in ``comments``, and not scored).
+The sets' loaders and scorers are in ``bench/extraction_sets.py``.
 
-Usage: ``python bench/extraction.py [--repeat 3] [--worst 15] [--limit N] [--only-newswatch]``;
-``--worst`` lists the pages where newswatch's F1 trails trafilatura's most.
+Usage: ``python bench/extraction.py [--sets pages,extraction-trafilatura,dates-htmldate]
+[--repeat 3] [--worst 15] [--limit N] [--only-newswatch]``; ``--limit`` applies to each set;
+``--worst`` lists, per set, the pages where newswatch's F1 trails trafilatura's most (pages), the
+pages with the most missed "with" and found "without" segments (extraction-trafilatura), and
+newswatch's misses, found day against true day (dates-htmldate).
 """
 
 from __future__ import annotations
@@ -31,267 +48,229 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and a file here could shadow a package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# Run as a script, this folder comes first on sys.path, and bench/pipeline.py would shadow the
+# ``pipeline`` package measured here.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import argparse
 import gc
-import gzip
-import json
 import logging
-import os
-import re
 import time
-import unicodedata
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from statistics import mean
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
 
-from pipeline.errors import ExtractError
-from pipeline.extract import extract_article
+import pipeline.extract  # noqa: F401 - imported before this folder joins sys.path (see above)
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NEWSWATCH_SHARED_DIR") or REPO.parent / "shared")
-EVAL_PAGES = Path(os.environ.get("NEWSWATCH_EVAL_PAGES") or SHARED / "eval" / "pages")
-# Each ideograph or kana is a token; other letters and digits form word tokens.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+# The sets sit next to this file; appended last, after ``pipeline`` is imported.
+sys.path.append(str(HERE))
+import extraction_sets as sets
+from extraction_sets import EvalSet, Run, print_row
 
+SETS = ("pages", "extraction-trafilatura", "dates-htmldate")
 
-@dataclass(frozen=True, slots=True)
-class EvalPage:
-    """One evaluation page: its ground-truth row and its decompressed HTML."""
+# Size buckets of the speed table, in bytes of decompressed HTML: most news pages fall in the
+# middle one; the ends show whether cost grows with the page.
+SMALL_PAGE = 50 * 1024
+LARGE_PAGE = 200 * 1024
+BUCKETS: tuple[tuple[str, Callable[[int], bool]], ...] = (
+    ("< 50 KB", lambda size: size < SMALL_PAGE),
+    ("50-200 KB", lambda size: SMALL_PAGE <= size <= LARGE_PAGE),
+    ("> 200 KB", lambda size: size > LARGE_PAGE),
+)
+# The goal for one page: an ingest worker keeps up with a burst of feeds at this per-page cost.
+SLOW_PAGE_MS = 50.0
 
-    row: dict[str, object]
-    html: bytes
-
-    @property
-    def url(self) -> str:
-        """The page's URL as crawled."""
-        return str(self.row["url"])
+PageT = TypeVar("PageT")
+OutT = TypeVar("OutT")
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
-    """What an extractor made of one page (empty text when it found nothing)."""
+def reset_peer_caches() -> None:
+    """Empty the peers' caches of results (trafilatura's and htmldate's, which it calls), so that
+    no timed pass reuses what the warm-up or an earlier set found."""
+    if "trafilatura" in sys.modules:
+        from trafilatura.meta import reset_caches
 
-    text: str
-    title: str
-    published: date | None
+        reset_caches()  # htmldate's too
+    elif "htmldate" in sys.modules:
+        from htmldate.meta import reset_caches as reset_htmldate
 
-
-@dataclass(frozen=True, slots=True)
-class Scores:
-    """One page's body-token precision, recall and F1."""
-
-    precision: float
-    recall: float
-    f1: float
+        reset_htmldate()
 
 
-def tokens(text: str) -> Counter[str]:
-    """Lower-case word tokens, each CJK ideograph or kana a token of its own."""
-    return Counter(TOKEN.findall(text.lower()))
+def one_pass(name: str, tool: Callable[[PageT], OutT], pages: list[PageT]) -> Run[OutT]:
+    """One tool over every page, each page's CPU time taken on its own."""
+    outputs, cpu = [], []
+    wall = time.perf_counter()
+    for page in pages:
+        start = time.process_time()
+        outputs.append(tool(page))
+        cpu.append(time.process_time() - start)
+    return Run(name, outputs, cpu, time.perf_counter() - wall)
 
 
-def score(found: str, truth: str) -> Scores:
-    """Token precision, recall and F1 of ``found`` against ``truth`` (bags of tokens)."""
-    got, want = tokens(found), tokens(truth)
-    overlap = sum((got & want).values())
-    if not overlap:
-        return Scores(0.0, 0.0, 0.0)
-    precision, recall = overlap / sum(got.values()), overlap / sum(want.values())
-    return Scores(precision, recall, 2 * precision * recall / (precision + recall))
-
-
-def same_title(found: str, truth: str) -> bool:
-    """Exact match after NFKC and whitespace normalisation."""
-
-    def norm(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", text).split())
-
-    return bool(truth) and norm(found) == norm(truth)
-
-
-def truth_day(row: dict[str, object]) -> tuple[date, datetime] | None:
-    """The ground truth's calendar day and datetime, or None when it has no date."""
-    value = row.get("publishing_date")
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value))
-    return parsed.date(), parsed
-
-
-def load_pages(folder: Path, limit: int | None = None) -> list[EvalPage]:
-    """Every page of ``index.jsonl`` with its HTML decompressed into memory."""
-    index = folder / "index.jsonl"
-    if not index.is_file():
-        raise SystemExit(f"no evaluation pages at {folder} (set NEWSWATCH_EVAL_PAGES)")
-    rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line]
-    if limit:
-        rows = rows[:limit]
-    return [
-        EvalPage(row, gzip.decompress((folder / str(row["file"])).read_bytes())) for row in rows
-    ]
-
-
-def run_newswatch(page: EvalPage) -> Output:
-    """newswatch's public entry point, fetch time as crawled (so no date is 'in the future')."""
-    # The corpus records crawl times without a zone: read as UTC, as tests/test_extract.py does,
-    # so that both agree on which dates are "in the future" and refused.
-    crawled = datetime.fromisoformat(str(page.row["crawl_date"])).replace(tzinfo=UTC)
-    try:
-        article = extract_article(page.html, page.url, fetched_at=crawled)
-    except ExtractError:
-        return Output("", "", None)
-    published = article.published_at
-    truth = truth_day(page.row)
-    if published is not None and truth is not None and truth[1].tzinfo is not None:
-        published = published.astimezone(truth[1].tzinfo)
-    return Output(article.text, article.title, published.date() if published else None)
-
-
-def run_trafilatura(page: EvalPage) -> Output:
-    """trafilatura with its defaults: main text, title and date from its metadata."""
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True)
-    if doc is None:
-        return Output("", "", None)
-    published = None
-    if doc.date:
-        try:
-            published = date.fromisoformat(str(doc.date)[:10])
-        except ValueError:
-            published = None
-    return Output(doc.text or "", doc.title or "", published)
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """One extractor over every page: its outputs and the time it took."""
-
-    name: str
-    outputs: list[Output]
-    cpu_seconds: float
-    wall_seconds: float
-
-
-def timed(
-    extractors: dict[str, Callable[[EvalPage], Output]], pages: list[EvalPage], repeat: int
-) -> list[Run]:
-    """Run each extractor over ``pages`` ``repeat`` times, the tools taking turns pass by pass
-    so that both meet the same load on a shared machine; each tool's fastest pass counts."""
-    for extractor in extractors.values():
-        extractor(pages[0])  # imports and caches warmed outside the timing
-    best_cpu = dict.fromkeys(extractors, float("inf"))
-    best_wall = dict.fromkeys(extractors, float("inf"))
-    outputs: dict[str, list[Output]] = {}
-    for _ in range(repeat):
-        for name, extractor in extractors.items():
+def timed(evalset: EvalSet[PageT, OutT], repeat: int) -> list[Run[OutT]]:
+    """Each tool over the set ``repeat`` times, the tools taking turns pass by pass so that both
+    meet the same load on a shared machine; each tool's pass with the least CPU time counts."""
+    for name, tool in evalset.tools.items():
+        # Imports and lazy set-up are paid outside the timing. A tool timed once goes over every
+        # page first: what it loads on first sight of a language or format (dateparser's locales,
+        # for htmldate) more than halves the speed of a first pass in a fresh process.
+        for page in evalset.pages if name in evalset.first_pass_only else evalset.pages[:1]:
+            tool(page)
+    reset_peer_caches()  # the results kept from the warm-up, not the loaded set-up
+    best: dict[str, Run[OutT]] = {}
+    for attempt in range(repeat):
+        for name, tool in evalset.tools.items():
+            if attempt and name in evalset.first_pass_only:
+                continue
             # As timeit does: collect before a pass and not during it, so that neither tool
             # pays for the garbage the other left behind.
             gc.collect()
             gc.disable()
             try:
-                cpu, wall = time.process_time(), time.perf_counter()
-                outputs[name] = [extractor(page) for page in pages]
-                best_cpu[name] = min(best_cpu[name], time.process_time() - cpu)
-                best_wall[name] = min(best_wall[name], time.perf_counter() - wall)
+                run = one_pass(name, tool, evalset.pages)
             finally:
                 gc.enable()
-    return [Run(name, outputs[name], best_cpu[name], best_wall[name]) for name in extractors]
+            if name not in best or sum(run.cpu) < sum(best[name].cpu):
+                best[name] = run
+    return [best[name] for name in evalset.tools]
 
 
-def summary(run: Run, pages: list[EvalPage]) -> dict[str, float]:
-    """Macro-averaged body scores, title and date rates, and pages/s of one run."""
-    scores = [
-        score(out.text, str(p.row["body_text"])) for out, p in zip(run.outputs, pages, strict=True)
-    ]
-    titled = [(out, p) for out, p in zip(run.outputs, pages, strict=True) if p.row.get("title")]
-    dated = [(out, truth_day(p.row)) for out, p in zip(run.outputs, pages, strict=True)]
-    dated = [(out, truth) for out, truth in dated if truth is not None]
-    return {
-        "f1": mean(s.f1 for s in scores),
-        "precision": mean(s.precision for s in scores),
-        "recall": mean(s.recall for s in scores),
-        "title": sum(same_title(o.title, str(p.row["title"])) for o, p in titled) / len(titled),
-        "date": sum(o.published == t[0] for o, t in dated) / len(dated) if dated else 0.0,
-        "dated_pages": float(len(dated)),
-        "pages_per_cpu_s": len(pages) / run.cpu_seconds,
-        "pages_per_wall_s": len(pages) / run.wall_seconds,
-    }
+def rate(count: int, seconds: float) -> str:
+    """Pages per second, or a dash when nothing was timed."""
+    return f"{count / seconds:.1f}" if count and seconds > 0 else "-"
 
 
-def print_table(pages: list[EvalPage], runs: list[Run]) -> None:
-    """The side-by-side figures."""
-    stats = [summary(run, pages) for run in runs]
-    print(f"{len(pages)} pages from {EVAL_PAGES}")
-    print(f"{'':24}" + "".join(f"{run.name:>14}" for run in runs))
-    rows = [
-        ("body F1 (macro)", "f1", "{:.3f}"),
-        ("body precision", "precision", "{:.3f}"),
-        ("body recall", "recall", "{:.3f}"),
-        ("title exact match", "title", "{:.1%}"),
-        ("date same day", "date", "{:.1%}"),
-        ("pages/s (CPU)", "pages_per_cpu_s", "{:.1f}"),
-        ("pages/s (wall)", "pages_per_wall_s", "{:.1f}"),
-    ]
-    for label, key, fmt in rows:
-        print(f"{label:24}" + "".join(f"{fmt.format(s[key]):>14}" for s in stats))
-    print(f"(dates over {int(stats[0]['dated_pages'])} pages whose ground truth has one)")
-    if len(stats) == 2:
-        ratio = stats[0]["pages_per_cpu_s"] / stats[1]["pages_per_cpu_s"]
-        wall = stats[0]["pages_per_wall_s"] / stats[1]["pages_per_wall_s"]
-        print(
-            f"speed ratio {runs[0].name}/{runs[1].name}: "
-            f"{ratio:.1f}x per CPU-second, {wall:.1f}x wall"
+def speed_cells(runs: Sequence[Run[Any]], chosen: list[int]) -> list[str]:
+    """Pages/s per CPU-second of each run over the chosen pages, then newswatch's ratio."""
+    seconds = [sum(run.cpu[i] for i in chosen) for run in runs]
+    cells = [rate(len(chosen), s) for s in seconds]
+    if len(runs) == 2:
+        cells.append(f"{seconds[1] / seconds[0]:.1f}x" if chosen and seconds[0] > 0 else "-")
+    return cells
+
+
+def print_speed(evalset: EvalSet[Any, Any], runs: Sequence[Run[Any]]) -> None:
+    """Pages/s per size bucket, the ratio, and newswatch's slowest page."""
+    sizes = [len(evalset.html(page)) for page in evalset.pages]
+    print_row("pages/s per CPU-second", [run.name for run in runs] + ["ratio"] * (len(runs) == 2))
+    for label, within in BUCKETS:
+        chosen = [i for i, size in enumerate(sizes) if within(size)]
+        print_row(f"  {label} ({len(chosen)})", speed_cells(runs, chosen))
+    print_row(f"  all ({len(sizes)})", speed_cells(runs, list(range(len(sizes)))))
+    print_row("pages/s (wall, all)", [rate(len(sizes), run.wall_seconds) for run in runs])
+    ours = runs[0]
+    slowest = max(range(len(ours.cpu)), key=ours.cpu.__getitem__)
+    over = sum(seconds * 1000 > SLOW_PAGE_MS for seconds in ours.cpu)
+    print(
+        f"slowest {ours.name} page: {ours.cpu[slowest] * 1000:.1f} ms CPU "
+        f"({evalset.label(evalset.pages[slowest])}, {sizes[slowest] // 1024} KB); "
+        f"{over} pages over {SLOW_PAGE_MS:.0f} ms"
+    )
+
+
+def run_set(evalset: EvalSet[Any, Any], repeat: int, worst: int) -> None:
+    """Time the set's tools, then print its quality rows, speed rows and worst pages."""
+    runs = timed(evalset, repeat)
+    print(f"\n== {evalset.name}: {len(evalset.pages)} pages from {evalset.folder}")
+    print_row("", [run.name for run in runs])
+    evalset.report(evalset.pages, runs)
+    print_speed(evalset, runs)
+    if worst:
+        evalset.worst(evalset.pages, runs, worst)
+
+
+def build(name: str, limit: int | None, only_newswatch: bool) -> EvalSet[Any, Any] | Path:
+    """The named set loaded with its tools, or the path it was looked for at when absent."""
+    if name == "pages":
+        if not (sets.EVAL_PAGES / "index.jsonl").is_file():
+            return sets.EVAL_PAGES
+        page_tools: dict[str, Callable[[sets.EvalPage], sets.Output]] = {
+            "newswatch": sets.run_newswatch
+        }
+        if not only_newswatch:
+            page_tools["trafilatura"] = sets.run_trafilatura
+        return EvalSet(
+            name,
+            sets.EVAL_PAGES,
+            sets.load_pages(sets.EVAL_PAGES, limit),
+            page_tools,
+            report=sets.report_pages,
+            worst=sets.worst_pages,
+            label=lambda p: str(p.row["file"]),
+            html=lambda p: p.html,
         )
-
-
-def print_worst(pages: list[EvalPage], runs: list[Run], count: int) -> None:
-    """Pages where the first run's F1 trails the second's the most."""
-    ours, theirs = runs
-    rows = []
-    for page, mine, other in zip(pages, ours.outputs, theirs.outputs, strict=True):
-        truth = str(page.row["body_text"])
-        a, b = score(mine.text, truth), score(other.text, truth)
-        rows.append((a.f1 - b.f1, a, b, page))
-    rows.sort(key=lambda r: r[0])
-    print(f"\n{count} pages where {ours.name} trails {theirs.name} most (F1 diff, P/R each):")
-    for diff, a, b, page in rows[:count]:
-        print(
-            f"{diff:+.3f}  {ours.name} {a.f1:.2f} (P {a.precision:.2f} R {a.recall:.2f})"
-            f"  {theirs.name} {b.f1:.2f} (P {b.precision:.2f} R {b.recall:.2f})  {page.row['file']}"
+    if name == "extraction-trafilatura":
+        if not (sets.SEGMENT_SET / "evaldata.json").is_file():
+            return sets.SEGMENT_SET
+        text_tools: dict[str, Callable[[sets.SegmentPage], str]] = {
+            "newswatch": sets.text_newswatch
+        }
+        if not only_newswatch:
+            text_tools["trafilatura"] = sets.text_trafilatura
+        return EvalSet(
+            name,
+            sets.SEGMENT_SET,
+            sets.load_segment_pages(sets.SEGMENT_SET, limit),
+            text_tools,
+            report=sets.report_segments,
+            worst=sets.worst_segments,
+            label=lambda p: p.file,
+            html=lambda p: p.html,
         )
+    if name == "dates-htmldate":
+        if not (sets.DATES_SET / "eval_default.json").is_file():
+            return sets.DATES_SET
+        day_tools: dict[str, Callable[[sets.date_set.DatedPage], date | None]] = {
+            "newswatch": sets.date_set.run_newswatch
+        }
+        if not only_newswatch:
+            day_tools["htmldate"] = sets.date_set.run_htmldate
+        return EvalSet(
+            name,
+            sets.DATES_SET,
+            sets.date_set.load_pages(sets.DATES_SET, limit),
+            day_tools,
+            report=sets.report_dates,
+            worst=sets.worst_dates,
+            label=lambda p: p.file,
+            html=lambda p: p.html,
+            # htmldate keeps parsing results between calls: later passes would reuse them.
+            first_pass_only=frozenset({"htmldate"}),
+        )
+    raise ValueError(f"unknown evaluation set: {name}")
+
+
+def parse_sets(value: str) -> list[str]:
+    """The comma-separated set names, each one of the known sets."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SETS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown set(s) {unknown}; known: {SETS}")
+    return names
 
 
 def main() -> None:
-    """Parse arguments, run both extractors and print the comparison."""
+    """Parse arguments, then run and print each chosen set that is present."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sets", type=parse_sets, default=list(SETS), help=",".join(SETS))
     parser.add_argument("--repeat", type=int, default=3, help="timed passes; the fastest counts")
-    parser.add_argument(
-        "--worst", type=int, default=0, help="list the N pages newswatch loses most"
-    )
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
-    parser.add_argument("--only-newswatch", action="store_true", help="skip trafilatura")
+    parser.add_argument("--worst", type=int, default=0, help="list N worst pages per set")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages per set")
+    parser.add_argument("--only-newswatch", action="store_true", help="skip the peers")
     args = parser.parse_args()
-    if not (EVAL_PAGES / "index.jsonl").is_file():
-        # A clone of the repository alone has no shared folder: `make bench` goes on.
-        print(f"skipped: {EVAL_PAGES} not found (the evaluation pages with their ground truth)")
-        raise SystemExit(0)
-    # Both tools log about odd pages; the figures are what this script is for.
+    # The tools log about odd pages; the figures are what this script is for.
     logging.disable(logging.WARNING)
-    pages = load_pages(EVAL_PAGES, args.limit)
-    extractors = {"newswatch": run_newswatch}
-    if not args.only_newswatch:
-        extractors["trafilatura"] = run_trafilatura
-    runs = timed(extractors, pages, args.repeat)
-    print_table(pages, runs)
-    if args.worst and len(runs) == 2:
-        print_worst(pages, runs, args.worst)
+    for name in args.sets:
+        loaded = build(name, args.limit, args.only_newswatch)
+        if isinstance(loaded, Path):
+            # A clone of the repository alone has no shared folder: `make bench` goes on.
+            print(f"\n== {name}: skipped, {loaded} not found")
+            continue
+        if loaded.pages:
+            run_set(loaded, max(args.repeat, 1), args.worst)
 
 
 if __name__ == "__main__":
