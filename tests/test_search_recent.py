@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from support.alerting import alerts_toml, ingest, jsonl_channel
 
-from pipeline.store import db, search_recent
-from pipeline.store.reader import reader_for
+from pipeline.models import Article, TaggedArticle
+from pipeline.store import db, repo, search, search_recent, search_title_first
+from pipeline.store.reader import Row, reader_for
 from pipeline.store.search import (
     Filters,
     _hits_sql,
@@ -37,7 +40,44 @@ LIMITS = (1, 3, 20, 1000)
 def filled(module_migrated_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("recent")
     ingest(module_migrated_db_url, alerts_toml(folder, {"jsonl": jsonl_channel(folder / "a")}))
+    _add_a_story_holding_a_term_in_one_title(module_migrated_db_url)
     yield module_migrated_db_url
+
+
+def _add_a_story_holding_a_term_in_one_title(url: str) -> None:
+    """The newest story: two articles holding 穩定幣, one in its title, one in its text only,
+    so a story's matches are more than its articles whose title holds the term."""
+    published = datetime(2025, 12, 1, tzinfo=UTC)
+    pieces = [
+        ("extra:title", "金管局公布穩定幣發牌最新情況", "金管局今日公布發牌制度的最新情況。"),
+        ("extra:text", "金管局回應傳媒查詢", "金管局表示，穩定幣發牌制度運作暢順。"),
+    ]
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            ids = []
+            for key, title, body in pieces:
+                link = f"https://www.hkma.gov.hk/chi/{key}"
+                article = Article(
+                    url=link,
+                    title=title,
+                    text=body,
+                    canonical_url=link,
+                    source_id="hkma-press-tc",
+                    published_at=published,
+                )
+                tagged = TaggedArticle(article, (), content_hash=key, taxonomy_version="v1")
+                ids.append(repo.insert_article(session, tagged, item_key=key)[0])
+            # Both join one story of the fixtures (the store leaves new articles in none).
+            session.execute(
+                text(
+                    "UPDATE articles SET story_id = (SELECT MIN(id) FROM stories)"
+                    " WHERE id IN (:a, :b)"
+                ),
+                {"a": ids[0], "b": ids[1]},
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
@@ -92,3 +132,57 @@ def test_counts_that_stop_early_agree_with_counting_everything(
             assert count_articles(session, None, group="story") > 50
     finally:
         engine.dispose()
+
+
+CHINESE_QUERIES = [
+    "金管局",
+    "穩定幣",
+    "稳定币",
+    "金管局 穩定幣",
+    "金管局 -牌照",
+    "金管局 OR 證監會",
+    "香港",
+]
+
+
+@pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
+def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
+    filled: str, first_page: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows whose title holds every term are read first (SQLite); when they fill the
+    page it is the page the ranking of every match gives, rank and match counts included."""
+    monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
+    monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
+    answered: list[bool] = []
+
+    def title_first_rows(*args: Any, **kwargs: Any) -> list[Row] | None:
+        rows = search_title_first.title_first_rows(*args, **kwargs)
+        answered.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(search, "title_first_rows", title_first_rows)
+    engine = db.make_engine(filled)
+    compared = 0
+    try:
+        with Session(engine) as session:
+            reader = reader_for(session)
+            for query in CHINESE_QUERIES:
+                selection = select_matching(reader, query, Filters())
+                assert selection is not None
+                assert (selection.title_first is None) == reader.postgres or query == "香港"
+                for group in ("article", "story"):
+                    for limit in (1, 2, 5, 20, 1000):
+                        fast = search_articles(session, query, limit=limit, group=group)
+                        every = reader.rows(
+                            _hits_sql(selection, group), {**selection.params, "limit": limit}
+                        )
+                        assert [(h.id, h.matched_in_story, h.rank) for h in fast] == [
+                            (row["id"], row["matched"], float(row["rank"])) for row in every
+                        ], (query, group, limit)
+                        compared += len(every)
+    finally:
+        engine.dispose()
+    assert compared > 200
+    if not filled.startswith("postgresql"):
+        # The titles alone answered some pages, and some pages needed every match.
+        assert any(answered) and not all(answered)

@@ -27,7 +27,7 @@ from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
 from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
 from pipeline.store.chinese_script import with_script_variants
-from pipeline.store.reader import Reader, bind_list, flag, json_value, reader_for, utc
+from pipeline.store.reader import Reader, Row, bind_list, flag, json_value, reader_for, utc
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
 from pipeline.store.search_recent import count_stories, newest_per_story
@@ -40,6 +40,7 @@ from pipeline.store.search_terms import (
     title_rank,
     tsquery_text,
 )
+from pipeline.store.search_title_first import title_first_rows, title_first_where
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -120,6 +121,10 @@ class Selection:
     rank: str
     params: dict[str, Any]
     words: list[str]
+    # The conditions of the rows of the highest title rank (``top_rank``: every wanted group in
+    # the title) where an index finds them apart (SQLite's trigram table), else None.
+    title_first: list[str] | None = None
+    top_rank: float = 0.0
 
 
 def select_matching(
@@ -137,9 +142,11 @@ def select_matching(
     if needs_terms(parsed):
         # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
         parsed = with_script_variants(parsed)
+        first = None if reader.postgres else title_first_where(parsed, where, params)
         where.append(query_condition(parsed, reader.postgres, params))
         rank = title_rank(parsed, reader.postgres, params)
-        return Selection("articles", where, rank, params, parsed.words)
+        top = float(len(parsed.groups))
+        return Selection("articles", where, rank, params, parsed.words, first, top)
     if reader.postgres:
         # Term by term, so a term the English configuration would empty of stop words is
         # still read as written; the whole query ranks.
@@ -236,9 +243,31 @@ def search_articles(
     selection = select_matching(reader, query, filters)
     if selection is None:
         return []
+    rows = _page_rows(reader, selection, group, limit)
+    tags = _tags_for(reader, [row["id"] for row in rows])
+    stories = _stories_for(reader, [row["story_id"] for row in rows if row["story_id"]])
+    return [_hit(row, tags.get(row["id"], ()), stories, selection.words) for row in rows]
+
+
+def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -> list[Row]:
+    """The page's rows, read the cheapest way that gives the rows of the full ranking."""
+    if selection.title_first is not None:
+        rows = title_first_rows(
+            reader,
+            selection.title_first,
+            selection.where,
+            selection.params,
+            limit,
+            group=group,
+            rank=selection.top_rank,
+            story_key=_STORY_KEY,
+            columns=_HIT_COLUMNS,
+        )
+        if rows is not None:
+            return rows
     if group == "story" and selection.rank == _NO_RANK:
         # Without text, each story's newest match is its row: read newest first, not all.
-        rows = newest_per_story(
+        return newest_per_story(
             reader,
             selection.source,
             selection.where,
@@ -247,11 +276,7 @@ def search_articles(
             story_key=_STORY_KEY,
             columns=_HIT_COLUMNS,
         )
-    else:
-        rows = reader.rows(_hits_sql(selection, group), {**selection.params, "limit": limit})
-    tags = _tags_for(reader, [row["id"] for row in rows])
-    stories = _stories_for(reader, [row["story_id"] for row in rows if row["story_id"]])
-    return [_hit(row, tags.get(row["id"], ()), stories, selection.words) for row in rows]
+    return reader.rows(_hits_sql(selection, group), {**selection.params, "limit": limit})
 
 
 def _hits_sql(selection: Selection, group: Group) -> str:

@@ -31,17 +31,21 @@ def newest_per_story(
     *,
     story_key: str,
     columns: str,
+    rank: float = 0.0,
+    count_where: list[str] | None = None,
 ) -> list[Row]:
-    """The hit rows (``columns``, a rank of 0 and how many of the story's articles matched) of
-    the ``limit`` stories whose newest match is newest, newest first."""
+    """The hit rows (``columns``, ``rank`` and how many of the story's articles matched) of
+    the ``limit`` stories whose newest match of ``where`` is newest, newest first; a story's
+    matches are counted by ``count_where`` (by default ``where``)."""
     winners = _first_of_each_story(reader, source, where, params, limit, story_key)
     if not winners:
         return []
-    matched = _matches_per_story(reader, source, where, params, list(winners))
+    counted = where if count_where is None else count_where
+    matched = _matches_per_story(reader, source, counted, params, list(winners))
     ids = {row["id"]: key for key, row in winners.items()}
     id_params: dict[str, Any] = {}
     sql = (
-        f"SELECT {columns}, 0.0 AS rank FROM articles"
+        f"SELECT {columns}, {float(rank)} AS rank FROM articles"
         f" WHERE articles.id IN ({bind_list('hit', list(ids), id_params)})"
     )
     by_id = {row["id"]: row for row in reader.rows(sql, id_params)}

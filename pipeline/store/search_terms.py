@@ -119,16 +119,46 @@ def query_condition(
 
 
 def title_rank(query: ParsedQuery, postgres: bool, params: dict[str, Any]) -> str:
-    """SQL for how many of the wanted terms the title holds (any case): title matches first."""
+    """SQL for how many of the wanted groups (a term with its alternatives: ``OR``, the other
+    scripts of a Chinese term) the title holds, any case: title matches first."""
     position = "strpos" if postgres else "instr"
-    wanted = dict.fromkeys(term.rstrip("*") for group in query.groups for term in group)
     cases = []
-    for index, term in enumerate(wanted):
-        params[f"title{index}"] = term.lower()
-        cases.append(
-            f"CASE WHEN {position}(lower(articles.title), :title{index}) > 0 THEN 1.0 ELSE 0.0 END"
-        )
+    counter = iter(range(10_000))
+    for group in query.groups:
+        held = []
+        for term in dict.fromkeys(term.rstrip("*") for term in group):
+            key = f"title{next(counter)}"
+            params[key] = term.lower()
+            held.append(f"{position}(lower(articles.title), :{key}) > 0")
+        cases.append(f"CASE WHEN {' OR '.join(held)} THEN 1.0 ELSE 0.0 END")
     return " + ".join(cases) or "0.0"
+
+
+def title_match(query: ParsedQuery) -> str | None:
+    """An FTS5 ``MATCH`` of the trigram table for the rows whose title holds every wanted group
+    of ``query`` (the rows of the highest title rank), when each of its terms is Chinese,
+    Japanese or Korean of at least three characters (what the trigram index can look up); else
+    None."""
+    terms = [term.rstrip("*") for group in query.groups for term in group]
+    if not terms or not all(has_cjk(t) and len(t) >= TRIGRAM_CHARS for t in terms):
+        return None
+    groups = [
+        "title : (" + " OR ".join(fts5_phrase(t.rstrip("*")) for t in group) + ")"
+        for group in query.groups
+    ]
+    return " AND ".join(groups)
+
+
+def excluded_condition(query: ParsedQuery, postgres: bool, params: dict[str, Any]) -> str | None:
+    """SQL true when the article holds none of ``query``'s excluded terms; None without any."""
+    if not query.excluded:
+        return None
+    counter = iter(range(10_000))
+    held = " OR ".join(
+        term_condition(term, postgres, params, f"not{next(counter)}", excluded=True)
+        for term in query.excluded
+    )
+    return f"NOT ({held})"
 
 
 def term_condition(
