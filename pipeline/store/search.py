@@ -122,9 +122,11 @@ class Selection:
     params: dict[str, Any]
     words: list[str]
     # The conditions of the rows of the highest title rank (``top_rank``: every wanted group in
-    # the title) where an index finds them apart (SQLite's trigram table), else None.
+    # the title) where an index finds them apart (SQLite's trigram table), else None; and
+    # ``where`` as asked of one article at a time, to count a few stories' matches.
     title_first: list[str] | None = None
     top_rank: float = 0.0
+    where_per_row: list[str] | None = None
 
 
 def select_matching(
@@ -143,10 +145,13 @@ def select_matching(
         # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
         parsed = with_script_variants(parsed)
         first = None if reader.postgres else title_first_where(parsed, where, params)
+        per_row = None
+        if first is not None:
+            per_row = [*where, query_condition(parsed, False, params, "row", per_row=True)]
         where.append(query_condition(parsed, reader.postgres, params))
         rank = title_rank(parsed, reader.postgres, params)
         top = float(len(parsed.groups))
-        return Selection("articles", where, rank, params, parsed.words, first, top)
+        return Selection("articles", where, rank, params, parsed.words, first, top, per_row)
     if reader.postgres:
         # Term by term, so a term the English configuration would empty of stop words is
         # still read as written; the whole query ranks.
@@ -255,7 +260,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
         rows = title_first_rows(
             reader,
             selection.title_first,
-            selection.where,
+            selection.where_per_row or selection.where,
             selection.params,
             limit,
             group=group,

@@ -99,15 +99,22 @@ def tsquery_text(query: ParsedQuery) -> str:
 
 
 def query_condition(
-    query: ParsedQuery, postgres: bool, params: dict[str, Any], name: str = "term"
+    query: ParsedQuery,
+    postgres: bool,
+    params: dict[str, Any],
+    name: str = "term",
+    *,
+    per_row: bool = False,
 ) -> str:
     """SQL true when every group of ``query`` has a term the article holds and no excluded
-    term does; its values go into ``params`` under ``name`` and a number."""
+    term does; its values go into ``params`` under ``name`` and a number. ``per_row``: SQLite's
+    full-text tables are asked about each article in turn, for a condition on a few articles
+    (otherwise every article a term matches is listed first, which suits a search)."""
     counter = iter(range(10_000))
 
     def condition(term: str, excluded: bool = False) -> str:
         key = f"{name}{next(counter)}"
-        return term_condition(term, postgres, params, key, excluded=excluded)
+        return term_condition(term, postgres, params, key, excluded=excluded, per_row=per_row)
 
     wanted = " AND ".join(
         "(" + " OR ".join(condition(term) for term in group) + ")" for group in query.groups
@@ -162,7 +169,13 @@ def excluded_condition(query: ParsedQuery, postgres: bool, params: dict[str, Any
 
 
 def term_condition(
-    term: str, postgres: bool, params: dict[str, Any], key: str, *, excluded: bool = False
+    term: str,
+    postgres: bool,
+    params: dict[str, Any],
+    key: str,
+    *,
+    excluded: bool = False,
+    per_row: bool = False,
 ) -> str:
     """SQL true when an article holds ``term``: as a substring for a Chinese, Japanese or
     Korean term, else through the word index (stemmed). ``excluded``: the term is to be left
@@ -178,11 +191,11 @@ def term_condition(
         if len(term.rstrip("*")) < TRIGRAM_CHARS:
             return f"({CJK_ROW} AND {TITLE_AND_TEXT} LIKE :{key} ESCAPE '\\')"
         params[key] = fts5_phrase(term.rstrip("*"))
-        return _fts_rows(TRIGRAM_TABLE, key)
+        return _fts_rows(TRIGRAM_TABLE, key, per_row)
     if postgres:
         return _postgres_words(term, params, key, excluded=excluded)
     params[key] = fts5_phrase(term)
-    return _fts_rows(WORD_TABLE, key)
+    return _fts_rows(WORD_TABLE, key, per_row)
 
 
 def _postgres_words(term: str, params: dict[str, Any], key: str, *, excluded: bool) -> str:
@@ -207,6 +220,9 @@ def _postgres_words(term: str, params: dict[str, Any], key: str, *, excluded: bo
     )
 
 
-def _fts_rows(table: str, key: str) -> str:
-    """The article is among the rows of the FTS5 ``table`` matching the phrase in ``key``."""
+def _fts_rows(table: str, key: str, per_row: bool = False) -> str:
+    """The article is among the rows of the FTS5 ``table`` matching the phrase in ``key``:
+    every matching row listed once, or (``per_row``) the article's own row looked up."""
+    if per_row:
+        return f"EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH :{key} AND rowid = articles.id)"
     return f"articles.id IN (SELECT rowid FROM {table} WHERE {table} MATCH :{key})"
