@@ -145,12 +145,15 @@ CHINESE_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("walk_density", [0, 10**9], ids=["title-list", "time-index"])
 @pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
 def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
-    filled: str, first_page: int, monkeypatch: pytest.MonkeyPatch
+    filled: str, first_page: int, walk_density: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The rows whose title holds every term are read first (SQLite); when they fill the
-    page it is the page the ranking of every match gives, rank and match counts included."""
+    """The rows whose title holds every term are read first (SQLite), from the list of title
+    matches or walking the time index; when they fill the page it is the page the ranking of
+    every match gives, rank and match counts included, with filters or without."""
+    monkeypatch.setattr(search_title_first, "WALK_DENSITY", walk_density)
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
     answered: list[bool] = []
@@ -166,13 +169,18 @@ def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
     try:
         with Session(engine) as session:
             reader = reader_for(session)
-            for query in CHINESE_QUERIES:
-                selection = select_matching(reader, query, Filters())
+            for query, filters in [(q, Filters()) for q in CHINESE_QUERIES] + [
+                ("金管局", Filters.of(source="hkma-press-tc")),
+                ("金管局", Filters.of(since=datetime(2025, 11, 10, tzinfo=UTC))),
+            ]:
+                selection = select_matching(reader, query, filters)
                 assert selection is not None
                 assert (selection.title_first is None) == reader.postgres or query == "香港"
                 for group in ("article", "story"):
                     for limit in (1, 2, 5, 20, 1000):
-                        fast = search_articles(session, query, limit=limit, group=group)
+                        fast = search_articles(
+                            session, query, filters=filters, limit=limit, group=group
+                        )
                         every = reader.rows(
                             _hits_sql(selection, group), {**selection.params, "limit": limit}
                         )

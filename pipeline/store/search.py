@@ -16,7 +16,6 @@ matched, its size, outlets and languages. The queries are SQL text read through 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +26,10 @@ from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
 from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
 from pipeline.store.chinese_script import with_script_variants
-from pipeline.store.reader import Reader, Row, bind_list, flag, json_value, reader_for, utc
+from pipeline.store.reader import Reader, Row, flag, json_value, reader_for, utc
+from pipeline.store.search_details import TagInfo as TagInfo
+from pipeline.store.search_details import stories_for, tags_for
+from pipeline.store.search_filters import NOT_A_COPY
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
 from pipeline.store.search_recent import count_stories, newest_per_story
@@ -57,7 +59,6 @@ SNIPPET_CHARS = 200
 SNIPPET_LEAD = 60
 
 Group = Literal["article", "story"]
-TagInfo = tuple[str, str, str, int, tuple[str, ...]]
 # A story of its own for an article that has none (its negated id cannot be a story's id).
 _STORY_KEY = "COALESCE(articles.story_id, -articles.id)"
 _NO_RANK = "0.0"
@@ -127,6 +128,8 @@ class Selection:
     title_first: list[str] | None = None
     top_rank: float = 0.0
     where_per_row: list[str] | None = None
+    # No filter narrows the articles (the time index may then be walked for title matches).
+    unfiltered: bool = False
 
 
 def select_matching(
@@ -144,6 +147,8 @@ def select_matching(
     if needs_terms(parsed):
         # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
         parsed = with_script_variants(parsed)
+        # Copies left out, and nothing else: the time index may be walked for title matches.
+        unfiltered = all(condition == NOT_A_COPY for condition in where)
         first = None if reader.postgres else title_first_where(parsed, where, params)
         per_row = None
         if first is not None:
@@ -151,7 +156,9 @@ def select_matching(
         where.append(query_condition(parsed, reader.postgres, params))
         rank = title_rank(parsed, reader.postgres, params)
         top = float(len(parsed.groups))
-        return Selection("articles", where, rank, params, parsed.words, first, top, per_row)
+        return Selection(
+            "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered
+        )
     if reader.postgres:
         # Term by term, so a term the English configuration would empty of stop words is
         # still read as written; the whole query ranks.
@@ -249,8 +256,8 @@ def search_articles(
     if selection is None:
         return []
     rows = _page_rows(reader, selection, group, limit)
-    tags = _tags_for(reader, [row["id"] for row in rows])
-    stories = _stories_for(reader, [row["story_id"] for row in rows if row["story_id"]])
+    tags = tags_for(reader, [row["id"] for row in rows])
+    stories = stories_for(reader, [row["story_id"] for row in rows if row["story_id"]])
     return [_hit(row, tags.get(row["id"], ()), stories, selection.words) for row in rows]
 
 
@@ -267,6 +274,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             rank=selection.top_rank,
             story_key=_STORY_KEY,
             columns=_HIT_COLUMNS,
+            may_walk=selection.unfiltered,
         )
         if rows is not None:
             return rows
@@ -362,36 +370,3 @@ def _hit(
             json_value(story.get("languages")) or ((row["lang"],) if row["lang"] else ())
         ),
     )
-
-
-def _stories_for(reader: Reader, story_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Each story's size, outlets and languages."""
-    if not story_ids:
-        return {}
-    params: dict[str, Any] = {}
-    sql = (
-        "SELECT id, article_count, outlets, languages FROM stories"
-        f" WHERE id IN ({bind_list('story', dict.fromkeys(story_ids), params)})"
-    )
-    return {row["id"]: row for row in reader.rows(sql, params)}
-
-
-def _tags_for(reader: Reader, article_ids: list[int]) -> dict[int, list[TagInfo]]:
-    """The tags of each article, most frequent first."""
-    found: dict[int, list[TagInfo]] = defaultdict(list)
-    if not article_ids:
-        return found
-    params: dict[str, Any] = {}
-    sql = (
-        "SELECT article_tags.article_id, tags.id AS tag_id, tags.name, tags.kind,"
-        " article_tags.count, article_tags.evidence"
-        " FROM article_tags JOIN tags ON tags.id = article_tags.tag_id"
-        f" WHERE article_tags.article_id IN ({bind_list('article', article_ids, params)})"
-        " ORDER BY article_tags.article_id, article_tags.count DESC, tags.name"
-    )
-    for row in reader.rows(sql, params):
-        evidence = tuple(json_value(row["evidence"]) or ())
-        found[row["article_id"]].append(
-            (row["tag_id"], row["name"], row["kind"], row["count"], evidence)
-        )
-    return found

@@ -12,6 +12,9 @@ from pipeline.store.reader import Reader, bind_list
 
 # An article's time: its publication, or when it was first stored if its source gave none.
 WHEN = "COALESCE(articles.published_at, articles.first_seen_at)"
+# Unary plus: nearly every article is no copy, and SQLite would otherwise read through the
+# duplicate_of index instead of the time or text indexes.
+NOT_A_COPY = "+articles.duplicate_of IS NULL"
 
 
 def _tagged(reader: Reader, kind: str, name: str, key: str, params: dict[str, Any]) -> str:
@@ -83,9 +86,7 @@ class Filters:
         """The WHERE conditions these filters make, their values added to ``params``."""
         found: list[str] = []
         if not self.include_duplicates:
-            # Unary plus: nearly every article is no copy, and SQLite would otherwise read
-            # through the duplicate_of index instead of the time or text indexes.
-            found.append("+articles.duplicate_of IS NULL")
+            found.append(NOT_A_COPY)
         if self.sources:
             found.append(f"articles.source_id IN ({bind_list('source', self.sources, params)})")
         if self.doc_types:

@@ -41,7 +41,8 @@ def newest_per_story(
     if not winners:
         return []
     counted = where if count_where is None else count_where
-    matched = _matches_per_story(reader, source, counted, params, list(winners))
+    # By the story_id index, whatever index found the winners.
+    matched = _matches_per_story(reader, "articles", counted, params, list(winners))
     ids = {row["id"]: key for key, row in winners.items()}
     id_params: dict[str, Any] = {}
     sql = (

@@ -18,6 +18,12 @@ from pipeline.store.search_filters import WHEN
 from pipeline.store.search_recent import newest_per_story
 from pipeline.store.search_terms import TRIGRAM_TABLE, excluded_condition, title_match
 
+# Read newest first through the time index, checking each article, when at least one article
+# in this many holds the terms in its title: the page is then found within a few thousand
+# articles, where listing the title matches and sorting them reads tens of thousands.
+WALK_DENSITY = 100
+TIME_INDEX = "ix_articles_seen"
+
 
 def title_first_where(
     query: ParsedQuery, filters: list[str], params: dict[str, Any]
@@ -51,13 +57,19 @@ def title_first_rows(
     rank: float,
     story_key: str,
     columns: str,
+    may_walk: bool = False,
 ) -> list[Row] | None:
     """The page's rows (``columns``, ``rank`` and how many of each story's articles match
-    ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it."""
+    ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it.
+    ``may_walk``: no filter narrows the articles, so where the title matches are dense, the
+    time index is walked (a filter could leave them too sparse for that)."""
+    source = "articles"
+    if may_walk and _dense(reader, params):
+        source = f"articles INDEXED BY {TIME_INDEX}"
     if group == "story":
         rows = newest_per_story(
             reader,
-            "articles",
+            source,
             title_first,
             params,
             limit,
@@ -68,7 +80,8 @@ def title_first_rows(
         )
         return rows if len(rows) == limit else None
     newest = (
-        f"SELECT articles.id AS id, {WHEN} AS seen FROM articles WHERE {' AND '.join(title_first)}"
+        f"SELECT articles.id AS id, {WHEN} AS seen FROM {source}"
+        f" WHERE {' AND '.join(title_first)}"
         " ORDER BY seen DESC, id DESC LIMIT :limit"
     )
     sql = (
@@ -78,3 +91,14 @@ def title_first_rows(
     )
     rows = reader.rows(sql, {**params, "limit": limit})
     return rows if len(rows) == limit else None
+
+
+def _dense(reader: Reader, params: dict[str, Any]) -> bool:
+    """Whether at least one article in ``WALK_DENSITY`` holds the terms in its title (the
+    trigram table counts its matches from its index, in a few milliseconds)."""
+    held = reader.rows(
+        f"SELECT count(*) AS n FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH :title_first",
+        {"title_first": params["title_first"]},
+    )[0]["n"]
+    stored = reader.rows("SELECT max(id) AS n FROM articles")[0]["n"] or 0
+    return int(held) * WALK_DENSITY >= int(stored)
