@@ -43,11 +43,11 @@ def newest_per_story(
     counted = where if count_where is None else count_where
     # By the story_id index, whatever index found the winners.
     matched = _matches_per_story(reader, "articles", counted, params, list(winners))
-    ids = {row["id"]: key for key, row in winners.items()}
+    ids = [row["id"] for row in winners.values()]
     id_params: dict[str, Any] = {}
     sql = (
         f"SELECT {columns}, {float(rank)} AS rank FROM articles"
-        f" WHERE articles.id IN ({bind_list('hit', list(ids), id_params)})"
+        f" WHERE articles.id IN ({bind_list('hit', ids, id_params)})"
     )
     by_id = {row["id"]: row for row in reader.rows(sql, id_params)}
     return [
