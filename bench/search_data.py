@@ -325,6 +325,7 @@ def load_postgres(url: str, corpus: Corpus, size: int, marker: str) -> float:
     upgrade(url)
     search_index = _migration("0001_initial").POSTGRES_FTS[1]
     trigram = _migration("0012_cjk_rows")
+    titles = _migration("0013_cjk_titles")
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         # Setup only, this session only: no foreign-key triggers (the rows are consistent by
         # construction), and room to build the GIN indexes in memory.
@@ -335,6 +336,7 @@ def load_postgres(url: str, corpus: Corpus, size: int, marker: str) -> float:
         ).fetchone()
         conn.execute("DROP INDEX ix_articles_search_vector")
         conn.execute(f"DROP INDEX IF EXISTS {trigram.POSTGRES_INDEX}")
+        conn.execute(f"DROP INDEX IF EXISTS {titles.TITLE_INDEX}")
         fixed = {"sources": (SOURCE_COLUMNS, corpus.sources), "tags": (TAGROW_COLUMNS, corpus.tags)}
         _copy(conn, {table: rows for table, (_, rows) in fixed.items()})
         for chunk in History(corpus, size, POSTGRES).chunks():
@@ -342,6 +344,7 @@ def load_postgres(url: str, corpus: Corpus, size: int, marker: str) -> float:
         conn.execute(search_index)
         if has_trigram:
             conn.execute(trigram.POSTGRES_PARTIAL)
+            conn.execute(titles.POSTGRES_TITLES)
         for table in ("articles", "stories"):
             conn.execute(
                 sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), {})").format(

@@ -374,6 +374,11 @@ def is_search_object(name: str | None, type_: str) -> bool:
     if type_ == "column":
         return name == SEARCH_VECTOR_COLUMN
     if type_ == "index":
-        # The second is the pg_trgm index Chinese search uses, where the extension exists.
-        return name in (f"ix_articles_{SEARCH_VECTOR_COLUMN}", "ix_articles_search_trgm")
+        # The pg_trgm indexes Chinese search uses (title and text; titles), where the
+        # extension exists.
+        return name in (
+            f"ix_articles_{SEARCH_VECTOR_COLUMN}",
+            "ix_articles_search_trgm",
+            "ix_articles_title_trgm",
+        )
     return False

@@ -149,9 +149,9 @@ def select_matching(
         parsed = with_script_variants(parsed)
         # Copies left out, and nothing else: the time index may be walked for title matches.
         unfiltered = all(condition == NOT_A_COPY for condition in where)
-        first = None if reader.postgres else title_first_where(parsed, where, params)
+        first = title_first_where(parsed, where, params, reader.postgres)
         per_row = None
-        if first is not None:
+        if first is not None and not reader.postgres:
             per_row = [*where, query_condition(parsed, False, params, "row", per_row=True)]
         where.append(query_condition(parsed, reader.postgres, params))
         rank = title_rank(parsed, reader.postgres, params)
@@ -274,7 +274,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             rank=selection.top_rank,
             story_key=_STORY_KEY,
             columns=_HIT_COLUMNS,
-            may_walk=selection.unfiltered,
+            may_walk=selection.unfiltered and not reader.postgres,
         )
         if rows is not None:
             return rows

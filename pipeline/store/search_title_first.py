@@ -3,9 +3,10 @@
 A query of Chinese, Japanese or Korean terms ranks an article by how many of its terms (each
 with its alternatives) the title holds, then newest first. No article ranks above one whose
 title holds them all, so when those alone fill the page, the page is theirs: they are read
-through the trigram table's title column (on SQLite), newest first, instead of ranking every
-article that holds the terms anywhere; a frequent term (one article in ten) is held in the
-titles of a third of those. When they do not fill the page, the caller ranks every match.
+through an index of titles (SQLite's trigram table's title column; on Postgres the partial
+``pg_trgm`` index of titles, migration 0013), newest first, instead of ranking every article
+that holds the terms anywhere; a frequent term (one article in ten) is held in the titles of a
+third of those. When they do not fill the page, the caller ranks every match.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from pipeline.querytext import ParsedQuery
 from pipeline.store.reader import Reader, Row
 from pipeline.store.search_filters import WHEN
 from pipeline.store.search_recent import newest_per_story
-from pipeline.store.search_terms import TRIGRAM_TABLE, excluded_condition, title_match
+from pipeline.store.search_terms import (
+    CJK_ROW,
+    TRIGRAM_TABLE,
+    excluded_condition,
+    like_pattern,
+    title_match,
+)
 
 # Read newest first through the time index, checking each article, when at least one article
 # in this many holds the terms in its title: the page is then found within a few thousand
@@ -26,21 +33,24 @@ TIME_INDEX = "ix_articles_seen"
 
 
 def title_first_where(
-    query: ParsedQuery, filters: list[str], params: dict[str, Any]
+    query: ParsedQuery, filters: list[str], params: dict[str, Any], postgres: bool
 ) -> list[str] | None:
     """The conditions of the articles whose title holds every wanted group of ``query`` and
-    that hold no excluded term, with ``filters``; None when the trigram table cannot find
-    them (a term of fewer than three characters, or not Chinese, Japanese or Korean)."""
+    that hold no excluded term, with ``filters``; None when a trigram index cannot find them
+    (a term of fewer than three characters, or not Chinese, Japanese or Korean)."""
     match = title_match(query)
     if match is None:
         return None
-    params["title_first"] = match
-    where = [
-        *filters,
-        f"articles.id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH"
-        " :title_first)",
-    ]
-    excluded = excluded_condition(query, False, params)
+    if postgres:
+        where = [*filters, CJK_ROW, *_title_holds(query, params)]
+    else:
+        params["title_first"] = match
+        where = [
+            *filters,
+            f"articles.id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH"
+            " :title_first)",
+        ]
+    excluded = excluded_condition(query, postgres, params)
     if excluded is not None:
         where.append(excluded)
     return where
@@ -62,7 +72,8 @@ def title_first_rows(
     """The page's rows (``columns``, ``rank`` and how many of each story's articles match
     ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it.
     ``may_walk``: no filter narrows the articles, so where the title matches are dense, the
-    time index is walked (a filter could leave them too sparse for that)."""
+    time index is walked (a filter could leave them too sparse for that); SQLite only, whose
+    planner cannot tell (Postgres's can)."""
     source = "articles"
     if may_walk and _dense(reader, params):
         source = f"articles INDEXED BY {TIME_INDEX}"
@@ -91,6 +102,21 @@ def title_first_rows(
     )
     rows = reader.rows(sql, {**params, "limit": limit})
     return rows if len(rows) == limit else None
+
+
+def _title_holds(query: ParsedQuery, params: dict[str, Any]) -> list[str]:
+    """On Postgres, a condition per wanted group: the title holds one of its terms, any case
+    (as the title rank reads it), which the titles' ``pg_trgm`` index (migration 0013) serves."""
+    conditions = []
+    counter = iter(range(10_000))
+    for group in query.groups:
+        held = []
+        for term in dict.fromkeys(term.rstrip("*") for term in group):
+            key = f"title_first{next(counter)}"
+            params[key] = like_pattern(term)
+            held.append(f"articles.title ILIKE :{key} ESCAPE '\\'")
+        conditions.append("(" + " OR ".join(held) + ")")
+    return conditions
 
 
 def _dense(reader: Reader, params: dict[str, Any]) -> bool:
