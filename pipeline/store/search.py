@@ -123,7 +123,7 @@ class Selection:
     params: dict[str, Any]
     words: list[str]
     # The conditions of the rows of the highest title rank (``top_rank``: every wanted group in
-    # the title) where an index finds them apart (SQLite's trigram table), else None; and
+    # the title) where an index of titles finds them apart, else None; and
     # ``where`` as asked of one article at a time, to count a few stories' matches.
     title_first: list[str] | None = None
     top_rank: float = 0.0

@@ -41,8 +41,7 @@ def newest_per_story(
     if not winners:
         return []
     counted = where if count_where is None else count_where
-    # By the story_id index, whatever index found the winners.
-    matched = _matches_per_story(reader, "articles", counted, params, list(winners))
+    matched = _matches_per_story(reader, counted, params, list(winners))
     ids = [row["id"] for row in winners.values()]
     id_params: dict[str, Any] = {}
     sql = (
@@ -130,9 +129,10 @@ def newest_first(
 
 
 def _matches_per_story(
-    reader: Reader, source: str, where: list[str], params: dict[str, Any], keys: list[int]
+    reader: Reader, where: list[str], params: dict[str, Any], keys: list[int]
 ) -> dict[int, int]:
-    """How many matches each of the stories ``keys`` has (an article of no story: itself)."""
+    """How many matches each of the stories ``keys`` has (an article of no story: itself),
+    read through the story_id index, whatever index found the stories."""
     stories = [key for key in keys if key > 0]
     if not stories:
         return {}
@@ -140,6 +140,6 @@ def _matches_per_story(
     conditions = [*where, f"articles.story_id IN ({bind_list('story', stories, count_params)})"]
     sql = (
         "SELECT articles.story_id AS story_id, COUNT(*) AS n"
-        f" FROM {source} WHERE {' AND '.join(conditions)} GROUP BY articles.story_id"
+        f" FROM articles WHERE {' AND '.join(conditions)} GROUP BY articles.story_id"
     )
     return {row["story_id"]: int(row["n"]) for row in reader.rows(sql, count_params)}

@@ -19,6 +19,7 @@ a prefix, so quoting them can never make FTS5 or ``to_tsquery`` syntax.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.querytext import ParsedQuery
@@ -112,33 +113,51 @@ def query_condition(
     (otherwise every article a term matches is listed first, which suits a search)."""
     counter = iter(range(10_000))
 
-    def condition(term: str, excluded: bool = False) -> str:
+    def condition(term: str) -> str:
         key = f"{name}{next(counter)}"
-        return term_condition(term, postgres, params, key, excluded=excluded, per_row=per_row)
+        return term_condition(term, postgres, params, key, per_row=per_row)
 
     wanted = " AND ".join(
         "(" + " OR ".join(condition(term) for term in group) + ")" for group in query.groups
     )
-    if not query.excluded:
-        return wanted
-    excluded = " OR ".join(condition(term, excluded=True) for term in query.excluded)
-    return f"{wanted} AND NOT ({excluded})"
+    excluded = excluded_condition(query, postgres, params, f"{name}_not", per_row=per_row)
+    return wanted if excluded is None else f"{wanted} AND {excluded}"
 
 
 def title_rank(query: ParsedQuery, postgres: bool, params: dict[str, Any]) -> str:
     """SQL for how many of the wanted groups (a term with its alternatives: ``OR``, the other
     scripts of a Chinese term) the title holds, any case: title matches first."""
     position = "strpos" if postgres else "instr"
-    cases = []
+    held = title_holds(
+        query,
+        params,
+        "title",
+        str.lower,
+        lambda key: f"{position}(lower(articles.title), :{key}) > 0",
+    )
+    return " + ".join(f"CASE WHEN {group} THEN 1.0 ELSE 0.0 END" for group in held) or "0.0"
+
+
+def title_holds(
+    query: ParsedQuery,
+    params: dict[str, Any],
+    name: str,
+    value: Callable[[str], str],
+    holds: Callable[[str], str],
+) -> list[str]:
+    """SQL per wanted group of ``query``: the title holds one of its terms (each once, its
+    prefix mark dropped), as ``holds`` tests the parameter it is given by key, whose value
+    ``value`` makes of the term; the values go into ``params`` under ``name`` and a number."""
     counter = iter(range(10_000))
+    conditions = []
     for group in query.groups:
         held = []
         for term in dict.fromkeys(term.rstrip("*") for term in group):
-            key = f"title{next(counter)}"
-            params[key] = term.lower()
-            held.append(f"{position}(lower(articles.title), :{key}) > 0")
-        cases.append(f"CASE WHEN {' OR '.join(held)} THEN 1.0 ELSE 0.0 END")
-    return " + ".join(cases) or "0.0"
+            key = f"{name}{next(counter)}"
+            params[key] = value(term)
+            held.append(holds(key))
+        conditions.append("(" + " OR ".join(held) + ")")
+    return conditions
 
 
 def title_match(query: ParsedQuery) -> str | None:
@@ -156,13 +175,23 @@ def title_match(query: ParsedQuery) -> str | None:
     return " AND ".join(groups)
 
 
-def excluded_condition(query: ParsedQuery, postgres: bool, params: dict[str, Any]) -> str | None:
-    """SQL true when the article holds none of ``query``'s excluded terms; None without any."""
+def excluded_condition(
+    query: ParsedQuery,
+    postgres: bool,
+    params: dict[str, Any],
+    name: str = "not",
+    *,
+    per_row: bool = False,
+) -> str | None:
+    """SQL true when the article holds none of ``query``'s excluded terms (None without any);
+    its values go into ``params`` under ``name`` and a number."""
     if not query.excluded:
         return None
     counter = iter(range(10_000))
     held = " OR ".join(
-        term_condition(term, postgres, params, f"not{next(counter)}", excluded=True)
+        term_condition(
+            term, postgres, params, f"{name}{next(counter)}", excluded=True, per_row=per_row
+        )
         for term in query.excluded
     )
     return f"NOT ({held})"

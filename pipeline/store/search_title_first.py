@@ -22,6 +22,7 @@ from pipeline.store.search_terms import (
     TRIGRAM_TABLE,
     excluded_condition,
     like_pattern,
+    title_holds,
     title_match,
 )
 
@@ -42,7 +43,18 @@ def title_first_where(
     if match is None:
         return None
     if postgres:
-        where = [*filters, CJK_ROW, *_title_holds(query, params)]
+        # Any case, as the title rank reads it; the titles' pg_trgm index (0013) serves ILIKE.
+        where = [
+            *filters,
+            CJK_ROW,
+            *title_holds(
+                query,
+                params,
+                "title_first",
+                like_pattern,
+                lambda key: f"articles.title ILIKE :{key} ESCAPE '\\'",
+            ),
+        ]
     else:
         params["title_first"] = match
         where = [
@@ -102,21 +114,6 @@ def title_first_rows(
     )
     rows = reader.rows(sql, {**params, "limit": limit})
     return rows if len(rows) == limit else None
-
-
-def _title_holds(query: ParsedQuery, params: dict[str, Any]) -> list[str]:
-    """On Postgres, a condition per wanted group: the title holds one of its terms, any case
-    (as the title rank reads it), which the titles' ``pg_trgm`` index (migration 0013) serves."""
-    conditions = []
-    counter = iter(range(10_000))
-    for group in query.groups:
-        held = []
-        for term in dict.fromkeys(term.rstrip("*") for term in group):
-            key = f"title_first{next(counter)}"
-            params[key] = like_pattern(term)
-            held.append(f"articles.title ILIKE :{key} ESCAPE '\\'")
-        conditions.append("(" + " OR ".join(held) + ")")
-    return conditions
 
 
 def _dense(reader: Reader, params: dict[str, Any]) -> bool:
