@@ -71,7 +71,6 @@ SERVER_ENVIRONMENT = {
 }
 # What serve's server is started with: a server of the usual kind, whose services run.
 SCHEDULING_SERVER_ENVIRONMENT = {"PREFECT_UI_ENABLED": "0"}
-TEMPORARY_SERVER_MARKS = ("PREFECT__SERVER_EPHEMERAL", "PREFECT__SERVER_FINAL")
 PR_SET_PDEATHSIG = 1
 
 
@@ -177,11 +176,10 @@ def _spawn(port: int, schedules: bool) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", __name__, str(os.getpid()), *app_dir]
     command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "error", "--lifespan", "on"]
-    if schedules:
-        inherited = {k: v for k, v in os.environ.items() if k not in TEMPORARY_SERVER_MARKS}
-        environment = {**inherited, **SCHEDULING_SERVER_ENVIRONMENT}
-    else:
-        environment = {**os.environ, **SERVER_ENVIRONMENT}
+    # Neither kind inherits the other's marks.
+    inherited = {k: v for k, v in os.environ.items() if k not in SERVER_ENVIRONMENT}
+    chosen = SCHEDULING_SERVER_ENVIRONMENT if schedules else SERVER_ENVIRONMENT
+    environment = {**inherited, **chosen}
     return subprocess.Popen(
         command,
         env=environment,
