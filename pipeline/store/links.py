@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -16,12 +16,22 @@ from pipeline.store.sql import chunks, insert_rows
 from pipeline.store.tags import unique_tags, upsert_tags
 
 _LINK_COLUMNS = (
-    "article_id", "tag_id", "count", "in_title", "in_lead", "evidence", "taxonomy_version"
+    "article_id",
+    "tag_id",
+    "count",
+    "in_title",
+    "in_lead",
+    "evidence",
+    "taxonomy_version",
 )
 # The columns a link's content is compared on; the version is written with any change.
 _CONTENT = ("count", "in_title", "in_lead", "evidence")
-# A batch writes tens of thousands of evidence lists: the encoder is made once.
-_json = json.JSONEncoder().encode
+
+
+def _json(evidence: Sequence[str]) -> str:
+    # A batch writes tens of thousands of evidence lists: orjson encodes them about 10x
+    # faster than the standard library (bench/pipeline.py's store stage).
+    return orjson.dumps(evidence).decode()
 
 
 @dataclass(frozen=True)

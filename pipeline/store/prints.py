@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from pipeline.store import print_cache
+from pipeline.store.print_cache import ROW_CACHE_ENTRIES, Lru
 from pipeline.store.schema import Article, ArticleKey, ArticlePrint, ArticleTag, StoryLink
 from pipeline.store.sql import chunks, insert_rows
 from pipeline.stories import minhash
@@ -72,6 +74,8 @@ def file_prints(
         for article_id, item in entries
     ]
     insert_rows(session, "article_prints", ("article_id", "near", "words", "tags"), prints)
+    for _, item in entries:
+        print_cache.remember_shingles(item.content_hash, item.shingles)
     keys = [
         (key, article_id)
         for article_id, item in entries
@@ -95,9 +99,7 @@ def filed_keys(session: Session, article_ids: Sequence[int]) -> dict[int, tuple[
         )
         found.update((article_id, (tags, set())) for article_id, tags in session.execute(printed))
     for chunk in chunks(list(article_ids)):
-        stmt = select(ArticleKey.article_id, ArticleKey.key).where(
-            ArticleKey.article_id.in_(chunk)
-        )
+        stmt = select(ArticleKey.article_id, ArticleKey.key).where(ArticleKey.article_id.in_(chunk))
         for article_id, key in session.execute(stmt):
             if article_id in found:
                 found[article_id][1].add(key)
@@ -147,7 +149,27 @@ def load_prints(session: Session, article_ids: Sequence[int]) -> list[StoredPrin
     unfiled = [row.id for row in rows if row.words is None]
     texts = _texts(session, unfiled)
     tags = article_tag_ids(session, unfiled)
-    return [_stored_print(row, tags.get(row.id, ()), texts.get(row.id, "")) for row in rows]
+    found = []
+    for row in rows:
+        stored = _decoded_print(row)
+        if stored is None:
+            stored = _stored_print(row, tags.get(row.id, ()), texts.get(row.id, ""))
+            if row.words is not None:
+                _decoded_rows.put(row.id, (tuple(row), stored))
+        found.append(stored)
+    return found
+
+
+# Filed articles' rows decoded by ``load_prints``, each kept with the row it came from and
+# reused only for that very row (see ``print_cache``).
+_decoded_rows: Lru[int, tuple[tuple[object, ...], StoredPrint]] = Lru(ROW_CACHE_ENTRIES)
+
+
+def _decoded_print(row: Any) -> StoredPrint | None:
+    kept = _decoded_rows.get(row.id)
+    if kept is None or kept[0] != tuple(row):
+        return None
+    return kept[1]
 
 
 def with_shingles(
@@ -157,11 +179,20 @@ def with_shingles(
     wanted = set(article_ids)
     if not wanted:
         return list(found)
-    texts = _texts(session, sorted(wanted))
+    known = {
+        stored.article_id: shingles
+        for stored in found
+        if stored.article_id in wanted
+        and (shingles := print_cache.shingles_of(stored.print.content_hash)) is not None
+    }
+    texts = _texts(session, sorted(wanted.difference(known)))
     result = []
     for stored in found:
         if stored.article_id in wanted:
-            shingles = shingle_hashes(tokens(texts.get(stored.article_id, "")))
+            shingles = known.get(stored.article_id)
+            if shingles is None:
+                shingles = shingle_hashes(tokens(texts.get(stored.article_id, "")))
+                print_cache.remember_shingles(stored.print.content_hash, shingles)
             stored = replace(stored, print=replace(stored.print, shingles=shingles))
         result.append(stored)
     return result

@@ -186,7 +186,8 @@ def body_terms(words: list[str]) -> Hashes:
     """The distinct hashes of a body's content words (English stems, Chinese character pairs)."""
     distinct = set(words)
     terms = [stem(word) for word in distinct if len(word) > 2 and word not in STOP_WORDS]
-    if any(not word.isascii() for word in distinct):
+    # One C-level test of the joined words, not a Python-level test of each.
+    if not "".join(distinct).isascii():
         han = [word for word in words if len(word) == 1 and not word.isascii()]
         terms.extend(first + second for first, second in itertools.pairwise(han))
     return np.unique(token_hashes(terms))
