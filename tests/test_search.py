@@ -177,8 +177,10 @@ def test_any_user_string_is_safe(corpus: tuple[Engine, dict[str, int]], hostile:
     [
         ("stablecoin " * 10_000, "search query is 110,000 characters long; at most 500 are read"),
         (" ".join(f"w{n}" for n in range(40)), "search query has 40 terms; at most 32 are read"),
-        (" OR ".join(f"w{n}" for n in range(20)) + " -x -y -z -a -b -c -d -e -f -g -h -i -j",
-         "search query has 33 terms; at most 32 are read"),
+        (
+            " OR ".join(f"w{n}" for n in range(20)) + " -x -y -z -a -b -c -d -e -f -g -h -i -j",
+            "search query has 33 terms; at most 32 are read",
+        ),
     ],
 )
 def test_a_query_past_its_limits_is_refused_before_it_runs(

@@ -5,9 +5,10 @@ articles, many articles of the same day)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +16,15 @@ from sqlalchemy.orm import Session
 from support.alerting import alerts_toml, ingest, jsonl_channel
 
 from pipeline.models import Article, TaggedArticle
-from pipeline.store import db, repo, search, search_recent, search_title_first
+from pipeline.store import (
+    db,
+    repo,
+    search,
+    search_counts,
+    search_recent,
+    search_title_first,
+    search_walk,
+)
 from pipeline.store.reader import Row, reader_for
 from pipeline.store.search import (
     Filters,
@@ -111,16 +120,75 @@ def test_the_newest_match_of_each_story_is_what_ranking_every_match_gives(
     assert compared > 300  # the filters match something, and stories of several articles
 
 
+# Postgres walks (first window, articles read before giving up, the sparsest matches walked on):
+# windows of one article and doubling, over every article; giving up after a few articles;
+# giving up after any window holding an article that does not match; the module's own.
+WALKS: list[tuple[int, int, float]] = [
+    (1, 10**9, math.inf),
+    (1, 3, math.inf),
+    (2, 10**9, 1),
+    (search_walk.FIRST_WINDOW, search_walk.MOST_WALKED, search_walk.SPARSEST),
+]
+WALK_IDS = ["windows-from-one", "giving-up", "giving-up-sparse", "default-windows"]
+GIVING_UP = {WALKS[1], WALKS[2]}
+
+
+class RecordedWalk(search_walk.NewestWalk):
+    """A walk that keeps, once read, whether it gave up."""
+
+    ended: ClassVar[list[bool]] = []
+
+    def __iter__(self) -> Iterator[Row]:
+        yield from super().__iter__()
+        RecordedWalk.ended.append(self.gave_up)
+
+
+def _walks(
+    monkeypatch: pytest.MonkeyPatch, walk: tuple[int, int, float], *modules: Any
+) -> list[bool]:
+    """Walks of these windows, recorded: whether each walk read to its end gave up."""
+    monkeypatch.setattr(search_walk, "FIRST_WINDOW", walk[0])
+    monkeypatch.setattr(search_walk, "MOST_WALKED", walk[1])
+    monkeypatch.setattr(search_walk, "SPARSEST", walk[2])
+    for module in modules:
+        monkeypatch.setattr(module, "NewestWalk", RecordedWalk)
+    monkeypatch.setattr(RecordedWalk, "ended", [])
+    return RecordedWalk.ended
+
+
+# Samples of a Postgres story count (matches in the first per story wanted, samples tried): a
+# match a story and doubling, many times; one sample of as many, then every match; the module's.
+SAMPLES = [
+    (1, 20),
+    (1, 1),
+    (search_counts.FIRST_SAMPLE_PER_STORY, search_counts.MOST_SAMPLES),
+]
+
+
+@pytest.mark.parametrize("samples", SAMPLES, ids=["doubling", "one-sample", "default-samples"])
 @pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
 def test_counts_that_stop_early_agree_with_counting_everything(
-    filled: str, first_page: int, monkeypatch: pytest.MonkeyPatch
+    filled: str, first_page: int, samples: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Counts stopping at a cap: newest first without text; with text on Postgres, from
+    samples of the matches (when they do not tell, every match's story)."""
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
+    monkeypatch.setattr(search_counts, "FIRST_SAMPLE_PER_STORY", samples[0])
+    monkeypatch.setattr(search_counts, "MOST_SAMPLES", samples[1])
+    told: list[bool] = []
+
+    def capped_story_count(*args: Any, **kwargs: Any) -> int | None:
+        counted = search_counts.capped_story_count(*args, **kwargs)
+        told.append(counted is not None)
+        return counted
+
+    monkeypatch.setattr(search, "capped_story_count", capped_story_count)
     engine = db.make_engine(filled)
     try:
         with Session(engine) as session:
-            for query in (None, "stablecoin", "金管局"):
+            postgres = reader_for(session).postgres
+            for query in (None, "stablecoin", "金管局", '"virtual asset"', "金管局 -牌照"):
                 for filters in FILTERS:
                     for group in ("story", "article"):
                         every = count_articles(session, query, filters=filters, group=group)
@@ -132,6 +200,10 @@ def test_counts_that_stop_early_agree_with_counting_everything(
             assert count_articles(session, None, group="story") > 50
     finally:
         engine.dispose()
+    # Postgres counted text searches' stories from samples; they told, but where made to
+    # give up after one sample of one match a story.
+    assert any(told) == postgres
+    assert (not all(told)) == (postgres and samples == (1, 1))
 
 
 CHINESE_QUERIES = [
@@ -145,15 +217,22 @@ CHINESE_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("walk", WALKS, ids=WALK_IDS)
 @pytest.mark.parametrize("walk_density", [0, 10**9], ids=["title-list", "time-index"])
 @pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
 def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
-    filled: str, first_page: int, walk_density: int, monkeypatch: pytest.MonkeyPatch
+    filled: str,
+    first_page: int,
+    walk_density: int,
+    walk: tuple[int, int, float],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The rows whose title holds every term are read first, from the list of title matches or
-    walking the time index (SQLite); when they fill the page it is the page the ranking of
-    every match gives, rank and match counts included, with filters or without."""
+    walking the time index (SQLite when dense, Postgres a window at a time, giving up after
+    a few); when they fill the page it is the page the ranking of every match gives, rank and
+    match counts included, with filters or without."""
     monkeypatch.setattr(search_title_first, "WALK_DENSITY", walk_density)
+    ended = _walks(monkeypatch, walk, search_title_first)
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
     answered: list[bool] = []
@@ -193,3 +272,7 @@ def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
     assert compared > 200
     # The titles alone answered some pages, and some pages needed every match.
     assert any(answered) and not all(answered)
+    # Postgres walked the time index for the unfiltered searches (to their end when a page
+    # was not filled), and gave up where made to.
+    assert bool(ended) == reader.postgres
+    assert (True in ended) == (reader.postgres and walk in GIVING_UP)

@@ -17,7 +17,7 @@ matched, its size, outlets and languages. The queries are SQL text read through 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,7 @@ from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
 from pipeline.store.chinese_script import with_script_variants
 from pipeline.store.reader import Reader, Row, flag, json_value, reader_for, utc
+from pipeline.store.search_counts import capped_story_count
 from pipeline.store.search_details import TagInfo as TagInfo
 from pipeline.store.search_details import stories_for, tags_for
 from pipeline.store.search_filters import NOT_A_COPY
@@ -130,6 +131,8 @@ class Selection:
     where_per_row: list[str] | None = None
     # No filter narrows the articles (the time index may then be walked for title matches).
     unfiltered: bool = False
+    # The filters' conditions, the first ones of ``where`` and ``title_first``.
+    filters: list[str] = field(default_factory=list)
 
 
 def select_matching(
@@ -139,8 +142,9 @@ def select_matching(
     for. ``QueryError`` when the query passes its limits."""
     params: dict[str, Any] = {}
     where = (filters or Filters()).sql(reader, params)
+    filtered = list(where)
     if query is None or not query.strip():
-        return Selection("articles", where, _NO_RANK, params, [])
+        return Selection("articles", where, _NO_RANK, params, [], filters=filtered)
     parsed = check_query(query)
     if not parsed.groups:
         return None
@@ -157,7 +161,7 @@ def select_matching(
         rank = title_rank(parsed, reader.postgres, params)
         top = float(len(parsed.groups))
         return Selection(
-            "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered
+            "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered, filtered
         )
     if reader.postgres:
         # Term by term, so a term the English configuration would empty of stop words is
@@ -170,12 +174,12 @@ def select_matching(
             f" to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
             f" THEN {POSTGRES_TITLE_BONUS} ELSE 0.0 END)"
         )
-        return Selection("articles", where, rank, params, parsed.words)
+        return Selection("articles", where, rank, params, parsed.words, filters=filtered)
     params["fts"] = fts5_match(parsed)
     source = f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid"
     where.append(f"{WORD_TABLE} MATCH :fts")
     rank = f"-bm25({WORD_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
-    return Selection(source, where, rank, params, parsed.words)
+    return Selection(source, where, rank, params, parsed.words, filters=filtered)
 
 
 def matching_ids_sql(selection: Selection) -> str:
@@ -198,16 +202,10 @@ def count_articles(
     selection = select_matching(reader, query, filters)
     if selection is None:
         return 0
-    if group == "story" and at_most is not None and selection.rank == _NO_RANK:
-        # Newest first until enough stories: no gathering of every match's story first.
-        return count_stories(
-            reader,
-            selection.source,
-            selection.where,
-            selection.params,
-            at_most,
-            story_key=_STORY_KEY,
-        )
+    if group == "story" and at_most is not None:
+        counted = _count_stories_early(reader, selection, at_most)
+        if counted is not None:
+            return counted
     where = " AND ".join(selection.where) or "1 = 1"
     params = dict(selection.params)
     cap = ""
@@ -221,6 +219,19 @@ def count_articles(
         f" WHERE {where}{cap}) AS counted"
     )
     return int(reader.rows(sql, params)[0]["n"] or 0)
+
+
+def _count_stories_early(reader: Reader, selection: Selection, at_most: int) -> int | None:
+    """How many stories the matches belong to, up to ``at_most``, read until enough have shown
+    up (newest first without text, samples of the matches on Postgres); None where every
+    match's story is to be gathered instead."""
+    counting = (reader, selection.source, selection.where, selection.params, at_most)
+    if selection.rank == _NO_RANK:
+        # Newest first until enough stories: no gathering of every match's story first.
+        return count_stories(*counting, story_key=_STORY_KEY)
+    if not reader.postgres:
+        return None  # SQLite stops a DISTINCT with a LIMIT as soon as it has enough
+    return capped_story_count(*counting, story_key=_STORY_KEY)
 
 
 def search_articles(
@@ -274,7 +285,8 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             rank=selection.top_rank,
             story_key=_STORY_KEY,
             columns=_HIT_COLUMNS,
-            may_walk=selection.unfiltered and not reader.postgres,
+            may_walk=selection.unfiltered,
+            filters=selection.filters,
         )
         if rows is not None:
             return rows

@@ -23,9 +23,7 @@ def _tagged(reader: Reader, kind: str, name: str, key: str, params: dict[str, An
     The tag's id is looked up first, so that the condition is a probe of article_tags' key per
     article: Postgres otherwise joined the tags table in every probe, doubling its cost.
     """
-    sql = (
-        "SELECT id FROM tags WHERE kind = :kind AND (lower(id) = :name OR lower(name) = :name)"
-    )
+    sql = "SELECT id FROM tags WHERE kind = :kind AND (lower(id) = :name OR lower(name) = :name)"
     ids = [row["id"] for row in reader.rows(sql, {"kind": kind, "name": name})]
     return (
         "EXISTS (SELECT 1 FROM article_tags WHERE article_tags.article_id = articles.id"

@@ -10,7 +10,7 @@ twenty; this reads a few pages of matches, then counts each chosen story's match
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pipeline.store.reader import Reader, Row, bind_list
@@ -33,41 +33,40 @@ def newest_per_story(
     columns: str,
     rank: float = 0.0,
     count_where: list[str] | None = None,
+    matches: Iterable[Row] | None = None,
 ) -> list[Row]:
     """The hit rows (``columns``, ``rank`` and how many of the story's articles matched) of
     the ``limit`` stories whose newest match of ``where`` is newest, newest first; a story's
-    matches are counted by ``count_where`` (by default ``where``)."""
-    winners = _first_of_each_story(reader, source, where, params, limit, story_key)
+    matches are counted by ``count_where`` (by default ``where``). ``matches``: those of
+    ``where`` newest first (id, time and story key), when read another way than in pages."""
+    if matches is None:
+        first_page = max(MIN_FIRST_PAGE, limit * FIRST_PAGE_PER_STORY)
+        matches = newest_first(reader, source, where, params, first_page, story_key)
+    winners = _first_of_each_story(matches, limit)
     if not winners:
         return []
     counted = where if count_where is None else count_where
     matched = _matches_per_story(reader, counted, params, list(winners))
-    ids = [row["id"] for row in winners.values()]
-    id_params: dict[str, Any] = {}
-    sql = (
-        f"SELECT {columns}, {float(rank)} AS rank FROM articles"
-        f" WHERE articles.id IN ({bind_list('hit', ids, id_params)})"
-    )
-    by_id = {row["id"]: row for row in reader.rows(sql, id_params)}
-    return [
-        {**by_id[row["id"]], "matched": matched.get(key, 1)}
-        for key, row in winners.items()
-        if row["id"] in by_id
-    ]
+    key_of = {row["id"]: key for key, row in winners.items()}
+    found = by_ids(reader, list(key_of), f"{columns}, {float(rank)} AS rank")
+    return [{**row, "matched": matched.get(key_of[row["id"]], 1)} for row in found]
 
 
-def _first_of_each_story(
-    reader: Reader,
-    source: str,
-    where: list[str],
-    params: dict[str, Any],
-    limit: int,
-    story_key: str,
-) -> dict[int, Row]:
+def by_ids(reader: Reader, ids: list[int], columns: str) -> list[Row]:
+    """The ``columns`` of the articles ``ids``, in that order (an id no longer stored left
+    out)."""
+    if not ids:
+        return []
+    params: dict[str, Any] = {}
+    sql = f"SELECT {columns} FROM articles WHERE articles.id IN ({bind_list('hit', ids, params)})"
+    found = {row["id"]: row for row in reader.rows(sql, params)}
+    return [found[id_] for id_ in ids if id_ in found]
+
+
+def _first_of_each_story(matches: Iterable[Row], limit: int) -> dict[int, Row]:
     """Each story's newest match (its id and time), for the first ``limit`` stories met."""
     winners: dict[int, Row] = {}
-    first_page = max(MIN_FIRST_PAGE, limit * FIRST_PAGE_PER_STORY)
-    for row in newest_first(reader, source, where, params, first_page, story_key):
+    for row in matches:
         winners.setdefault(row["story_key"], row)
         if len(winners) == limit:
             break
@@ -85,9 +84,17 @@ def count_stories(
 ) -> int:
     """How many stories the matches belong to, counting stops at ``at_most``: read newest
     first, as for the rows, rather than every match's story gathered and made distinct."""
-    seen: set[int] = set()
     first_page = max(MIN_FIRST_PAGE, at_most * FIRST_PAGE_PER_STORY)
-    for row in newest_first(reader, source, where, params, first_page, story_key):
+    return stories_among(
+        newest_first(reader, source, where, params, first_page, story_key), at_most
+    )
+
+
+def stories_among(matches: Iterable[Row], at_most: int) -> int:
+    """How many stories ``matches`` (rows with a story key) belong to, reading stops as soon
+    as ``at_most`` have shown up."""
+    seen: set[int] = set()
+    for row in matches:
         seen.add(row["story_key"])
         if len(seen) >= at_most:
             break
@@ -137,9 +144,15 @@ def _matches_per_story(
     if not stories:
         return {}
     count_params = dict(params)
-    conditions = [*where, f"articles.story_id IN ({bind_list('story', stories, count_params)})"]
+    in_stories = f"articles.story_id IN ({bind_list('story', stories, count_params)})"
+    source, conditions = "articles", [*where, in_stories]
+    if reader.postgres:
+        # The stories' articles first (OFFSET 0 keeps the conditions out): Postgres would
+        # estimate a frequent Chinese term at a few articles and list its every match instead.
+        source = f"(SELECT * FROM articles WHERE {in_stories} OFFSET 0) AS articles"
+        conditions = list(where)
     sql = (
         "SELECT articles.story_id AS story_id, COUNT(*) AS n"
-        f" FROM articles WHERE {' AND '.join(conditions)} GROUP BY articles.story_id"
+        f" FROM {source} WHERE {' AND '.join(conditions) or '1 = 1'} GROUP BY articles.story_id"
     )
     return {row["story_id"]: int(row["n"]) for row in reader.rows(sql, count_params)}

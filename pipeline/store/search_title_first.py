@@ -6,17 +6,21 @@ title holds them all, so when those alone fill the page, the page is theirs: the
 through an index of titles (SQLite's trigram table's title column; on Postgres the partial
 ``pg_trgm`` index of titles, migration 0013), newest first, instead of ranking every article
 that holds the terms anywhere; a frequent term (one article in ten) is held in the titles of a
-third of those. When they do not fill the page, the caller ranks every match.
+third of those. When nothing but the terms narrows the search and they are frequent, the time
+index is walked instead, checking each article (``search_walk`` on Postgres). When they do not
+fill the page, the caller ranks every match.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal
 
 from pipeline.querytext import ParsedQuery
 from pipeline.store.reader import Reader, Row
 from pipeline.store.search_filters import WHEN
-from pipeline.store.search_recent import newest_per_story
+from pipeline.store.search_recent import by_ids, newest_per_story
 from pipeline.store.search_terms import (
     CJK_ROW,
     TRIGRAM_TABLE,
@@ -25,6 +29,7 @@ from pipeline.store.search_terms import (
     title_holds,
     title_match,
 )
+from pipeline.store.search_walk import NewestWalk
 
 # Read newest first through the time index, checking each article, when at least one article
 # in this many holds the terms in its title: the page is then found within a few thousand
@@ -80,40 +85,79 @@ def title_first_rows(
     story_key: str,
     columns: str,
     may_walk: bool = False,
+    filters: list[str] | None = None,
 ) -> list[Row] | None:
     """The page's rows (``columns``, ``rank`` and how many of each story's articles match
     ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it.
     ``may_walk``: no filter narrows the articles, so where the title matches are dense, the
-    time index is walked (a filter could leave them too sparse for that); SQLite only, whose
-    planner cannot tell (Postgres's can)."""
-    source = "articles"
-    if may_walk and _dense(reader, params):
-        source = f"articles INDEXED BY {TIME_INDEX}"
-    if group == "story":
-        rows = newest_per_story(
-            reader,
-            source,
-            title_first,
-            params,
-            limit,
-            story_key=story_key,
-            columns=columns,
-            rank=rank,
-            count_where=every_match,
+    time index is walked (a filter could leave them too sparse for that): on SQLite when the
+    trigram table counts enough of them, on Postgres a window at a time until the page is
+    full, the conditions after ``filters`` (the first of ``title_first``) checked in each."""
+    page = _Page(reader, title_first, every_match, params, limit, group, rank, story_key, columns)
+    if may_walk and reader.postgres:
+        filtered = filters or []
+        walk = NewestWalk(
+            reader, filtered, title_first[len(filtered) :], params, story_key=story_key
         )
-        return rows if len(rows) == limit else None
-    newest = (
-        f"SELECT articles.id AS id, {WHEN} AS seen FROM {source}"
-        f" WHERE {' AND '.join(title_first)}"
-        " ORDER BY seen DESC, id DESC LIMIT :limit"
-    )
-    sql = (
-        f"SELECT {columns}, {float(rank)} AS rank, 1 AS matched"
-        f" FROM ({newest}) AS best JOIN articles ON articles.id = best.id"
-        " ORDER BY best.seen DESC, best.id DESC"
-    )
-    rows = reader.rows(sql, {**params, "limit": limit})
-    return rows if len(rows) == limit else None
+        rows = page.rows("articles", walk)
+        if rows is not None or not walk.gave_up:
+            return rows
+    if may_walk and not reader.postgres and _dense(reader, params):
+        return page.rows(f"articles INDEXED BY {TIME_INDEX}")
+    return page.rows("articles")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page read from the title matches, the arguments of ``title_first_rows``."""
+
+    reader: Reader
+    title_first: list[str]
+    every_match: list[str]
+    params: dict[str, Any]
+    limit: int
+    group: Literal["article", "story"]
+    rank: float
+    story_key: str
+    columns: str
+
+    def rows(self, source: str, walk: NewestWalk | None = None) -> list[Row] | None:
+        """The page read from ``source`` (or from the matches ``walk`` gives), None unless
+        it is full."""
+        if self.group == "story":
+            rows = newest_per_story(
+                self.reader,
+                source,
+                self.title_first,
+                self.params,
+                self.limit,
+                story_key=self.story_key,
+                columns=self.columns,
+                rank=self.rank,
+                count_where=self.every_match,
+                matches=walk,
+            )
+        elif walk is not None:
+            ids = [row["id"] for row in islice(walk, self.limit)]
+            rows = by_ids(
+                self.reader, ids, f"{self.columns}, {float(self.rank)} AS rank, 1 AS matched"
+            )
+        else:
+            rows = self._newest(source)
+        return rows if len(rows) == self.limit else None
+
+    def _newest(self, source: str) -> list[Row]:
+        newest = (
+            f"SELECT articles.id AS id, {WHEN} AS seen FROM {source}"
+            f" WHERE {' AND '.join(self.title_first)}"
+            " ORDER BY seen DESC, id DESC LIMIT :limit"
+        )
+        sql = (
+            f"SELECT {self.columns}, {float(self.rank)} AS rank, 1 AS matched"
+            f" FROM ({newest}) AS best JOIN articles ON articles.id = best.id"
+            " ORDER BY best.seen DESC, best.id DESC"
+        )
+        return self.reader.rows(sql, {**self.params, "limit": self.limit})
 
 
 def _dense(reader: Reader, params: dict[str, Any]) -> bool:
