@@ -113,7 +113,9 @@ def test_models_agree_with_the_migrated_schema(migrated_db_url: str) -> None:
     assert "articles_fts" in unfiltered or "search_vector" in unfiltered
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+def test_sqlite_connections_use_wal_foreign_keys_a_busy_timeout_and_a_page_cache(
+    tmp_path: Path,
+) -> None:
     url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'n.db'}"
     db.upgrade(url)  # creates the missing directories
     engine = db.make_engine(url)
@@ -123,6 +125,8 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Pa
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             busy = connection.execute(text("PRAGMA busy_timeout")).scalar()
             assert busy == db.SQLITE_BUSY_TIMEOUT_MS
+            cache = connection.execute(text("PRAGMA cache_size")).scalar()
+            assert cache == -db.SQLITE_CACHE_KIB  # negative: KiB, not pages
     finally:
         engine.dispose()
 

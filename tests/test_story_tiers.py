@@ -19,7 +19,7 @@ import pytest
 from pipeline.dedupe import Deduper, content_hash
 from pipeline.models import Article, Verdict
 from pipeline.stories import minhash
-from pipeline.stories.features import MIN_NEAR_TOKENS, fingerprint
+from pipeline.stories.features import MIN_NEAR_TOKENS, PERIOD_DAYS, Fingerprint, fingerprint
 from pipeline.stories.match import NEAR_DUPLICATE_JACCARD, STORY_WINDOW, Link, compare
 from pipeline.stories.refs import RegulatorRef, regulator_ref
 from pipeline.stories.shingles import jaccard, shingle_hashes, token_hashes, tokens
@@ -942,7 +942,6 @@ def test_signature_threshold_is_min_near_tokens() -> None:
 # --- Same story ------------------------------------------------------------------------------
 
 
-
 @pytest.mark.parametrize(
     "coverage",
     [
@@ -977,6 +976,23 @@ def test_chinese_headlines_of_one_event_share_a_story_key() -> None:
     rewrite = deduper.fingerprint(story(ZH, "rewrite"))
     assert len(original.title_terms & rewrite.title_terms) >= 5
     assert set(rewrite.lookup_keys()) & set(original.stored_keys())
+
+
+def test_story_term_keys_of_one_fortnight_lie_together_in_the_index() -> None:
+    deduper = Deduper()
+    first = deduper.fingerprint(story(EN, "body"))
+    later = deduper.fingerprint(story(EN, "rewrite", at=DAY + timedelta(days=2 * PERIOD_DAYS)))
+    bands = first.band_keys() | later.band_keys()
+
+    def periods(item: Fingerprint) -> set[int]:
+        return {key >> 43 for key in item.stored_keys() if key not in bands and key >= 0}
+
+    # Each article's term keys share one high part (its fortnight); two fortnights differ in
+    # it, while a term shared by both keeps its low part.
+    assert len(periods(first)) == len(periods(later)) == 1
+    assert periods(first) != periods(later)
+    shared = {key & ((1 << 43) - 1) for key in first.stored_keys() if key not in bands}
+    assert shared & {key & ((1 << 43) - 1) for key in later.stored_keys() if key not in bands}
 
 
 @pytest.mark.xfail(
@@ -1376,7 +1392,7 @@ def test_signature_shape_and_empty_set() -> None:
 def test_band_keys() -> None:
     sig = minhash.signature(shingle_hashes(tokens(EN.body)))
     keys = minhash.band_keys(sig)
-    assert len(keys) == minhash.BANDS == 16
+    assert len(keys) == minhash.BANDS == 8
     assert all(type(key) is int and -(2**63) <= key < 2**63 for key in keys)
     assert minhash.band_keys(sig) == keys
     assert minhash.band_keys(sig.copy()) == keys
@@ -1390,6 +1406,23 @@ def test_band_keys() -> None:
         i for i, (a, b) in enumerate(zip(keys, minhash.band_keys(changed), strict=True)) if a != b
     ]
     assert differing == [3]
+    # Values past the banded part estimate the similarity but file the text under nothing.
+    beyond = sig.copy()
+    beyond[minhash.BANDS * minhash.ROWS] ^= 1
+    assert minhash.band_keys(beyond) == keys
+
+
+def test_band_keys_are_the_first_of_the_sixteen_filed_before() -> None:
+    """Articles filed with sixteen bands are still found by the eight looked up now."""
+    sig = minhash.signature(shingle_hashes(tokens(EN.body)))
+    rows = sig.astype(np.uint64).reshape(16, 4)
+    salt = np.arange(1, 17, dtype=np.uint64) * np.uint64(0xA0761D6478BD642F)
+    fold = np.array(
+        [0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93],
+        dtype=np.uint64,
+    )
+    sixteen = [int(key) for key in ((rows * fold).sum(axis=1) ^ salt).view(np.int64)]
+    assert minhash.band_keys(sig) == sixteen[: minhash.BANDS]
 
 
 def test_signature_bytes_round_trip() -> None:

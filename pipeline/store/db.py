@@ -44,6 +44,11 @@ __all__ = [
 # Two runs, or a run and the alert sender, may write at once; SQLite then makes one wait. 30 s
 # covers the longest batch transaction seen (a 200-article batch takes well under a second).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Page cache per connection, in KiB (SQLite's default is 2 MiB). A batch probes some fifty keys
+# per article all over the article_keys index; at a million articles the index's inner pages
+# alone pass 2 MiB, so every probe re-read them from the OS (bench/dedupe_scale.py). Pages
+# are taken as they are read, so a small database never uses this much.
+SQLITE_CACHE_KIB = 65_536
 # Between tries to switch a file to WAL while another connection switches it: short, since the
 # other connection holds its lock for the few milliseconds a header write takes.
 WAL_SWITCH_RETRY_S = 0.01
@@ -69,6 +74,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     finally:
         cursor.close()
 
