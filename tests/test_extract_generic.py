@@ -1,14 +1,18 @@
 """The generic main-content finder on page shapes that trip it: lists of other stories, bodies
-split by ad slots, a standfirst in its own box, hidden and registration boxes, and the day in
-the URL when the page states no date."""
+split by ad slots, a standfirst in its own box or in the header above the body, hidden and
+registration boxes, class names that qualify a body box or name furniture, consent banners,
+captions beside images, headings over lists of links, and the day in the URL when the page
+states no date."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.extract import extract_article
+from pipeline.extract.standfirst import LEAD_MAX_BLOCKS, standfirst
 
 HKT = timezone(timedelta(hours=8))
 FETCHED = datetime(2025, 11, 5, 9, 0, tzinfo=UTC)
@@ -206,3 +210,160 @@ def test_body_blocks_each_wrapped_in_layout_boxes_between_ad_slots_are_read_whol
     ad = "<div class='commercial' data-format='banner'></div>"
     html = _page(f"<article>{block(BODY)}{ad}{block([last])}</article>")
     assert extract_article(html, "https://example.com/a").text.split("\n\n") == [*BODY, last]
+
+
+LEAD = (
+    "The regulator names two banks and a technology firm as the first licensed issuers, with "
+    "more to come next year."
+)
+
+
+def test_a_standfirst_in_the_header_above_the_body_is_kept() -> None:
+    # The headline, lead and byline sit in a header; the body is a box beside it, a level down.
+    html = _page(
+        "<article><header><div class='kicker'>Markets</div>"
+        "<h1>HKMA grants first stablecoin licences</h1>"
+        f"<div class='intro'><p>{LEAD}</p></div><div class='meta'>By Jane Doe, 3 Nov 2025</div>"
+        f"</header><div class='grid'><div class='article-text'>{_paragraphs(BODY)}</div></div>"
+        "</article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == [LEAD, *BODY]
+
+
+def test_a_standfirst_under_a_heading_that_reads_as_the_title_is_kept() -> None:
+    # No <h1>: the headline is the heading that the title holds. The byline is too short to be
+    # a lead, and makes the header more than a lead in a box of its own beside the body.
+    html = _page(
+        "<div class='story'><div class='head'><h2>HKMA grants first stablecoin licences</h2>"
+        f"<div class='meta'>By Jane Doe</div><p class='lead'>{LEAD}</p></div>"
+        f"<div class='story-body'>{_paragraphs(BODY * 2)}</div></div>"
+    )
+    text = extract_article(html, "https://example.com/a").text
+    assert text.split("\n\n") == [LEAD, *BODY * 2]
+
+
+def test_an_article_whose_headline_is_set_above_it_starts_with_its_standfirst() -> None:
+    html = _page(
+        "<div class='titles'><h1>HKMA grants first stablecoin licences</h1></div>"
+        f"<article><div class='lead'><h2>{LEAD}</h2></div>"
+        f"<div class='body'>{_paragraphs(BODY)}</div></article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == [LEAD, *BODY]
+
+
+def test_prose_above_the_body_is_no_standfirst_without_a_headline_or_past_a_few_paragraphs() -> (
+    None
+):
+    promo = (
+        "Our newsroom covers markets across Asia every day, with analysis, data and interviews "
+        "from our reporters in Hong Kong, Singapore and Tokyo."
+    )
+    no_headline = _page(
+        f"<div class='top'><div class='promo'><p>{promo}</p></div></div>"
+        f"<div class='wrap'><div class='article-text'>{_paragraphs(BODY)}</div></div>"
+    )
+    assert extract_article(no_headline, "https://example.com/a").text.split("\n\n") == BODY
+    # Between the headline and the body, a paragraph is a lead; seven are a list of cards.
+    title = "HKMA grants first stablecoin licences"
+    for count, expected in ((1, [promo]), (LEAD_MAX_BLOCKS + 1, [])):
+        tree = LexborHTMLParser(
+            f"<body><div class='page'><h1>{title}</h1>{_paragraphs([promo] * count)}"
+            f"<div class='article-text'>{_paragraphs(BODY)}</div></div></body>"
+        )
+        body = tree.css_first("div.article-text")
+        assert body is not None
+        assert [block.text for block in standfirst(body, [body], title)] == expected
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        "field field--name-body field--label-hidden",  # Drupal marks the field's label hidden
+        "layout has-sidebar",
+        "content non-paywall",
+        "elementor-widget-container",
+        "widget Blog",
+        "teaser-text",
+    ],
+)
+def test_furniture_words_that_only_qualify_a_body_box_do_not_remove_it(box: str) -> None:
+    # The box holds a third of the text: too little to be kept for its share alone.
+    html = _page(
+        f"<article><p>{BODY[0]}</p><div class='{box}'><p>{BODY[1]}</p></div><p>{BODY[2]}</p>"
+        "</article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == BODY
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        "author-box",
+        "relatedArticles",  # camelCase names are split into words
+        "noprint",
+        "post-ratings",
+        "Teasers",
+    ],
+)
+def test_author_boxes_related_boxes_and_ratings_are_left_out(box: str) -> None:
+    extra = (
+        "Jane Doe has covered banking and financial regulation in Hong Kong for a decade and "
+        "writes a weekly newsletter about it."
+    )
+    html = _page(
+        f"<article><div class='body'>{_paragraphs(BODY)}"
+        f"<div class='{box}'><p>{extra}</p></div></div></article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == BODY
+
+
+def test_a_consent_banner_goes_even_when_it_holds_more_prose_than_the_article() -> None:
+    notice = [
+        f"{line} We and our partners process such data for purposes {n}."
+        for n, line in enumerate(BODY * 3)
+    ]
+    html = (
+        "<html><head><title>HKMA grants first stablecoin licences</title></head><body>"
+        f"<div class='cookie-consent-wrap'><div class='tabs'>{_paragraphs(notice)}</div></div>"
+        f"<main><article><div class='body'>{_paragraphs(BODY[:2])}</div></article></main>"
+        "</body></html>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == BODY[:2]
+
+
+def test_a_box_around_an_image_holding_a_caption_is_left_out() -> None:
+    caption = "The authority's headquarters in Central. Photo: Example News/Jane Doe"
+    html = _page(
+        f"<article><div class='body'><p>{BODY[0]}</p>"
+        f"<div class='image'><div class='frame'><img src='/a.jpg'></div>"
+        f"<div class='legend'>{caption}</div></div>"
+        f"<p>{BODY[1]}</p><p>{BODY[2]}</p></div></article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == BODY
+
+
+def test_a_heading_over_links_or_over_nothing_is_left_out_with_the_lines_under_its_links() -> None:
+    related = "".join(
+        f"<h4><a href='/n/{n}'>Other story number {n}</a></h4><p>November {n + 3}, 2025</p>"
+        f'<p>In "Blockchain"</p>'
+        for n in range(3)
+    )
+    html = _page(
+        f"<article><div class='body'>{_paragraphs(BODY)}"
+        f"<h3>Keep reading on this topic</h3>{related}"
+        "<h3>Share your thoughts</h3></div></article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == BODY
+
+
+def test_a_deck_over_a_linked_headline_is_kept() -> None:
+    deck = (
+        "Two banks and a technology company are the first to be licensed, after a review that "
+        "took most of the year"
+    )
+    html = _page(
+        f"<article><div class='body'><h2>{deck}</h2>"
+        "<h3><a href='/n/1'>Read also: what the licences mean for you</a></h3>"
+        f"{_paragraphs(BODY)}</div></article>"
+    )
+    assert extract_article(html, "https://example.com/a").text.split("\n\n") == [deck, *BODY]

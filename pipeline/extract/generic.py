@@ -11,8 +11,10 @@ After ``boilerplate.prune`` has removed page furniture:
    page's title), widened to an ancestor holding much more prose when the body is split into
    sections, but never past an ``<article>`` or ``<main>`` nor into a list of other stories.
 3. Add the siblings that continue the body (a standfirst in its own box, a section after an ad
-   slot), also above layout boxes that wrap the container and nothing else.
-4. Read their paragraphs, dropping the title heading and link lists.
+   slot), also above layout boxes that wrap the container and nothing else, and the standfirst
+   set between the headline and the body further up (``standfirst.py``).
+4. Read their paragraphs, dropping the title heading, link lists and the headings that label
+   them ("Related", "Read more"), with the dates and section names listed under their links.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.paragraph_text import link_chars, measure_paragraphs
+from pipeline.extract.standfirst import standfirst
 from pipeline.extract.textblocks import HEADING_TAGS, Block, blocks
 
 # A paragraph shorter than this says too little to vote for its container.
@@ -70,11 +73,15 @@ WRAPPER_LEVELS = 3
 MAX_LINK_DENSITY = 0.5
 # …and so is a short one with any links at all, unless it is a heading or ends a sentence.
 SHORT_LINKED_CHARS = 60
+# A heading over a list of links, or over nothing, labels furniture ("Read more", "Related
+# topics") when it is this short; a longer one is a deck or a section's title.
+MAX_LABEL_CHARS = 80
 
 _CONTENT_WORD = re.compile(
     r"article|body|content|entry|main|post|story|text|prose|rich-?text|detail", re.IGNORECASE
 )
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", '"', "”", "’", ":", "：", ")")
+_FULL_STOPS = (".", "!", "?", "。", "！", "？")
 _LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
 
 
@@ -97,15 +104,21 @@ def main_content(tree: LexborHTMLParser, title: str | None = None) -> list[Block
         return filter_blocks(blocks(body))
     scope = _titled_article(tree, title) if title else None
     chosen = _choose(candidates, scope)
-    found: list[Block] = []
-    for node in _with_siblings(chosen, candidates):
+    kept = _with_siblings(chosen, candidates)
+    found: list[Block] = standfirst(chosen, kept, title)
+    for node in kept:
         found.extend(blocks(node))
     return filter_blocks(found)
 
 
 def filter_blocks(found: list[Block]) -> list[Block]:
-    """Drop the title heading, link lists, repeated lines and lines without letters."""
+    """Drop the title heading, link lists and their headings, repeated lines and lines without
+    letters."""
     kept: list[Block] = []
+    heading_at = -1  # position in ``kept`` of a heading nothing has followed yet
+    listing = False  # under such a heading over links…
+    between: list[Block] = []  # …the short lines after the last link, dropped…
+    repeated = False  # …when the links before it had lines of their own (dates, sections)
     for block in found:
         if block.tag == "h1":
             continue  # the title, read separately
@@ -113,17 +126,39 @@ def filter_blocks(found: list[Block]) -> list[Block]:
             continue  # the same label printed twice (a mobile and a desktop copy)
         if not any(ch.isalpha() for ch in block.text):
             continue  # ids, counters, dates of other stories
-        if block.link_density > MAX_LINK_DENSITY:
-            continue
-        if (
+        # A list of links, or one short linked line that is no sentence.
+        if block.link_density > MAX_LINK_DENSITY or (
             block.link_chars
             and len(block.text) < SHORT_LINKED_CHARS
             and block.tag not in HEADING_TAGS
             and not block.text.endswith(_SENTENCE_END)
         ):
+            if heading_at >= 0:
+                del kept[heading_at]  # "Read more", "Related": the label of the links
+                heading_at, listing = -1, True
+            repeated = repeated or bool(between)
+            between.clear()  # the date and section of the story linked above
             continue
+        label = len(block.text) < MAX_LABEL_CHARS
+        if listing and label and block.tag not in HEADING_TAGS and not _sentence(block.text):
+            between.append(block)
+            continue
+        if not repeated:
+            kept.extend(between)  # lines under one link only: text after a link, not a list
+        listing = repeated = False
+        between.clear()
+        heading_at = len(kept) if label and block.tag in HEADING_TAGS else -1
         kept.append(block)
+    if not repeated:
+        kept.extend(between)
+    if heading_at >= 0:
+        del kept[heading_at]  # a heading over nothing
     return kept
+
+
+def _sentence(text: str) -> bool:
+    """Whether ``text`` ends a sentence, within quotes or not ('In "Markets"' does not)."""
+    return text.rstrip("\"”’'»").endswith(_FULL_STOPS)
 
 
 def _score(body: LexborNode) -> dict[int, _Candidate]:
