@@ -13,6 +13,10 @@ prints, side by side:
 - pages/s per CPU-second of this process (``time.process_time``), the tools taking turns pass by
   pass, garbage collected before each pass and not during it, as in ``bench/extraction.py``.
 
+newswatch runs twice: ``extract_article`` (the whole article: title, body, language and the
+date) and ``find_published`` (the date alone, as htmldate finds it); the two must find the same
+day on every page, and the benchmark says where they do not.
+
 htmldate runs as its authors score it: ``find_date(html, url=url, extensive_search=True,
 original_date=True)``. It keeps some parsing results in memory between calls, so passes after
 the first (``--repeat`` above 1) reuse the first's work: compare with the default single pass.
@@ -43,7 +47,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.errors import ExtractError
-from pipeline.extract import extract_article
+from pipeline.extract import extract_article, find_published
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSWATCH_SHARED_DIR") or REPO.parent / "shared")
@@ -93,6 +97,15 @@ def run_newswatch(page: DatedPage) -> date | None:
     except ExtractError:
         return None
     return article.published_at.date() if article.published_at else None
+
+
+def run_newswatch_date(page: DatedPage) -> date | None:
+    """The same day found by ``find_published``, which reads the date alone."""
+    try:
+        published = find_published(page.html, page.url)
+    except ExtractError:
+        return None
+    return published.date() if published else None
 
 
 def run_htmldate(page: DatedPage) -> date | None:
@@ -145,8 +158,15 @@ def print_table(pages: list[DatedPage], runs: list[Run]) -> None:
     print(f"{'some date found':20}" + "".join(f"{share:>12.1%}" for share in found))
     speeds = [len(pages) / run.cpu_seconds for run in runs]
     print(f"{'pages/s (CPU)':20}" + "".join(f"{speed:>12.1f}" for speed in speeds))
-    if len(runs) == 2:
-        print(f"speed ratio {runs[0].name}/{runs[1].name}: {speeds[0] / speeds[1]:.1f}x per CPU-s")
+    peer = next((run for run in runs if run.name == "htmldate"), None)
+    for run in runs:
+        if peer is not None and run is not peer:
+            ratio = len(pages) / run.cpu_seconds / (len(pages) / peer.cpu_seconds)
+            print(f"speed ratio {run.name}/{peer.name}: {ratio:.1f}x per CPU-s")
+    whole, alone = runs[0], next((run for run in runs if run.name == "date alone"), None)
+    if alone is not None:
+        differ = sum(a != b for a, b in zip(whole.found, alone.found, strict=True))
+        print(f"pages where the date alone differs from the whole extraction's: {differ}")
 
 
 def print_misses(pages: list[DatedPage], run: Run, count: int) -> None:
@@ -172,7 +192,10 @@ def main() -> None:
     # Both tools log about odd pages; the figures are what this script is for.
     logging.disable(logging.WARNING)
     pages = load_pages(DATES_SET, args.limit)
-    tools: dict[str, Callable[[DatedPage], date | None]] = {"newswatch": run_newswatch}
+    tools: dict[str, Callable[[DatedPage], date | None]] = {
+        "newswatch": run_newswatch,
+        "date alone": run_newswatch_date,
+    }
     if not args.only_newswatch:
         tools["htmldate"] = run_htmldate
     runs = timed(tools, pages, args.repeat)

@@ -18,7 +18,7 @@ import pytest
 from support.shared import shared_path
 
 from pipeline.errors import ExtractError
-from pipeline.extract import extract_article, extract_html_fragment
+from pipeline.extract import extract_article, extract_html_fragment, find_published
 from pipeline.models import Article, Selectors
 
 HKT = timezone(timedelta(hours=8))
@@ -288,7 +288,7 @@ def _doc(head: str = "", body: str = "") -> str:
     return f"<html><head>{head}</head><body><article>{body}{PROSE}</article></body></html>"
 
 
-@pytest.mark.parametrize(
+STAGE_DATES = pytest.mark.parametrize(
     ("head", "body", "expected"),
     [
         (  # JSON-LD inside @graph, with a list of types
@@ -320,9 +320,34 @@ def _doc(head: str = "", body: str = "") -> str:
     ],
     ids=["json-ld-graph", "og-meta", "meta-date", "time-element", "microdata"],
 )
+
+
+@STAGE_DATES
 def test_published_date_from_each_stage(head: str, body: str, expected: datetime) -> None:
     article = extract_article(_doc(head, body), "https://example.com/a", fetched_at=FETCHED)
     assert article.published_at == expected
+
+
+@STAGE_DATES
+def test_the_date_alone_is_found_at_each_stage(head: str, body: str, expected: datetime) -> None:
+    assert find_published(_doc(head, body), "https://example.com/a", fetched_at=FETCHED) == (
+        expected
+    )
+
+
+def test_the_date_alone_is_the_whole_extractions_date_on_real_pages() -> None:
+    folder = shared_path("eval", "dates-htmldate")
+    index = json.loads((folder / "eval_default.json").read_text(encoding="utf-8"))
+    compared = 0
+    for url, row in list(index.items())[:200]:
+        html = gzip.decompress((folder / "html" / f"{row['file']}.gz").read_bytes())
+        try:
+            whole = extract_article(html, url).published_at
+        except ExtractError:
+            continue  # a page with no body: its date alone is still found
+        assert find_published(html, url) == whole, url
+        compared += 1
+    assert compared > 150
 
 
 def test_json_ld_beats_meta_and_a_future_json_ld_date_falls_through() -> None:

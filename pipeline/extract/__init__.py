@@ -40,6 +40,7 @@ from pipeline.extract.language import chinese_script, detect_lang, normalise_lan
 from pipeline.extract.page_dates import settle_published
 from pipeline.extract.selectors import apply_selectors, remove_matches
 from pipeline.extract.structured import (
+    Found,
     canonical_link,
     element_date,
     from_json_ld,
@@ -50,7 +51,7 @@ from pipeline.extract.structured import (
 from pipeline.extract.textblocks import Block, blocks
 from pipeline.models import Article, Selectors
 
-__all__ = ["extract_article", "extract_html_fragment"]
+__all__ = ["extract_article", "extract_html_fragment", "find_published"]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,6 @@ def extract_article(
 
     stages = [structured, meta] if by_selector is None else [structured, meta, by_selector.found]
     title = _first([s.title for s in stages])
-    published = _first_date([s.published for s in stages], fetched_at)
 
     # Stage 4: generic finders for what is still missing; title and date first, because
     # pruning for the body removes bylines and the dates in them.
@@ -102,19 +102,7 @@ def extract_article(
         title = _generic_title(tree)
     elif by_selector is None or by_selector.found.title is None:
         title = _without_suffix(title, tree)
-    from_metadata = published is not None
-    if published is None:
-        published = _first_date([_generic_date(tree)], fetched_at)
-    # The URL's day, and the date the page's text shows (page_dates.py), settle the date: a
-    # UTC time falls on the publisher's day, a lone <time> or a re-published page's first date
-    # gives way to the date shown by the title, and a page with no date takes the shown one.
-    url_day = date_from_url(canonical or url, now=fetched_at)
-    published = with_url_day(in_own_offset(tree, published), url_day)
-    modified = _first_date([structured.modified, meta.modified], fetched_at)
-    from_time_element = published is not None and not from_metadata and url_day is None
-    published = settle_published(
-        tree, published, modified, now=fetched_at, from_time_element=from_time_element
-    )
+    published, modified = _dates(tree, url, canonical, stages, fetched_at)
     text = _body_text(tree, chosen_body, title, structured.body)
     if not text.strip():
         raise ExtractError(f"{url}: no article text found (no selector, generic or JSON-LD body)")
@@ -133,6 +121,43 @@ def extract_article(
         image_url=_absolute(url, structured.image or meta.image),
     )
     return clean_article(article)
+
+
+def find_published(
+    html: bytes | str, url: str, *, fetched_at: datetime | None = None
+) -> datetime | None:
+    """The page's publication date alone, found as ``extract_article`` finds it for a source
+    with no selectors, without reading the body; ``ExtractError`` as there for a bad page."""
+    tree = _parse(html, url)
+    structured = from_json_ld(tree)
+    meta = from_meta(tree, microdata=structured.published is None)
+    return _dates(tree, url, canonical_link(tree), [structured, meta], fetched_at)[0]
+
+
+def _dates(
+    tree: LexborHTMLParser,
+    url: str,
+    canonical: str | None,
+    stages: list[Found],
+    fetched_at: datetime | None,
+) -> tuple[datetime | None, datetime | None]:
+    """The published and modified dates: the stages' own, else the page's ``<time>``, settled
+    by the URL's day and the date the page shows (before pruning, which removes bylines)."""
+    published = _first_date([s.published for s in stages], fetched_at)
+    from_metadata = published is not None
+    if published is None:
+        published = _first_date([_generic_date(tree)], fetched_at)
+    # The URL's day, and the date the page's text shows (page_dates.py), settle the date: a
+    # UTC time falls on the publisher's day, a lone <time> or a re-published page's first date
+    # gives way to the date shown by the title, and a page with no date takes the shown one.
+    url_day = date_from_url(canonical or url, now=fetched_at)
+    published = with_url_day(in_own_offset(tree, published), url_day)
+    modified = _first_date([stages[0].modified, stages[1].modified], fetched_at)
+    from_time_element = published is not None and not from_metadata and url_day is None
+    published = settle_published(
+        tree, published, modified, now=fetched_at, from_time_element=from_time_element
+    )
+    return published, modified
 
 
 def _parse(html: bytes | str, url: str) -> LexborHTMLParser:
