@@ -4,7 +4,7 @@ the articles stored after it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -53,22 +53,39 @@ def _keys(session: Session, article_id: int) -> set[int]:
     return set(session.scalars(stmt))
 
 
+def _last_evening_of_previous_fortnight(now: datetime) -> datetime:
+    """20:00 UTC on the last day of the fortnight before this one: already the next day, and
+    the next fortnight, in Hong Kong."""
+    first_day = now.toordinal() // features.PERIOD_DAYS * features.PERIOD_DAYS
+    return datetime.combine(date.fromordinal(first_day - 1), time(20), tzinfo=UTC)
+
+
 def test_upgrade_files_recent_term_keys_as_the_code_files_them(db_url: str) -> None:
     db.upgrade(db_url)
     downgrade(db_url, "0013")
     engine = db.make_engine(db_url)
+    if engine.dialect.name == "postgresql":
+        # Days are UTC days whatever the server's zone: a Hong Kong session must not move one.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            name = connection.exec_driver_sql("SELECT current_database()").scalar()
+            connection.exec_driver_sql(f"ALTER DATABASE {name} SET timezone = 'Asia/Hong_Kong'")
+        engine.dispose()
     now = datetime.now(UTC)
     try:
         with Session(engine) as session, session.begin():
             repo.sync_sources(session, [SOURCE])
             recent, recent_keys = _store_in_old_form(session, 1, now - timedelta(days=3))
             older, older_keys = _store_in_old_form(session, 2, now - timedelta(days=120))
+            evening, evening_keys = _store_in_old_form(
+                session, 3, _last_evening_of_previous_fortnight(now)
+            )
             stale = _keys(session, older)
             assert not recent_keys <= _keys(session, recent)  # term keys in the old form
         db.upgrade(db_url)
         with Session(engine) as session:
-            # Every key the code now files the recent article under is there, old ones kept.
+            # Every key the code now files the recent articles under is there, old ones kept.
             assert recent_keys <= _keys(session, recent)
+            assert evening_keys <= _keys(session, evening)
             # Past the lookback nothing is added: no lookup reads that fortnight any more.
             assert _keys(session, older) == stale and not older_keys <= stale
             db.check_schema(engine)

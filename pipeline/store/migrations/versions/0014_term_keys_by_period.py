@@ -53,7 +53,8 @@ BATCH = 5_000
 ORDINAL_DAY = {
     "sqlite": "CAST(julianday(date(COALESCE(a.published_at, a.first_seen_at))) - 1721424.5"
     " AS INTEGER)",
-    "postgresql": "(CAST(COALESCE(a.published_at, a.first_seen_at) AS DATE)"
+    # The UTC day, whatever the session's time zone.
+    "postgresql": "(CAST(COALESCE(a.published_at, a.first_seen_at) AT TIME ZONE 'UTC' AS DATE)"
     " - DATE '0001-01-01') + 1",
 }
 INSERT = {
@@ -73,14 +74,16 @@ def upgrade() -> None:
     """File the latest weeks' articles' story terms in the new form too."""
     bind = op.get_bind()
     dialect = bind.dialect.name
-    since = (datetime.now(UTC) - timedelta(days=LOOKBACK_DAYS)).replace(tzinfo=None)
+    since = datetime.now(UTC) - timedelta(days=LOOKBACK_DAYS)
+    # SQLite holds UTC times as text, which compares as text; Postgres compares instants.
+    bound: object = since.strftime("%Y-%m-%d %H:%M:%S") if dialect == "sqlite" else since
     rows = bind.execute(
         sa.text(
             f"SELECT k.key, k.article_id, {ORDINAL_DAY[dialect]} AS day"
             " FROM article_keys AS k JOIN articles AS a ON a.id = k.article_id"
             " WHERE COALESCE(a.published_at, a.first_seen_at) >= :since"
         ),
-        {"since": since},
+        {"since": bound},
     ).all()
     added = [
         {"key": new_form(key, day // PERIOD_DAYS), "article_id": article_id}
