@@ -21,8 +21,9 @@ from typing import Generic, TypeVar
 
 from pipeline.stories.shingles import Hashes
 
-# Decoded rows kept: a run's last few batches of articles, several times over.
-ROW_CACHE_ENTRIES = 20_000
+# Decoded rows kept: the candidates of a run's last dozen batches (a few hundred a batch), about
+# 3 KB each with their signatures.
+ROW_CACHE_ENTRIES = 10_000
 # Shingle hashes kept, all lists together (8 bytes each: 32 MB). Bounded by values, not by
 # lists, since one long text has ten times the shingles of a news article.
 SHINGLE_CACHE_VALUES = 4_000_000
