@@ -226,10 +226,10 @@ def replayed_db() -> Path:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
     url = f"sqlite:///{part}"
-    for argv in (["db", "upgrade"], ["ingest", "--replay", "fixtures/http"]):
-        subprocess.run(
-            [str(NEWSWATCH), *argv, "--db", url], cwd=REPO, env=env, check=True, capture_output=True
-        )
+    # Run in the cache folder, where the shipped alerts.toml's outbox file then lands.
+    for argv in (["db", "upgrade"], ["ingest", "--replay", str(REPO / "fixtures" / "http")]):
+        command = [str(NEWSWATCH), *argv, "--db", url]
+        subprocess.run(command, cwd=CACHE, env=env, check=True, capture_output=True)
     part.rename(path)
     return path
 
