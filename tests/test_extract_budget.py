@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from pipeline.extract.budget import (
     MAX_NESTING_WORK,
     MAX_REOPENED,
     MAX_TAGS,
+    _attributed_formatting,
     check_budget,
     measure,
 )
@@ -169,9 +171,7 @@ def test_reopened_counts_unclosed_formatting_under_the_other_tags() -> None:
     # costs more (its attributes are copied too).
     assert measure("<p>" + "<b>" * 10 + "<p>x" * 100).reopened == 3 * 100
     distinct = "".join(f"<b id=b{n}>" for n in range(10))
-    assert measure("<p>" + distinct + "<p>x" * 100).reopened == (
-        10 * 100 * ATTRIBUTED_COPY_WEIGHT
-    )
+    assert measure("<p>" + distinct + "<p>x" * 100).reopened == (10 * 100 * ATTRIBUTED_COPY_WEIGHT)
     # Closed, nested or cut off by their closing tags, they are re-created nowhere.
     assert measure("<p><b>x</b>" * 1_000).reopened == 0
     assert measure("<font><b>" * 1_000).reopened == 0
@@ -238,3 +238,17 @@ def test_no_real_page_of_the_evaluation_sets_is_refused() -> None:
         check_budget(raw, name)
         checked += 1
     assert checked > 1_900
+
+
+def test_formatting_tags_with_attributes_are_counted_as_by_a_plain_search() -> None:
+    plain = "<(?:b|big|code|em|font|i|s|small|strike|strong|tt|u)[\t\n\f\r ]"
+    generator = random.Random(7)
+    # "ſ" (long s) matches "s" when case is ignored, in text but not in bytes.
+    pieces = [*"<bBIsſ >x\t", "</", "strong", "Font", "div", "em"]
+    for _ in range(5_000):
+        text = "".join(generator.choices(pieces, k=generator.randint(0, 12)))
+        expected = len(re.findall(plain, text, re.IGNORECASE))
+        assert _attributed_formatting(text) == expected, text
+        assert _attributed_formatting(text.encode()) == len(
+            re.findall(plain.encode(), text.encode(), re.IGNORECASE)
+        ), text

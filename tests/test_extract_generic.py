@@ -13,6 +13,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.extract import extract_article
 from pipeline.extract.standfirst import LEAD_MAX_BLOCKS, standfirst
+from pipeline.extract.textblocks import Block, blocks
 
 HKT = timezone(timedelta(hours=8))
 FETCHED = datetime(2025, 11, 5, 9, 0, tzinfo=UTC)
@@ -367,3 +368,20 @@ def test_a_deck_over_a_linked_headline_is_kept() -> None:
         f"{_paragraphs(BODY)}</div></article>"
     )
     assert extract_article(html, "https://example.com/a").text.split("\n\n") == [deck, *BODY]
+
+
+def test_blocks_read_text_through_comments_custom_elements_and_breaks() -> None:
+    html = (
+        '<div>Lead <!-- note --><my-box>custom <a href="/x">link <b>bold</b></a></my-box> text'
+        "<br>after break<wbr>joined<p>Para <svg><text>no</text></svg>one</p><ul><li>item "
+        '<a href="/y">two</a></li></ul><button>skip</button>tail</div>'
+    )
+    body = LexborHTMLParser(html).body
+    assert body is not None
+    assert blocks(body) == [
+        Block("Lead custom link bold text", "div", 8),
+        Block("after breakjoined", "div", 0),
+        Block("Para one", "p", 0),
+        Block("item two", "li", 3),
+        Block("tail", "div", 0),
+    ]

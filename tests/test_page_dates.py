@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
+import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +17,7 @@ from support.shared import shared_path
 from pipeline.errors import ExtractError
 from pipeline.extract import extract_article
 from pipeline.extract.date_offsets import in_own_offset, with_url_day
+from pipeline.extract.date_patterns import SHORT_YEAR, YEAR_AT, short_years
 from pipeline.extract.page_dates import page_date
 
 NOW = datetime(2025, 11, 5, 9, 0, tzinfo=UTC)
@@ -230,3 +234,30 @@ def test_evaluation_pages_keep_their_reference_day() -> None:
             found = found.astimezone(truth.tzinfo)
         same_day += found is not None and found.date() == truth.date()
     assert same_day >= MIN_PAGES_SAME_DAY
+
+
+# The year and short-date searches as first written: a look-behind first, tried at every position.
+_PLAIN_YEAR_AT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_SHORT_DATE_TEXTS = (
+    "Stand: 28.01.22, 10:00",
+    "1.2.22 und 31.12.99.",
+    "x45.03.22 v.12.03.22 12.03.22.1 112.03.22 3.3.333 03.03.22",
+    "28.01.2022 1.02.22 ٣.02.22 28.01.22 28.01.22",
+    "in 2019, 12019, 2019-03-12, 1999 and 20201 or 1899",
+)
+
+
+def _spans(matches: Iterator[re.Match[str]]) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    return [(match.span(), match.groupdict()) for match in matches]
+
+
+def test_the_fast_date_searches_find_what_the_plain_ones_find() -> None:
+    generator = random.Random(5)
+    texts = list(_SHORT_DATE_TEXTS)
+    texts += [
+        "".join(generator.choices("0123.19 20a/", k=generator.randint(0, 16)))
+        for _ in range(20_000)
+    ]
+    for text in texts:
+        assert _spans(short_years(text)) == _spans(SHORT_YEAR.finditer(text)), text
+        assert _spans(YEAR_AT.finditer(text)) == _spans(_PLAIN_YEAR_AT.finditer(text)), text

@@ -124,7 +124,8 @@ def filter_blocks(found: list[Block]) -> list[Block]:
             continue  # the title, read separately
         if kept and block.text == kept[-1].text:
             continue  # the same label printed twice (a mobile and a desktop copy)
-        if not any(ch.isalpha() for ch in block.text):
+        # Most lines start with a letter: tested first, without a generator.
+        if not (block.text[:1].isalpha() or any(ch.isalpha() for ch in block.text)):
             continue  # ids, counters, dates of other stories
         # A list of links, or one short linked line that is no sentence.
         if block.link_density > MAX_LINK_DENSITY or (
@@ -365,8 +366,7 @@ def _adjusted(candidate: _Candidate) -> float:
     text_length = len(node.text(deep=True).strip()) or 1
     linked = link_chars(node)
     score = candidate.score * (1 - min(linked / text_length, 1.0))
-    attrs = node.attributes
-    if _CONTENT_WORD.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+    if _CONTENT_WORD.search(f"{node.attrs.get('class') or ''} {node.id or ''}"):
         score *= 1 + CONTENT_CLASS_BONUS
     if len(node.css(_LINKED_HEADLINES)) >= TEASER_HEADLINES:
         score *= STORY_LIST_WEIGHT
