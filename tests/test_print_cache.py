@@ -4,10 +4,12 @@ came from is unchanged, and shingles only for the text they were made from."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from support import REPO
 
@@ -30,25 +32,26 @@ def test_lru_keeps_the_most_recently_used_within_its_summed_size() -> None:
     assert cache.get("a") == "again" and cache.get("c") == "third"
 
 
-def _replayed(db_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def replayed(migrated_db_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database holding one replayed run of the fixtures."""
     alerts = tmp_path / "alerts.toml"
     alerts.write_text("", encoding="utf-8")
     options = IngestOptions(
-        db_url=db_url,
+        db_url=migrated_db_url,
         sources_path=REPO / "sources.toml",
         taxonomy_path=REPO / "taxonomy.toml",
         alerts_path=alerts,
         replay=REPO / "fixtures" / "http",
     )
     assert asyncio.run(run_once(options)).status == "completed"
-
-
-def test_a_decoded_print_is_reused_only_while_its_row_is_unchanged(
-    migrated_db_url: str, tmp_path: Path
-) -> None:
-    _replayed(migrated_db_url, tmp_path)
     engine = db.make_engine(migrated_db_url)
-    with Session(engine) as session, session.begin():
+    yield engine
+    engine.dispose()
+
+
+def test_a_decoded_print_is_reused_only_while_its_row_is_unchanged(replayed: Engine) -> None:
+    with Session(replayed) as session, session.begin():
         article_id = session.scalar(
             select(schema.Article.id).where(schema.Article.lang == "en").limit(1)
         )
@@ -61,17 +64,12 @@ def test_a_decoded_print_is_reused_only_while_its_row_is_unchanged(
             .values(tags='["topic:something-new"]')
         )
         retagged = repo.load_prints(session, [article_id])[0]
-    engine.dispose()
     assert retagged is not first and retagged.print.tags == {"topic:something-new"}
     assert retagged.print.words.tolist() == first.print.words.tolist()
 
 
-def test_shingles_are_kept_by_the_hash_of_the_text_they_came_from(
-    migrated_db_url: str, tmp_path: Path
-) -> None:
-    _replayed(migrated_db_url, tmp_path)
-    engine = db.make_engine(migrated_db_url)
-    with Session(engine) as session, session.begin():
+def test_shingles_are_kept_by_the_hash_of_the_text_they_came_from(replayed: Engine) -> None:
+    with Session(replayed) as session, session.begin():
         row = session.scalars(
             select(schema.Article).where(schema.Article.content_hash != "").limit(1)
         ).one()
@@ -90,7 +88,6 @@ def test_shingles_are_kept_by_the_hash_of_the_text_they_came_from(
             .values(text="A different text altogether, of a few words.", content_hash="edited")
         )
         edited = repo.with_shingles(session, repo.load_prints(session, [row.id]), [row.id])
-    engine.dispose()
     shingles = edited[0].print.shingles
     assert shingles is not None and not np.array_equal(shingles, fresh)
     assert np.array_equal(
