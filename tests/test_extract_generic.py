@@ -12,6 +12,15 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.extract import extract_article
+from pipeline.extract.boilerplate import PRUNE_TAGS, furniture_verdict, prune
+from pipeline.extract.generic import _adjusted, _best_adjusted, _Candidate, _content_named
+from pipeline.extract.paragraph_text import (
+    NESTED_CONTAINERS,
+    commas,
+    link_chars,
+    measure_paragraphs,
+    paragraph_link_chars,
+)
 from pipeline.extract.standfirst import LEAD_MAX_BLOCKS, standfirst
 from pipeline.extract.textblocks import Block, blocks
 
@@ -385,3 +394,115 @@ def test_blocks_read_text_through_comments_custom_elements_and_breaks() -> None:
         Block("item two", "li", 3),
         Block("tail", "div", 0),
     ]
+
+
+def test_blocks_skip_the_whitespace_between_cells_and_before_link_text() -> None:
+    html = (
+        "<table>\n <tr>\n  <td>one</td>\n  <td> two </td>\n  <td> </td>\n </tr>\n</table>"
+        "<p>\n <a href='/x'> linked</a> after</p><ul>\n <li>\n  item\n </li>\n</ul>"
+        "<p><b>one</b> <i>two</i></p>"
+    )
+    body = LexborHTMLParser(html).body
+    assert body is not None
+    assert blocks(body) == [
+        Block("one", "td", 0),
+        Block("two", "td", 0),
+        Block("linked after", "p", 6),
+        Block("item", "li", 0),
+        Block("one two", "p", 0),
+    ]
+
+
+@pytest.mark.parametrize("tag", PRUNE_TAGS)
+def test_furniture_tags_are_removed_in_the_head_the_body_and_inside_each_other(tag: str) -> None:
+    furniture = f"<{tag} class='x'>furniture</{tag}>"
+    tree = LexborHTMLParser(
+        f"<html><head>{furniture}</head><body><p>Kept {furniture} text</p>"
+        f"<div><span><{tag}>outer {furniture}</{tag}></span></div></body></html>"
+    )
+    assert len(tree.css(tag)) >= 3
+    prune(tree)
+    assert tree.css(tag) == []
+    assert tree.body is not None and tree.body.css_first("p") is not None
+    assert "Kept" in tree.body.text() and "text" in tree.body.text()
+
+
+@pytest.mark.parametrize(
+    ("value", "verdict"),
+    [
+        ("share-bar__item", "strong"),
+        ("relatedArticles", "strong"),
+        ("mostRead list", "strong"),
+        ("AdSlot", "weak"),
+        ("ad-slot-top", "weak"),
+        ("widget", "weak"),
+        ("Teaser", "weak"),
+        ("cookieConsent banner", "consent"),
+        ("has-sidebar layout", ""),
+        ("with-comments article", ""),
+        ("no-ads has-ads", ""),
+        ("elementor-widget elementor-widget-text", ""),
+        ("teaser-text lead", ""),
+        ("widget Blog", ""),
+        ("field--label-hidden", ""),
+        ("read more", "weak"),
+        ("readmore-link", "weak"),
+        ("content main", ""),
+        ("", ""),
+    ],
+)
+def test_class_names_are_judged_word_by_word(value: str, verdict: str) -> None:
+    assert furniture_verdict(value) == verdict
+
+
+def _nested_page(depth: int) -> str:
+    """``<div>``s of text ``depth`` deep, with cells of text, of links and of both inside."""
+    text = "Words, and more words, " * 5
+    cells = (
+        "<table><tr><td>A cell of text alone, long enough to be a paragraph</td>"
+        "<td><a href='/a'> a cell that is a link, long enough too </a></td>"
+        "<td>Text <a href='/b'>with <b>a link</b></a>, and <!-- a note --> more text</td>"
+        "<td><table><tr><td>Inner cell, with a comma, of text alone here</td></tr></table></td>"
+        "</tr></table>"
+    )
+    inner = f"<p>{text}<a href='/c'>linked</a></p>{cells}"
+    for level in range(depth):
+        link = f"<a href='/{level}'>level {level}</a>" if level % 2 else "<span>plain</span>"
+        inner = f"<div>{text}{link}<!-- x -->{inner} tail, </div>"
+    return f"<html><body>{inner}</body></html>"
+
+
+@pytest.mark.parametrize("depth", [2, NESTED_CONTAINERS + 1])
+def test_paragraph_measures_are_the_same_read_whole_or_from_their_parts(depth: int) -> None:
+    body = LexborHTMLParser(_nested_page(depth)).body
+    assert body is not None
+    paragraphs = body.css("p, pre, td")
+    paragraphs.extend(div for div in body.css("div") if len(div.text(deep=False)) >= 100)
+    measures = measure_paragraphs(paragraphs, body)
+    texts = [node.text(deep=True) for node in paragraphs]
+    assert measures.lengths == [len(text.strip()) for text in texts]
+    for position, (node, text) in enumerate(zip(paragraphs, texts, strict=True)):
+        assert measures.commas(position) == commas(text)
+        assert measures.link_chars(position) == link_chars(node)
+        assert paragraph_link_chars(node) == link_chars(node)
+
+
+def test_the_best_container_is_found_as_comparing_all_of_them_finds_it() -> None:
+    stories = "".join(
+        f"<h3><a href='/{n}'>Story {n}</a></h3><p>Excerpt {n}, words.</p>" for n in range(3)
+    )
+    tree = LexborHTMLParser(
+        f"<body><div class='article-body'>{_paragraphs(BODY)}</div>"
+        f"<div class='stream'>{stories}</div><div><a href='/x'>{BODY[0]}</a></div>"
+        f"<section id='content'><p>{BODY[1]}</p></section><div>{BODY[2]}</div></body>"
+    )
+    nodes = tree.css("body > *")
+    # Scores set so that the bounds tie, cross and hide the best behind penalised ones.
+    for scores in ([5.0, 9.0, 8.0, 4.0, 4.0], [4.0, 4.0, 4.0, 5.0, 4.0], [1.0, 1.0, 1.0, 1.0, 1.0]):
+        ranked = [_Candidate(node, score=score) for node, score in zip(nodes, scores, strict=True)]
+        expected = max(ranked, key=lambda c: _adjusted(c, _content_named(c.node)))
+        assert _best_adjusted(ranked) is expected
+    # A tie: the first of the two wins, though the second, bounded higher, is measured first.
+    stream = _Candidate(nodes[1], score=5.0)
+    plain = _Candidate(nodes[4], score=_adjusted(stream, _content_named(stream.node)))
+    assert _best_adjusted([plain, stream]) is plain

@@ -120,19 +120,20 @@ def filter_blocks(found: list[Block]) -> list[Block]:
     between: list[Block] = []  # …the short lines after the last link, dropped…
     repeated = False  # …when the links before it had lines of their own (dates, sections)
     for block in found:
-        if block.tag == "h1":
+        text, tag, linked = block  # read once: a named tuple's fields are properties
+        if tag == "h1":
             continue  # the title, read separately
-        if kept and block.text == kept[-1].text:
+        if kept and text == kept[-1].text:
             continue  # the same label printed twice (a mobile and a desktop copy)
         # Most lines start with a letter: tested first, without a generator.
-        if not (block.text[:1].isalpha() or any(ch.isalpha() for ch in block.text)):
+        if not (text[:1].isalpha() or any(ch.isalpha() for ch in text)):
             continue  # ids, counters, dates of other stories
         # A list of links, or one short linked line that is no sentence.
-        if block.link_density > MAX_LINK_DENSITY or (
-            block.link_chars
-            and len(block.text) < SHORT_LINKED_CHARS
-            and block.tag not in HEADING_TAGS
-            and not block.text.endswith(_SENTENCE_END)
+        if (linked / len(text) if text else 0.0) > MAX_LINK_DENSITY or (
+            linked
+            and len(text) < SHORT_LINKED_CHARS
+            and tag not in HEADING_TAGS
+            and not text.endswith(_SENTENCE_END)
         ):
             if heading_at >= 0:
                 del kept[heading_at]  # "Read more", "Related": the label of the links
@@ -140,15 +141,15 @@ def filter_blocks(found: list[Block]) -> list[Block]:
             repeated = repeated or bool(between)
             between.clear()  # the date and section of the story linked above
             continue
-        label = len(block.text) < MAX_LABEL_CHARS
-        if listing and label and block.tag not in HEADING_TAGS and not _sentence(block.text):
+        label = len(text) < MAX_LABEL_CHARS
+        if listing and label and tag not in HEADING_TAGS and not _sentence(text):
             between.append(block)
             continue
         if not repeated:
             kept.extend(between)  # lines under one link only: text after a link, not a list
         listing = repeated = False
         between.clear()
-        heading_at = len(kept) if label and block.tag in HEADING_TAGS else -1
+        heading_at = len(kept) if label and tag in HEADING_TAGS else -1
         kept.append(block)
     if not repeated:
         kept.extend(between)
@@ -266,8 +267,7 @@ def _choose(candidates: dict[int, _Candidate], scope: LexborNode | None = None) 
         # Of several articles on the page, the one headed by the page's title is the article.
         titled = _inside(ranked, scope)
         ranked = titled or ranked
-    ranked = ranked[:TOP_CANDIDATES]
-    best = max(ranked, key=_adjusted)
+    best = _best_adjusted(ranked[:TOP_CANDIDATES])
     # The body is often split into sibling sections (text, ad slot, text, each its own <div>):
     # when an ancestor holds much more prose than the best container, read the ancestor.
     node = best.node
@@ -361,12 +361,35 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
     return text.endswith(_SENTENCE_END) and len(blocks(node)) <= SIBLING_MAX_PARAGRAPHS
 
 
-def _adjusted(candidate: _Candidate) -> float:
+def _best_adjusted(ranked: list[_Candidate]) -> _Candidate:
+    """``max(ranked, key=_adjusted)``, measuring only the candidates that can still win."""
+    # Link density and a list of stories only lower a score: with its class bonus alone, a
+    # candidate's score bounds its adjusted one. Most pages measure one or two of five.
+    named = [_content_named(c.node) for c in ranked]
+    bounds = [
+        c.score * (1 + CONTENT_CLASS_BONUS) if n else c.score
+        for c, n in zip(ranked, named, strict=True)
+    ]
+    best, best_score = 0, -1.0
+    for index in sorted(range(len(ranked)), key=lambda i: (-bounds[i], i)):
+        if bounds[index] < best_score:
+            break  # nor can any after it
+        score = _adjusted(ranked[index], named[index])
+        if score > best_score or (score == best_score and index < best):
+            best, best_score = index, score
+    return ranked[best]
+
+
+def _content_named(node: LexborNode) -> bool:
+    return bool(_CONTENT_WORD.search(f"{node.attrs.get('class') or ''} {node.id or ''}"))
+
+
+def _adjusted(candidate: _Candidate, named: bool) -> float:
     node = candidate.node
     text_length = len(node.text(deep=True).strip()) or 1
     linked = link_chars(node)
     score = candidate.score * (1 - min(linked / text_length, 1.0))
-    if _CONTENT_WORD.search(f"{node.attrs.get('class') or ''} {node.id or ''}"):
+    if named:
         score *= 1 + CONTENT_CLASS_BONUS
     if len(node.css(_LINKED_HEADLINES)) >= TEASER_HEADLINES:
         score *= STORY_LIST_WEIGHT
