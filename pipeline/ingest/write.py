@@ -3,9 +3,10 @@ batch in a few statements.
 
 Items are judged one after another, so a copy later in the batch finds the article earlier in
 it; an article needs no row id to be judged, only to be written. So the verdicts come first
-(``BatchWriter.store``) and the writes after (``BatchWriter.flush``): the new articles in one
-multi-row INSERT, then their tag links, sightings, alerts, fingerprints and stories, each in
-one statement for the whole batch.
+(``BatchWriter.store``) and the writes after (``BatchWriter.flush``): the stories the batch
+starts, then the new articles, each with its story id, in one multi-row INSERT, then their tag
+links, sightings, alerts, fingerprints, story links and summaries, each in one statement for
+the whole batch.
 """
 
 from __future__ import annotations
@@ -82,28 +83,46 @@ class BatchWriter:
         self.updated.append((article_id, tagged))
 
     def flush(self) -> None:
-        """Write everything judged: articles, links, sightings, alerts, fingerprints, stories."""
-        created = repo.insert_articles(self.session, [self._new_row(j) for j in self.judged])
+        """Write everything judged: articles in their stories, links, sightings, alerts,
+        fingerprints, story summaries."""
+        # Stories first, so each article row is written once with its story id.
+        with self.clock.stage("stories"):
+            story_of = repo.plan_stories(self.session, [self._joining(j) for j in self.judged])
+        rows = [self._new_row(j, story_of[j.planned.key]) for j in self.judged]
+        created = repo.insert_articles(self.session, rows)
         self.ids.update(created)
         written = [j for j in self.judged if j.planned.key in created]
-        for lost in (j for j in self.judged if j.planned.key not in created):
-            self.repeat(lost.planned)  # stored by a run at the same time
+        lost = [j for j in self.judged if j.planned.key not in created]
+        for judged in lost:
+            self.repeat(judged.planned)  # stored by a run at the same time
         with self.clock.stage("stories"):
             self._mark_in_batch_copies(written)
             self._sightings(written)
             self._count(written)
             repo.file_prints(self.session, [(self.ids[j.planned.key], j.print) for j in written])
             repo.file_prints(self.session, self.refiled, replace_old=True)
-            stories = repo.place_articles(self.session, [self._placement(j) for j in written])
+            placed = {self.ids[j.planned.key]: story_of[j.planned.key] for j in written}
+            stories = repo.place_articles(
+                self.session, [self._placement(j) for j in written], placed
+            )
+            # A story planned for a lost article is removed if no article of the batch joined it.
+            repo.refresh_stories(self.session, {story_of[j.planned.key] for j in lost})
         self._alert(written, stories)
 
-    def _new_row(self, judged: Judged) -> repo.NewArticle:
+    def _joining(self, judged: Judged) -> repo.Joining:
+        """What a judged item joins: a stored article by id, else one earlier in the batch."""
+        of = judged.verdict.of_key
+        stored = self.ids.get(of) if of else None
+        return repo.Joining(judged.planned.key, stored, of if stored is None else None)
+
+    def _new_row(self, judged: Judged, story_id: int) -> repo.NewArticle:
         copy_of = self._copy_of(judged)
         return repo.NewArticle(
             judged.tagged,
             judged.planned.key,
             duplicate_of_id=self.ids.get(copy_of) if copy_of else None,
             source_modified=judged.planned.lead.modified,
+            story_id=story_id,
         )
 
     def _copy_of(self, judged: Judged) -> str | None:

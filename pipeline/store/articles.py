@@ -47,12 +47,14 @@ def _in_utc(moment: datetime | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class NewArticle:
-    """An article to store under ``item_key``; ``duplicate_of_id`` when it is a copy."""
+    """An article to store under ``item_key``; ``duplicate_of_id`` when it is a copy, and
+    ``story_id`` when its story is known before it is stored (``stories.plan_stories``)."""
 
     tagged: TaggedArticle
     item_key: str
     duplicate_of_id: int | None = None
     source_modified: str | None = None
+    story_id: int | None = None
 
 
 def insert_articles(session: Session, new: Sequence[NewArticle]) -> dict[str, int]:
@@ -100,6 +102,7 @@ def _article_values(entry: NewArticle, now: datetime) -> dict[str, Any]:
         "content_hash": entry.tagged.content_hash,
         "taxonomy_version": entry.tagged.taxonomy_version,
         "duplicate_of": entry.duplicate_of_id,
+        "story_id": entry.story_id,
         "categories": list(article.categories),
         "entities": list(article.entities),
         "source_modified": entry.source_modified,

@@ -80,10 +80,12 @@ from pipeline.store.source_state import (
 from pipeline.store.sources import sync_sources
 from pipeline.store.sql import utc_now
 from pipeline.store.stories import (
+    Joining,
     Placement,
     create_stories,
     drop_links,
     place_articles,
+    plan_stories,
     refresh_stories,
     set_stories,
     split_off,
@@ -96,6 +98,7 @@ from pipeline.store.tags import sync_taxonomy, tag_names, upsert_tags
 __all__ = [
     "ClaimedRow",
     "DbValidatorStore",
+    "Joining",
     "LinkChange",
     "NewArticle",
     "Placement",
@@ -137,6 +140,7 @@ __all__ = [
     "outbox_counts",
     "pause_source",
     "place_articles",
+    "plan_stories",
     "record_attempts",
     "record_sightings",
     "record_source_result",

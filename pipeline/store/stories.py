@@ -6,14 +6,20 @@ matched an earlier one joins that article's story, and ``story_links`` records t
 score, the earlier article); one that matched nothing starts a story of its own. A story's
 summary row (lead article, first and last seen, outlets, languages, size) is recomputed for
 the stories a write touched, in a few statements per batch.
+
+An ingested batch decides its stories before its articles are stored (``plan_stories``), so each
+article row is written once, story and all: on Postgres a later ``UPDATE`` of ``story_id`` would
+write a second version of every new row, compute its search vector again and index it again
+(``story_id`` and the text indexes rule out a heap-only update). Its links, which name row ids,
+and the summaries follow the insert (``place_articles`` with the planned stories).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +31,9 @@ from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
 # The Core tables: executemany statements skip the ORM's per-row bookkeeping.
 STORIES = cast(Table, Story.__table__)
 ARTICLES = cast(Table, Article.__table__)
+
+# An article as placement names it: a row id, or an item key before the row exists.
+Ref = TypeVar("Ref", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -46,37 +55,81 @@ def stories_of(session: Session, article_ids: Iterable[int]) -> dict[int, int | 
     return found
 
 
-def place_articles(session: Session, placements: Sequence[Placement]) -> dict[int, int]:
-    """Put each article in its story, in order; returns each article's story id.
+def place_articles(
+    session: Session, placements: Sequence[Placement], placed: Mapping[int, int] | None = None
+) -> dict[int, int]:
+    """Put each stored article in its story, in order; returns each article's story id.
 
-    An article linked to one placed earlier in the same call joins that one's story. Links are
-    recorded, new stories created, and the summaries of every story touched brought up to date.
+    An article linked to one placed earlier in the same call joins that one's story. Those in
+    ``placed`` (article id → story) were stored in their story already (``plan_stories``): only
+    their links are written. Links are recorded, new stories created, and the summaries of
+    every story touched brought up to date.
     """
+    placed = placed or {}
+    rest = [p for p in placements if p.article_id not in placed]
     outside = {
         p.linked_article_id
-        for p in placements
+        for p in rest
         if p.linked_article_id is not None
-    } - {p.article_id for p in placements}
-    story_of: dict[int, int | None] = dict(stories_of(session, outside))
-    pending: dict[int, int] = {}  # article id → index of the new story it starts or joins
-    joined: dict[int, int] = {}
-    new_stories: list[int] = []  # the article starting each new story
-    for placement in placements:
-        target = placement.linked_article_id
-        if target is not None and story_of.get(target) is not None:
-            joined[placement.article_id] = story_of[target]  # type: ignore[assignment]
-            story_of[placement.article_id] = story_of[target]
-        elif target is not None and target in pending:
-            pending[placement.article_id] = pending[target]
-        else:
-            pending[placement.article_id] = len(new_stories)
-            new_stories.append(placement.article_id)
-    created = create_stories(session, len(new_stories))
-    assigned = {**joined, **{article: created[index] for article, index in pending.items()}}
+    } - {p.article_id for p in rest} - set(placed)
+    story_of: dict[int, int | None] = {**stories_of(session, outside), **placed}
+    assigned = _assign(session, [(p.article_id, p.linked_article_id) for p in rest], story_of)
     set_stories(session, assigned)
     write_links(session, [p for p in placements if p.kind is not None and p.linked_article_id])
-    refresh_stories(session, set(assigned.values()))
-    return assigned
+    everything = {**placed, **assigned}
+    refresh_stories(session, set(everything.values()))
+    return everything
+
+
+@dataclass(frozen=True)
+class Joining:
+    """A new article's match, before it is stored: ``key`` names it in its batch; it joins the
+    story of the stored article ``linked_id``, else of the batch's earlier ``linked_key``."""
+
+    key: str
+    linked_id: int | None = None
+    linked_key: str | None = None
+
+
+def plan_stories(session: Session, joinings: Sequence[Joining]) -> dict[str, int]:
+    """The story of each new article of a batch, by item key, in order, before any is stored.
+
+    Stories an article starts are created now (empty: ``place_articles`` fills in their
+    summaries once the articles are stored with their ``story_id``). An article linked to one
+    earlier in the batch joins that one's story, even when that one's row is not written after
+    all (a run at the same time stored it): the story is then theirs alone.
+    """
+    stored = {j.linked_id for j in joinings if j.linked_id is not None}
+    story_of: dict[str | int, int | None] = {
+        article: story for article, story in stories_of(session, stored).items()
+    }
+    order = [(j.key, j.linked_id if j.linked_id is not None else j.linked_key) for j in joinings]
+    return {cast(str, ref): story for ref, story in _assign(session, order, story_of).items()}
+
+
+def _assign(
+    session: Session, order: Sequence[tuple[Ref, Ref | None]], story_of: dict[Ref, int | None]
+) -> dict[Ref, int]:
+    """The story of each article in ``order`` (with what it links to), creating new ones.
+
+    ``story_of`` holds the stories of the linked articles stored before; it is extended with
+    each article placed, so a later one linked to it follows it.
+    """
+    pending: dict[Ref, int] = {}  # article → index of the new story it starts or joins
+    joined: dict[Ref, int] = {}
+    starters = 0
+    for article, target in order:
+        story = story_of.get(target) if target is not None else None
+        if story is not None:
+            joined[article] = story
+            story_of[article] = story
+        elif target is not None and target in pending:
+            pending[article] = pending[target]
+        else:
+            pending[article] = starters
+            starters += 1
+    created = create_stories(session, starters)
+    return {**joined, **{article: created[index] for article, index in pending.items()}}
 
 
 def create_stories(session: Session, count: int) -> list[int]:
