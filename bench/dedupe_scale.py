@@ -944,14 +944,16 @@ class Measured:
     def breakdown(self) -> dict[str, float]:
         """Dedupe-and-store split by where the time went, ms per article."""
         spent = self.probe.seconds
-        grouped = {"find_candidates", "load_prints", "file_prints", "place_articles", "do_commit"}
+        # A batch's story work: planning its stories before the insert, placing after it.
+        story_work = ("plan_stories", "place_articles")
+        grouped = {"find_candidates", "load_prints", "file_prints", "do_commit", *story_work}
         parts = {
             "keys": spent["find_candidates"] - spent["load_prints"],
             "load": spent["load_prints"],
             "compare": self.stages["dedupe"] - spent["find_candidates"],
             "writes": sum(value for name, value in spent.items() if name not in grouped),
             "prints": spent["file_prints"],
-            "stories": spent["place_articles"],
+            "stories": sum(spent[name] for name in story_work),
             "commit": spent["do_commit"],
         }
         parts["rest"] = self.ms / 1000 * self.articles - sum(parts.values())
