@@ -6,7 +6,6 @@ the INSERT carries ``story_id``: no later ``UPDATE`` writes a second version of 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,14 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
-from support import REPO
+from support.alerting import ingest
 from support.store_state import story_problems
 
-from pipeline.ingest import IngestOptions, run_once
 from pipeline.models import Article, Source, TaggedArticle
 from pipeline.store import db, repo, schema
 
-FIXTURES = REPO / "fixtures" / "http"
 # New articles of the first batch another run stores first, in the race test.
 RACED = 3
 
@@ -30,14 +27,7 @@ def replay(db_url: str, directory: Path) -> None:
     """One ingestion of the recorded fixtures into ``db_url``, without alert rules."""
     alerts = directory / "alerts.toml"
     alerts.write_text("", encoding="utf-8")
-    options = IngestOptions(
-        db_url=db_url,
-        sources_path=REPO / "sources.toml",
-        taxonomy_path=REPO / "taxonomy.toml",
-        alerts_path=alerts,
-        replay=FIXTURES,
-    )
-    outcome = asyncio.run(run_once(options))
+    outcome = ingest(db_url, alerts)
     assert outcome.status == "completed", outcome.as_dict()
 
 
