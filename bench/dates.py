@@ -168,15 +168,12 @@ def print_table(pages: list[DatedPage], runs: list[Run]) -> None:
     """Accuracy and speed of each tool, and the speed ratio of the first to the second."""
     print(f"{len(pages)} pages from {DATES_SET}")
     print(f"{'':20}" + "".join(f"{run.name:>12}" for run in runs))
-    same = [f"{accuracy(run, pages):.1%}" if run.name != READING else "-" for run in runs]
-    print(f"{'same day':20}" + "".join(f"{cell:>12}" for cell in same))
-    found = [
-        f"{sum(day is not None for day in run.found) / len(pages):.1%}"
-        if run.name != READING
-        else "-"
-        for run in runs
-    ]
-    print(f"{'some date found':20}" + "".join(f"{cell:>12}" for cell in found))
+    dated = [run for run in runs if run.name != READING]
+    same = {run.name: accuracy(run, pages) for run in dated}
+    found = {run.name: sum(day is not None for day in run.found) / len(pages) for run in dated}
+    for label, shares in (("same day", same), ("some date found", found)):
+        cells = [f"{shares[run.name]:.1%}" if run.name in shares else "-" for run in runs]
+        print(f"{label:20}" + "".join(f"{cell:>12}" for cell in cells))
     speeds = [len(pages) / run.cpu_seconds for run in runs]
     print(f"{'pages/s (CPU)':20}" + "".join(f"{speed:>12.1f}" for speed in speeds))
     peer = next((run for run in runs if run.name == "htmldate"), None)
