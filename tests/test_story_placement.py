@@ -6,12 +6,14 @@ the INSERT carries ``story_id``: no later ``UPDATE`` writes a second version of 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 from support.alerting import ingest
 from support.store_state import story_problems
@@ -169,3 +171,59 @@ def test_articles_another_run_stored_first_leave_no_empty_story(
     engine.dispose()
     assert empty == []
     assert len([title for title in titles if title.startswith("Stored ")]) == RACED
+
+
+def _wait_for_a_blocked_session(engine: Engine, seconds: float = 10.0) -> None:
+    """Return once some session of the test database waits on a lock (Postgres)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.scalar(waiting):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the second run never waited for the first")
+
+
+def test_two_runs_adding_to_one_story_at_once_leave_its_count_right(tmp_path: Path) -> None:
+    """The second run counts the story's members only once the first has committed (Postgres:
+    SQLite lets one writer in at a time)."""
+    from conftest import database
+
+    source = Source(id="news", name="News", kind="rss", urls=("https://x.example/",))
+    with database("postgres", tmp_path) as url:
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        try:
+            with Session(engine) as session, session.begin():
+                repo.sync_sources(session, [source])
+                stored = _stored(session, "news:stored", "news")
+                (story,) = repo.stories_of(session, [stored]).values()
+
+            def join(session: Session, key: str) -> None:
+                ids = repo.insert_articles(session, [_new(key, story)])
+                placement = repo.Placement(ids[key], stored, "same_story", 0.5)
+                repo.place_articles(session, [placement], {ids[key]: story})
+
+            def second() -> None:
+                with Session(engine) as session, session.begin():
+                    join(session, "second")
+
+            with Session(engine) as first, ThreadPoolExecutor(1) as pool:
+                with first.begin():
+                    join(first, "first")  # its summary written, its transaction open
+                    running = pool.submit(second)
+                    _wait_for_a_blocked_session(engine)
+                running.result(timeout=30)
+            with Session(engine) as session:
+                count = session.scalar(
+                    select(schema.Story.article_count).where(schema.Story.id == story)
+                )
+            problems = story_problems(url)
+        finally:
+            engine.dispose()
+    assert count == 3
+    assert problems == []

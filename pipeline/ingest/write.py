@@ -102,11 +102,11 @@ class BatchWriter:
             repo.file_prints(self.session, [(self.ids[j.planned.key], j.print) for j in written])
             repo.file_prints(self.session, self.refiled, replace_old=True)
             placed = {self.ids[j.planned.key]: story_of[j.planned.key] for j in written}
-            stories = repo.place_articles(
-                self.session, [self._placement(j) for j in written], placed
-            )
             # A story planned for a lost article is removed if no article of the batch joined it.
-            repo.refresh_stories(self.session, {story_of[j.planned.key] for j in lost})
+            vacated = {story_of[j.planned.key] for j in lost}
+            stories = repo.place_articles(
+                self.session, [self._placement(j) for j in written], placed, vacated
+            )
         self._alert(written, stories)
 
     def _joining(self, judged: Judged) -> repo.Joining:

@@ -56,14 +56,18 @@ def stories_of(session: Session, article_ids: Iterable[int]) -> dict[int, int | 
 
 
 def place_articles(
-    session: Session, placements: Sequence[Placement], placed: Mapping[int, int] | None = None
+    session: Session,
+    placements: Sequence[Placement],
+    placed: Mapping[int, int] | None = None,
+    vacated: Iterable[int] = (),
 ) -> dict[int, int]:
     """Put each stored article in its story, in order; returns each article's story id.
 
     An article linked to one placed earlier in the same call joins that one's story. Those in
     ``placed`` (article id → story) were stored in their story already (``plan_stories``): only
     their links are written. Links are recorded, new stories created, and the summaries of
-    every story touched brought up to date.
+    every story touched brought up to date, with those of ``vacated`` (stories planned for
+    articles a run at the same time stored first: removed if nothing joined them).
     """
     placed = placed or {}
     rest = [p for p in placements if p.article_id not in placed]
@@ -77,7 +81,8 @@ def place_articles(
     set_stories(session, assigned)
     write_links(session, [p for p in placements if p.kind is not None and p.linked_article_id])
     everything = {**placed, **assigned}
-    refresh_stories(session, set(everything.values()))
+    # One refresh for all, so the story rows are locked in one sorted pass (see refresh_stories).
+    refresh_stories(session, {*everything.values(), *vacated})
     return everything
 
 
@@ -195,9 +200,19 @@ def drop_links(session: Session, article_ids: Sequence[int]) -> None:
 
 
 def refresh_stories(session: Session, story_ids: Iterable[int]) -> None:
-    """Recompute the summary of each story given; a story left with no article is removed."""
+    """Recompute the summary of each story given; a story left with no article is removed.
+
+    The story rows are locked first, in id order, so two runs adding articles to one story at
+    once take turns: the second counts its members only after the first has committed. Without
+    the lock each would count the members it sees (its own and the committed ones), and the last
+    to write would leave a count that misses the other's articles. ``FOR NO KEY UPDATE`` is the
+    lock the summary ``UPDATE`` takes anyway; SQLite, with one writer at a time, needs none.
+    """
     wanted = sorted({story for story in story_ids if story is not None})
     members: dict[int, list[Any]] = {story: [] for story in wanted}
+    for chunk in chunks(wanted):
+        lock = select(STORIES.c.id).where(STORIES.c.id.in_(chunk)).order_by(STORIES.c.id)
+        session.execute(lock.with_for_update(key_share=True)).all()
     for chunk in chunks(wanted):
         stmt = select(
             Article.id,
