@@ -17,8 +17,11 @@ WHEN = "COALESCE(articles.published_at, articles.first_seen_at)"
 NOT_A_COPY = "+articles.duplicate_of IS NULL"
 
 
-def _tagged(reader: Reader, kind: str, name: str, key: str, params: dict[str, Any]) -> str:
-    """SQL true when the article has the tag of ``kind`` whose id or name is ``name``.
+def _tagged(
+    reader: Reader, kind: str, name: str, key: str, params: dict[str, Any], article_id: str
+) -> str:
+    """SQL true when the article ``article_id`` has the tag of ``kind`` whose id or name is
+    ``name``.
 
     The tag's id is looked up first, so that the condition is a probe of article_tags' key per
     article: Postgres otherwise joined the tags table in every probe, doubling its cost.
@@ -26,7 +29,7 @@ def _tagged(reader: Reader, kind: str, name: str, key: str, params: dict[str, An
     sql = "SELECT id FROM tags WHERE kind = :kind AND (lower(id) = :name OR lower(name) = :name)"
     ids = [row["id"] for row in reader.rows(sql, {"kind": kind, "name": name})]
     return (
-        "EXISTS (SELECT 1 FROM article_tags WHERE article_tags.article_id = articles.id"
+        f"EXISTS (SELECT 1 FROM article_tags WHERE article_tags.article_id = {article_id}"
         f" AND article_tags.tag_id IN ({bind_list(key, ids, params)}))"
     )
 
@@ -80,8 +83,14 @@ class Filters:
             include_duplicates,
         )
 
-    def sql(self, reader: Reader, params: dict[str, Any]) -> list[str]:
-        """The WHERE conditions these filters make, their values added to ``params``."""
+    def sql(
+        self, reader: Reader, params: dict[str, Any], article_id: str = "articles.id"
+    ) -> list[str]:
+        """The WHERE conditions these filters make, their values added to ``params``.
+
+        ``article_id``: the column the tag conditions probe by, when a table read before
+        ``articles`` holds the id too (SQLite then checks the tags before reading the row).
+        """
         found: list[str] = []
         if not self.include_duplicates:
             found.append(NOT_A_COPY)
@@ -99,7 +108,8 @@ class Filters:
         tagged = [("entity", value) for value in self.entities]
         tagged += [("topic", value) for value in self.topics]
         for index, (kind, value) in enumerate(tagged):
-            found.append(_tagged(reader, kind, value.strip().lower(), f"tag{index}_", params))
+            name = value.strip().lower()
+            found.append(_tagged(reader, kind, name, f"tag{index}_", params, article_id))
         if self.since is not None:
             params["since"] = reader.time(self.since)
             found.append(f"{WHEN} >= :since")
