@@ -34,6 +34,7 @@ from pipeline.store.search_filters import NOT_A_COPY
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
 from pipeline.store.search_recent import count_stories, newest_per_story
+from pipeline.store.search_snippets import make_snippet as make_snippet
 from pipeline.store.search_terms import (
     ENGLISH,
     WORD_TABLE,
@@ -54,10 +55,6 @@ TEXT_WEIGHT = 1.0
 # On Postgres (whose index is one vector of title and text), a title match adds this to
 # ts_rank, which stays well under 1 for any article: title matches come first.
 POSTGRES_TITLE_BONUS = 1.0
-# Characters of text shown around the first match; about two lines of a terminal table.
-SNIPPET_CHARS = 200
-# How much of the snippet comes before the first match, so the match has some context.
-SNIPPET_LEAD = 60
 
 Group = Literal["article", "story"]
 # A story of its own for an article that has none (its negated id cannot be a story's id).
@@ -98,20 +95,6 @@ class ArticleHit:
 def fts5_query(query: str) -> str | None:
     """An FTS5 MATCH expression for ``query`` (every term quoted), or None if it has no words."""
     return fts5_match(parse_query(query))
-
-
-def make_snippet(body: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A piece of ``body`` around the first of ``words`` it contains (else its opening)."""
-    folded = body.casefold()
-    found = [p for p in (folded.find(w.casefold()) for w in words) if p >= 0]
-    start = max(0, min(found) - SNIPPET_LEAD) if found else 0
-    if start:
-        space = body.find(" ", start)
-        start = space + 1 if 0 <= space < start + SNIPPET_LEAD else start
-    piece = " ".join(body[start : start + width].split())
-    prefix = "…" if start else ""
-    suffix = "…" if start + width < len(body) else ""
-    return f"{prefix}{piece}{suffix}"
 
 
 @dataclass(frozen=True)
