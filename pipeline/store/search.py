@@ -131,9 +131,13 @@ def select_matching(
     parsed = check_query(query)
     if not parsed.groups:
         return None
-    if not reader.postgres and not needs_terms(parsed):
-        return _word_selection(reader, parsed, filters, params)
-    where = filters.sql(reader, params)
+    words_on_sqlite = not reader.postgres and not needs_terms(parsed)
+    # SQLite's word search probes the tags by the FTS5 table's rowid, so SQLite checks a match's
+    # tags as it comes, before it reads the article's row: a frequent phrase matches a quarter
+    # of a large database, and reading each of those rows only to drop most of them for the
+    # topic took three quarters of the search (``bench/search.py``).
+    article_id = f"{WORD_TABLE}.rowid" if words_on_sqlite else "articles.id"
+    where = filters.sql(reader, params, article_id=article_id)
     filtered = list(where)
     if needs_terms(parsed):
         # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
@@ -150,31 +154,18 @@ def select_matching(
         return Selection(
             "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered, filtered
         )
-    # Postgres, term by term, so a term the English configuration would empty of stop words
-    # is still read as written; the whole query ranks.
-    where.append(query_condition(parsed, True, params))
-    params["tsquery"] = tsquery_text(parsed)
-    tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
-    rank = (
-        f"(ts_rank(articles.search_vector, {tsquery}) + CASE WHEN"
-        f" to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
-        f" THEN {POSTGRES_TITLE_BONUS} ELSE 0.0 END)"
-    )
-    return Selection("articles", where, rank, params, parsed.words, filters=filtered)
-
-
-def _word_selection(
-    reader: Reader, parsed: ParsedQuery, filters: Filters, params: dict[str, Any]
-) -> Selection:
-    """An English (not Chinese) search on SQLite: the FTS5 word table's matches, bm25 ranked.
-
-    The tag filters probe by the word table's rowid, so SQLite checks an article's tags as the
-    match comes, before it reads the article's row: a frequent phrase matches a quarter of a
-    large database, and reading each of those rows only to drop most of them for the topic
-    took three quarters of the search (``bench/search.py``).
-    """
-    where = filters.sql(reader, params, article_id=f"{WORD_TABLE}.rowid")
-    filtered = list(where)
+    if reader.postgres:
+        # Term by term, so a term the English configuration would empty of stop words is
+        # still read as written; the whole query ranks.
+        where.append(query_condition(parsed, True, params))
+        params["tsquery"] = tsquery_text(parsed)
+        tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
+        rank = (
+            f"(ts_rank(articles.search_vector, {tsquery}) + CASE WHEN"
+            f" to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
+            f" THEN {POSTGRES_TITLE_BONUS} ELSE 0.0 END)"
+        )
+        return Selection("articles", where, rank, params, parsed.words, filters=filtered)
     params["fts"] = fts5_match(parsed)
     source = f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid"
     where.append(f"{WORD_TABLE} MATCH :fts")
