@@ -379,15 +379,20 @@ def test_a_deck_over_a_linked_headline_is_kept() -> None:
     assert extract_article(html, "https://example.com/a").text.split("\n\n") == [deck, *BODY]
 
 
+def _blocks_of(html: str) -> list[Block]:
+    """The text blocks of a page's body."""
+    body = LexborHTMLParser(html).body
+    assert body is not None
+    return blocks(body)
+
+
 def test_blocks_read_text_through_comments_custom_elements_and_breaks() -> None:
     html = (
         '<div>Lead <!-- note --><my-box>custom <a href="/x">link <b>bold</b></a></my-box> text'
         "<br>after break<wbr>joined<p>Para <svg><text>no</text></svg>one</p><ul><li>item "
         '<a href="/y">two</a></li></ul><button>skip</button>tail</div>'
     )
-    body = LexborHTMLParser(html).body
-    assert body is not None
-    assert blocks(body) == [
+    assert _blocks_of(html) == [
         Block("Lead custom link bold text", "div", 8),
         Block("after breakjoined", "div", 0),
         Block("Para one", "p", 0),
@@ -402,9 +407,7 @@ def test_blocks_skip_the_whitespace_between_cells_and_before_link_text() -> None
         "<p>\n <a href='/x'> linked</a> after</p><ul>\n <li>\n  item\n </li>\n</ul>"
         "<p><b>one</b> <i>two</i></p>"
     )
-    body = LexborHTMLParser(html).body
-    assert body is not None
-    assert blocks(body) == [
+    assert _blocks_of(html) == [
         Block("one", "td", 0),
         Block("two", "td", 0),
         Block("linked after", "p", 6),

@@ -62,16 +62,21 @@ def test_an_ingested_article_row_is_written_with_its_story(
     assert story_problems(migrated_db_url) == []
 
 
-def _stored(session: Session, key: str, source_id: str) -> int:
-    """An article stored under ``key`` in a story of its own; its id."""
+def _tagged(key: str, title: str, text: str, source_id: str = "news") -> TaggedArticle:
+    """A tagged news article with no tags, its URL and content hash named after ``key``."""
     article = Article(
         url=f"https://x.example/{key}",
-        title=f"Stored {key}",
-        text="The regulator said something. " * 5,
+        title=title,
+        text=text,
         source_id=source_id,
         doc_type="news",
     )
-    tagged = TaggedArticle(article, (), f"hash-{key}", "v")
+    return TaggedArticle(article, (), f"hash-{key}", "v")
+
+
+def _stored(session: Session, key: str, source_id: str) -> int:
+    """An article stored under ``key`` in a story of its own; its id."""
+    tagged = _tagged(key, f"Stored {key}", "The regulator said something. " * 5, source_id)
     article_id, _ = repo.insert_article(session, tagged, item_key=key)
     repo.place_articles(session, [repo.Placement(article_id)])
     return article_id
@@ -103,14 +108,8 @@ def test_plan_follows_stored_articles_then_earlier_ones_in_the_batch(engine: Eng
 
 
 def _new(key: str, story: int) -> repo.NewArticle:
-    article = Article(
-        url=f"https://x.example/{key}",
-        title=f"New {key}",
-        text="The regulator said something new. " * 5,
-        source_id="news",
-        doc_type="news",
-    )
-    return repo.NewArticle(TaggedArticle(article, (), f"hash-{key}", "v"), key, story_id=story)
+    tagged = _tagged(key, f"New {key}", "The regulator said something new. " * 5)
+    return repo.NewArticle(tagged, key, story_id=story)
 
 
 def test_planned_articles_are_stored_in_their_stories_then_linked_and_summed(
