@@ -6,7 +6,9 @@ prefixes (``stable*``), joined with AND, OR (the word ``OR`` between terms) and 
 input can raise a syntax error. ``pipeline.store.search_terms`` turns it into each dialect's
 SQL; a query holding a Chinese, Japanese or Korean term is matched term by term, those terms
 as substrings (a Chinese one in either script, ``pipeline.store.chinese_script``), and ranked
-by how many of its terms the title holds.
+by how many of its terms the title holds, then newest first; a query of words alone goes to the
+word index (``pipeline.store.search_words``), its title matches first, newest first, then the
+rest by relevance.
 
 Results come one row per article (``group="article"``) or one row per story
 (``group="story"``): the story's best-matching article, with how many of its articles
@@ -35,26 +37,12 @@ from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
 from pipeline.store.search_recent import count_stories, newest_per_story
 from pipeline.store.search_snippets import make_snippet as make_snippet
-from pipeline.store.search_terms import (
-    ENGLISH,
-    WORD_TABLE,
-    fts5_match,
-    needs_terms,
-    query_condition,
-    title_rank,
-    tsquery_text,
-)
+from pipeline.store.search_terms import fts5_match, needs_terms, query_condition, title_rank
 from pipeline.store.search_title_first import title_first_rows, title_first_where
+from pipeline.store.search_words import TITLE_RANK, word_search
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-# Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
-TITLE_WEIGHT = 5.0
-TEXT_WEIGHT = 1.0
-# On Postgres (whose index is one vector of title and text), a title match adds this to
-# ts_rank, which stays well under 1 for any article: title matches come first.
-POSTGRES_TITLE_BONUS = 1.0
 
 Group = Literal["article", "story"]
 # A story of its own for an article that has none (its negated id cannot be a story's id).
@@ -116,6 +104,8 @@ class Selection:
     unfiltered: bool = False
     # The filters' conditions, the first ones of ``where`` and ``title_first``.
     filters: list[str] = field(default_factory=list)
+    # The FROM clause of ``title_first``.
+    title_source: str = "articles"
 
 
 def select_matching(
@@ -131,46 +121,36 @@ def select_matching(
     parsed = check_query(query)
     if not parsed.groups:
         return None
-    words_on_sqlite = not reader.postgres and not needs_terms(parsed)
-    # SQLite's word search probes the tags by the FTS5 table's rowid, so SQLite checks a match's
-    # tags as it comes, before it reads the article's row: a frequent phrase matches a quarter
-    # of a large database, and reading each of those rows only to drop most of them for the
-    # topic took three quarters of the search (``bench/search.py``).
-    article_id = f"{WORD_TABLE}.rowid" if words_on_sqlite else "articles.id"
-    where = filters.sql(reader, params, article_id=article_id)
-    filtered = list(where)
-    if needs_terms(parsed):
-        # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
-        parsed = with_script_variants(parsed)
-        # Copies left out, and nothing else: the time index may be walked for title matches.
-        unfiltered = all(condition == NOT_A_COPY for condition in where)
-        first = title_first_where(parsed, where, params, reader.postgres)
-        per_row = None
-        if first is not None and not reader.postgres:
-            per_row = [*where, query_condition(parsed, False, params, "row", per_row=True)]
-        where.append(query_condition(parsed, reader.postgres, params))
-        rank = title_rank(parsed, reader.postgres, params)
-        top = float(len(parsed.groups))
+    if not needs_terms(parsed):
+        words = word_search(reader, parsed, filters, params)
         return Selection(
-            "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered, filtered
+            words.source,
+            words.where,
+            words.rank,
+            params,
+            parsed.words,
+            words.title_first,
+            TITLE_RANK,
+            words.where_per_row,
+            filters=words.filters,
+            title_source=words.title_source,
         )
-    if reader.postgres:
-        # Term by term, so a term the English configuration would empty of stop words is
-        # still read as written; the whole query ranks.
-        where.append(query_condition(parsed, True, params))
-        params["tsquery"] = tsquery_text(parsed)
-        tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
-        rank = (
-            f"(ts_rank(articles.search_vector, {tsquery}) + CASE WHEN"
-            f" to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
-            f" THEN {POSTGRES_TITLE_BONUS} ELSE 0.0 END)"
-        )
-        return Selection("articles", where, rank, params, parsed.words, filters=filtered)
-    params["fts"] = fts5_match(parsed)
-    source = f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid"
-    where.append(f"{WORD_TABLE} MATCH :fts")
-    rank = f"-bm25({WORD_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
-    return Selection(source, where, rank, params, parsed.words, filters=filtered)
+    where = filters.sql(reader, params)
+    filtered = list(where)
+    # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
+    parsed = with_script_variants(parsed)
+    # Copies left out, and nothing else: the time index may be walked for title matches.
+    unfiltered = all(condition == NOT_A_COPY for condition in where)
+    first = title_first_where(parsed, where, params, reader.postgres)
+    per_row = None
+    if first is not None and not reader.postgres:
+        per_row = [*where, query_condition(parsed, False, params, "row", per_row=True)]
+    where.append(query_condition(parsed, reader.postgres, params))
+    rank = title_rank(parsed, reader.postgres, params)
+    top = float(len(parsed.groups))
+    return Selection(
+        "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered, filtered
+    )
 
 
 def matching_ids_sql(selection: Selection) -> str:
@@ -278,6 +258,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             columns=_HIT_COLUMNS,
             may_walk=selection.unfiltered,
             filters=selection.filters,
+            source=selection.title_source,
         )
         if rows is not None:
             return rows

@@ -86,13 +86,15 @@ def title_first_rows(
     columns: str,
     may_walk: bool = False,
     filters: list[str] | None = None,
+    source: str = "articles",
 ) -> list[Row] | None:
     """The page's rows (``columns``, ``rank`` and how many of each story's articles match
     ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it.
     ``may_walk``: no filter narrows the articles, so where the title matches are dense, the
     time index is walked (a filter could leave them too sparse for that): on SQLite when the
     trigram table counts enough of them, on Postgres a window at a time until the page is
-    full, the conditions after ``filters`` (the first of ``title_first``) checked in each."""
+    full, the conditions after ``filters`` (the first of ``title_first``) checked in each.
+    ``source``: the FROM clause of ``title_first`` when it reads more than ``articles``."""
     page = _Page(reader, title_first, every_match, params, limit, group, rank, story_key, columns)
     if may_walk and reader.postgres:
         filtered = filters or []
@@ -104,7 +106,7 @@ def title_first_rows(
             return rows
     if may_walk and not reader.postgres and _dense(reader, params):
         return page.rows(f"articles INDEXED BY {TIME_INDEX}")
-    return page.rows("articles")
+    return page.rows(source)
 
 
 @dataclass(frozen=True)

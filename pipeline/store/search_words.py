@@ -1,0 +1,122 @@
+"""A search of words alone (no Chinese, Japanese or Korean term), through the word indexes.
+
+SQLite reads FTS5's ``articles_fts`` (title and text columns), Postgres the ``search_vector``
+of title and text. The ranking is the one a Chinese search has
+(``pipeline.store.search_title_first``): an article whose title holds every wanted group of
+the query ranks first (``TITLE_RANK``), newest first among them; every other match ranks below
+by relevance (SQLite's bm25, the title weighted above the text; Postgres's ``ts_rank``),
+squashed into [0, 1) so that it stays under the title matches.
+
+So on SQLite, when the title matches fill the page, the page is theirs, read from the title
+column of the word index newest first: a frequent phrase ("virtual asset") is held by a quarter
+of a large database but in the titles of an eighth of those, and ranking every match took most
+of such a search. Postgres ranks every match: an index of titles (tried on a million articles)
+finds their rows, but reading those rows and rechecking a phrase in each cost more than the
+ranking it would spare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.querytext import ParsedQuery
+from pipeline.store.reader import Reader
+from pipeline.store.search_filters import Filters
+from pipeline.store.search_terms import (
+    ENGLISH,
+    WORD_TABLE,
+    excluded_condition,
+    fts5_match,
+    fts5_title_match,
+    query_condition,
+    tsquery_text,
+)
+
+# Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
+TITLE_WEIGHT = 5.0
+TEXT_WEIGHT = 1.0
+# The rank of an article whose title holds the query; every other rank is below 1.
+TITLE_RANK = 1.0
+
+
+@dataclass(frozen=True)
+class WordSearch:
+    """A word query's FROM clause, WHERE conditions and rank; those of its title matches
+    (``title_source``, ``title_first``; None where they are not read apart); and
+    ``where_per_row``, the conditions asked of one article at a time, to count a few stories'
+    matches (None: ``where`` serves)."""
+
+    source: str
+    where: list[str]
+    rank: str
+    title_source: str
+    title_first: list[str] | None
+    where_per_row: list[str] | None
+    filters: list[str]
+
+
+def word_search(
+    reader: Reader, parsed: ParsedQuery, filters: Filters, params: dict[str, Any]
+) -> WordSearch:
+    """The search for ``parsed`` (words only) with ``filters``; values go into ``params``."""
+    if reader.postgres:
+        return _postgres(reader, parsed, filters, params)
+    return _sqlite(reader, parsed, filters, params)
+
+
+def _sqlite(
+    reader: Reader, parsed: ParsedQuery, filters: Filters, params: dict[str, Any]
+) -> WordSearch:
+    # The tag filters probe by the FTS5 table's rowid, so SQLite checks a match's tags as it
+    # comes, before it reads the article's row: a frequent phrase matches a quarter of a large
+    # database, and reading each of those rows only to drop most of them for the topic took
+    # three quarters of the search (``bench/search.py``).
+    filtered = filters.sql(reader, params, article_id=f"{WORD_TABLE}.rowid")
+    params["fts"] = fts5_match(parsed)
+    params["title_fts"] = fts5_title_match(parsed)
+    source = f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid"
+    title_held = (
+        f"{WORD_TABLE}.rowid IN (SELECT rowid FROM {WORD_TABLE}"
+        f" WHERE {WORD_TABLE} MATCH :title_fts)"
+    )
+    relevance = f"1.0 - 1.0 / (1.0 - bm25({WORD_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT}))"
+    title_first = [*filtered, f"{WORD_TABLE} MATCH :title_fts"]
+    excluded = excluded_condition(parsed, False, params, per_row=True)
+    if excluded is not None:
+        title_first.append(excluded)
+    per_row = [
+        *filters.sql(reader, params),
+        query_condition(parsed, False, params, "row", per_row=True),
+    ]
+    return WordSearch(
+        source,
+        [*filtered, f"{WORD_TABLE} MATCH :fts"],
+        f"(CASE WHEN {title_held} THEN {TITLE_RANK} ELSE {relevance} END)",
+        source,
+        title_first,
+        per_row,
+        filtered,
+    )
+
+
+def _postgres(
+    reader: Reader, parsed: ParsedQuery, filters: Filters, params: dict[str, Any]
+) -> WordSearch:
+    filtered = filters.sql(reader, params)
+    # Term by term, so a term the English configuration would empty of stop words is still
+    # read as written; the whole query ranks.
+    where = [*filtered, query_condition(parsed, True, params)]
+    params["tsquery"] = tsquery_text(parsed)
+    tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
+    title_held = f"to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
+    relevance = f"1.0 - 1.0 / (1.0 + ts_rank(articles.search_vector, {tsquery}))"
+    return WordSearch(
+        "articles",
+        where,
+        f"(CASE WHEN {title_held} THEN {TITLE_RANK} ELSE {relevance} END)",
+        "articles",
+        None,
+        None,
+        filtered,
+    )
