@@ -6,13 +6,13 @@ Chinese names (the fixtures hold only 14 short Chinese releases). About 70% of a
 English and 30% Chinese; sources, tags (their frequencies as in the fixtures, 2 to 6 an
 article) and stories of 1 to 6 articles over ~2 years are drawn with a fixed seed.
 
-SQLite is loaded through the migrated schema; both FTS5 tables (word and trigram) are then
-filled with 'rebuild', as migration 0008 fills its own, and their insert triggers, dropped for
-the load, are made again with the migrations' statements. Nothing is ANALYZEd: the store never
-runs ANALYZE on SQLite. Postgres is loaded with ``COPY`` (the generated ``search_vector``
-computed as rows arrive); its two GIN indexes are dropped first and made again afterwards with
-the migrations' own statements, then VACUUM ANALYZE, as autovacuum would. Run alone, this
-module only says so: ``bench/search.py`` uses it.
+SQLite is loaded through the migrated schema; its FTS5 tables (words, trigrams, title words)
+are then filled with 'rebuild', as migrations 0008 and 0015 fill their own, and their insert
+triggers, dropped for the load, are made again with the migrations' statements. Nothing is
+ANALYZEd: the store never runs ANALYZE on SQLite. Postgres is loaded with ``COPY`` (the
+generated ``search_vector`` computed as rows arrive); its two GIN indexes are dropped first and
+made again afterwards with the migrations' own statements, then VACUUM ANALYZE, as autovacuum
+would. Run alone, this module only says so: ``bench/search.py`` uses it.
 """
 
 from __future__ import annotations
@@ -258,15 +258,18 @@ def load_sqlite(path: Path, corpus: Corpus, size: int) -> float:
     for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000"):
         conn.execute(f"PRAGMA {pragma}")
     # Indexing row by row through the insert triggers takes three times as long as filling
-    # both FTS5 tables afterwards, as migrations 0001 and 0012 fill theirs.
+    # the FTS5 tables afterwards, as migrations 0001, 0012 and 0015 fill theirs.
     cjk_rows = _migration("0012_cjk_rows")
+    titles = _migration("0015_title_words")
     triggers = {
         "articles_fts": _migration("0001_initial").SQLITE_FTS[1],
         "articles_fts_trigram": cjk_rows.SQLITE_TRIGGERS[0],
+        titles.TITLE_TABLE: titles.SQLITE_TITLES[1],
     }
     fills = {
         "articles_fts": ["INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')"],
         "articles_fts_trigram": cjk_rows.SQLITE_REFILL,
+        titles.TITLE_TABLE: [titles.SQLITE_TITLES[-1]],
     }
     for table in triggers:
         conn.execute(f"DROP TRIGGER {table}_insert")

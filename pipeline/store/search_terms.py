@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from pipeline.querytext import ParsedQuery
@@ -78,14 +77,6 @@ def fts5_match(query: ParsedQuery) -> str | None:
     if not query.excluded:
         return wanted
     return f"({wanted}) NOT ({' OR '.join(fts5_phrase(term) for term in query.excluded)})"
-
-
-def fts5_title_match(query: ParsedQuery) -> str | None:
-    """An FTS5 MATCH expression for the rows whose title holds every wanted group of ``query``
-    (its excluded terms left to the caller), or None if it has no words."""
-    if not query.groups:
-        return None
-    return f"title : ({fts5_match(replace(query, excluded=()))})"
 
 
 def tsquery_phrase(term: str) -> str:

@@ -7,17 +7,17 @@ the query ranks first (``TITLE_RANK``), newest first among them; every other mat
 by relevance (SQLite's bm25, the title weighted above the text; Postgres's ``ts_rank``),
 squashed into [0, 1) so that it stays under the title matches.
 
-So on SQLite, when the title matches fill the page, the page is theirs, read from the title
-column of the word index newest first: a frequent phrase ("virtual asset") is held by a quarter
-of a large database but in the titles of an eighth of those, and ranking every match took most
-of such a search. Postgres ranks every match: an index of titles (tried on a million articles)
-finds their rows, but reading those rows and rechecking a phrase in each cost more than the
-ranking it would spare.
+So on SQLite, when the title matches fill the page, the page is theirs, read newest first from
+the word index of the titles alone (``articles_fts_titles``, migration 0015): a frequent phrase
+("virtual asset") is held by a quarter of a large database but in the titles of an eighth of
+those, and ranking every match took most of such a search. Postgres ranks every match: an
+index of titles (tried on a million articles) finds their rows, but reading those rows and
+rechecking a phrase in each cost more than the ranking it would spare.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.querytext import ParsedQuery
@@ -28,7 +28,6 @@ from pipeline.store.search_terms import (
     WORD_TABLE,
     excluded_condition,
     fts5_match,
-    fts5_title_match,
     query_condition,
     tsquery_text,
 )
@@ -38,6 +37,8 @@ TITLE_WEIGHT = 5.0
 TEXT_WEIGHT = 1.0
 # The rank of an article whose title holds the query; every other rank is below 1.
 TITLE_RANK = 1.0
+# SQLite's word index of the titles alone (migration 0015), tokenized as WORD_TABLE is.
+TITLE_TABLE = "articles_fts_titles"
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,14 @@ def _sqlite(
     # three quarters of the search (``bench/search.py``).
     filtered = filters.sql(reader, params, article_id=f"{WORD_TABLE}.rowid")
     params["fts"] = fts5_match(parsed)
-    params["title_fts"] = fts5_title_match(parsed)
-    source = f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid"
-    title_held = (
-        f"{WORD_TABLE}.rowid IN (SELECT rowid FROM {WORD_TABLE}"
-        f" WHERE {WORD_TABLE} MATCH :title_fts)"
-    )
+    # Every wanted group in the title; the excluded terms are looked for in the whole article.
+    params["title_fts"] = fts5_match(replace(parsed, excluded=()))
+    titles = f"SELECT rowid FROM {TITLE_TABLE} WHERE {TITLE_TABLE} MATCH :title_fts"
     relevance = f"1.0 - 1.0 / (1.0 - bm25({WORD_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT}))"
-    title_first = [*filtered, f"{WORD_TABLE} MATCH :title_fts"]
+    title_first = [
+        *filters.sql(reader, params, article_id=f"{TITLE_TABLE}.rowid"),
+        f"{TITLE_TABLE} MATCH :title_fts",
+    ]
     excluded = excluded_condition(parsed, False, params, per_row=True)
     if excluded is not None:
         title_first.append(excluded)
@@ -90,10 +91,10 @@ def _sqlite(
         query_condition(parsed, False, params, "row", per_row=True),
     ]
     return WordSearch(
-        source,
+        f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid",
         [*filtered, f"{WORD_TABLE} MATCH :fts"],
-        f"(CASE WHEN {title_held} THEN {TITLE_RANK} ELSE {relevance} END)",
-        source,
+        f"(CASE WHEN {WORD_TABLE}.rowid IN ({titles}) THEN {TITLE_RANK} ELSE {relevance} END)",
+        f"{TITLE_TABLE} JOIN articles ON articles.id = {TITLE_TABLE}.rowid",
         title_first,
         per_row,
         filtered,
