@@ -2,8 +2,9 @@
 
 The migration is the source of truth: these models describe the same tables and columns (a test
 compares them) so queries can be written against them, but they never create tables themselves.
-Search objects live only in the migration: the SQLite FTS5 table ``articles_fts`` with its
-triggers, and the Postgres ``articles.search_vector`` column with its GIN index.
+Search objects live only in the migrations: the SQLite FTS5 tables (``articles_fts`` and those
+named after it) with their triggers, and the Postgres ``articles.search_vector`` column with
+its GIN index and ``articles.title_vector``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ TAG_KINDS = ("entity", "topic")
 # Objects the migration creates for full-text search that the models deliberately leave out.
 SEARCH_TABLE = "articles_fts"
 SEARCH_VECTOR_COLUMN = "search_vector"
+# Postgres's words of the title alone (migration 0015), for ranking title matches first.
+TITLE_VECTOR_COLUMN = "title_vector"
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
@@ -372,7 +375,7 @@ def is_search_object(name: str | None, type_: str) -> bool:
     if type_ == "table":
         return name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_")
     if type_ == "column":
-        return name == SEARCH_VECTOR_COLUMN
+        return name in (SEARCH_VECTOR_COLUMN, TITLE_VECTOR_COLUMN)
     if type_ == "index":
         # The pg_trgm indexes Chinese search uses (title and text; titles), where the
         # extension exists.

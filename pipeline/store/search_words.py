@@ -1,11 +1,11 @@
 """A search of words alone (no Chinese, Japanese or Korean term), through the word indexes.
 
 SQLite reads FTS5's ``articles_fts`` (title and text columns), Postgres the ``search_vector``
-of title and text. The ranking is the one a Chinese search has
-(``pipeline.store.search_title_first``): an article whose title holds every wanted group of
-the query ranks first (``TITLE_RANK``), newest first among them; every other match ranks below
-by relevance (SQLite's bm25, the title weighted above the text; Postgres's ``ts_rank``),
-squashed into [0, 1) so that it stays under the title matches.
+of title and text and the ``title_vector`` of the title (migration 0015). The ranking is the
+one a Chinese search has (``pipeline.store.search_title_first``): an article whose title holds
+every wanted group of the query ranks first (``TITLE_RANK``), newest first among them; every
+other match ranks below by relevance (SQLite's bm25, the title weighted above the text;
+Postgres's ``ts_rank``), squashed into [0, 1) so that it stays under the title matches.
 
 So on SQLite, when the title matches fill the page, the page is theirs, read newest first from
 the word index of the titles alone (``articles_fts_titles``, migration 0015): a frequent phrase
@@ -110,7 +110,9 @@ def _postgres(
     where = [*filtered, query_condition(parsed, True, params)]
     params["tsquery"] = tsquery_text(parsed)
     tsquery = f"to_tsquery({ENGLISH}, :tsquery)"
-    title_held = f"to_tsvector({ENGLISH}, articles.title) @@ {tsquery}"
+    # The title's words are stored (migration 0015): computing them for each of a frequent
+    # phrase's matches took two thirds of the search.
+    title_held = f"articles.title_vector @@ {tsquery}"
     relevance = f"1.0 - 1.0 / (1.0 + ts_rank(articles.search_vector, {tsquery}))"
     return WordSearch(
         "articles",
