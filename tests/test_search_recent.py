@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from support.alerting import alerts_toml, ingest, jsonl_channel
+from support.ranking import check_pages_against_full_ranking, record_title_pages
 
 from pipeline.models import Article, TaggedArticle
 from pipeline.store import (
@@ -235,38 +236,19 @@ def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
     ended = _walks(monkeypatch, walk, search_title_first)
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
-    answered: list[bool] = []
-
-    def title_first_rows(*args: Any, **kwargs: Any) -> list[Row] | None:
-        rows = search_title_first.title_first_rows(*args, **kwargs)
-        answered.append(rows is not None)
-        return rows
-
-    monkeypatch.setattr(search, "title_first_rows", title_first_rows)
+    answered = record_title_pages(monkeypatch)
     engine = db.make_engine(filled)
     compared = 0
     try:
         with Session(engine) as session:
-            reader = reader_for(session)
+            postgres = reader_for(session).postgres
             for query, filters in [(q, Filters()) for q in CHINESE_QUERIES] + [
                 ("金管局", Filters.of(source="hkma-press-tc")),
                 ("金管局", Filters.of(since=datetime(2025, 11, 10, tzinfo=UTC))),
             ]:
-                selection = select_matching(reader, query, filters)
-                assert selection is not None
-                assert (selection.title_first is None) == (query == "香港")
-                for group in ("article", "story"):
-                    for limit in (1, 2, 5, 20, 1000):
-                        fast = search_articles(
-                            session, query, filters=filters, limit=limit, group=group
-                        )
-                        every = reader.rows(
-                            _hits_sql(selection, group), {**selection.params, "limit": limit}
-                        )
-                        assert [(h.id, h.matched_in_story, h.rank) for h in fast] == [
-                            (row["id"], row["matched"], float(row["rank"])) for row in every
-                        ], (query, group, limit)
-                        compared += len(every)
+                compared += check_pages_against_full_ranking(
+                    session, query, filters, title_first=query != "香港"
+                )
     finally:
         engine.dispose()
     assert compared > 200
@@ -274,5 +256,5 @@ def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
     assert any(answered) and not all(answered)
     # Postgres walked the time index for the unfiltered searches (to their end when a page
     # was not filled), and gave up where made to.
-    assert bool(ended) == reader.postgres
-    assert (True in ended) == (reader.postgres and walk in GIVING_UP)
+    assert bool(ended) == postgres
+    assert (True in ended) == (postgres and walk in GIVING_UP)

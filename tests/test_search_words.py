@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 from support.alerting import alerts_toml, ingest, jsonl_channel
+from support.ranking import check_pages_against_full_ranking, record_title_pages
 
 from pipeline.models import Article, TaggedArticle
-from pipeline.store import db, repo, search, search_recent, search_title_first
-from pipeline.store.reader import Row, reader_for
-from pipeline.store.search import Filters, _hits_sql, search_articles, select_matching
+from pipeline.store import db, repo, search, search_recent
+from pipeline.store.reader import reader_for
+from pipeline.store.search import Filters, search_articles
 from pipeline.store.search_words import TITLE_RANK
 
 SOURCE = "regulation-asia"
@@ -62,6 +62,14 @@ def filled(module_migrated_db_url: str, tmp_path_factory: pytest.TempPathFactory
     yield module_migrated_db_url
 
 
+@pytest.fixture
+def session(filled: str) -> Iterator[Session]:
+    engine = db.make_engine(filled)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
 def _add_english_story(url: str) -> None:
     """The ``PIECES``, a day apart, in one story of the fixtures."""
     engine = db.make_engine(url)
@@ -94,13 +102,10 @@ def _titles(hits: list[search.ArticleHit]) -> list[str]:
     return [hit.title for hit in hits]
 
 
-def test_title_matches_come_first_newest_first_then_the_rest_by_relevance(filled: str) -> None:
-    engine = db.make_engine(filled)
-    try:
-        with Session(engine) as session:
-            hits = search_articles(session, '"virtual asset"', source=SOURCE)
-    finally:
-        engine.dispose()
+def test_title_matches_come_first_newest_first_then_the_rest_by_relevance(
+    session: Session,
+) -> None:
+    hits = search_articles(session, '"virtual asset"', source=SOURCE)
     added = [hit for hit in hits if hit.url.startswith(ADDED)]
     assert _titles(added) == [
         "Lawmakers debate virtual asset custodians",
@@ -115,16 +120,10 @@ def test_title_matches_come_first_newest_first_then_the_rest_by_relevance(filled
     assert [hit.rank for hit in hits] == sorted((hit.rank for hit in hits), reverse=True)
 
 
-def test_an_excluded_word_leaves_out_a_title_match(filled: str) -> None:
-    engine = db.make_engine(filled)
-    try:
-        with Session(engine) as session:
-            hits = search_articles(session, '"virtual asset" -custodians', source=SOURCE)
-            story = search_articles(
-                session, '"virtual asset" -custodians', source=SOURCE, group="story"
-            )
-    finally:
-        engine.dispose()
+def test_an_excluded_word_leaves_out_a_title_match(session: Session) -> None:
+    query = '"virtual asset" -custodians'
+    hits = search_articles(session, query, source=SOURCE)
+    story = search_articles(session, query, source=SOURCE, group="story")
     added = [hit for hit in hits if hit.url.startswith(ADDED)]
     assert _titles(added) == [
         "Virtual asset dealers bill gazetted",
@@ -140,43 +139,18 @@ def test_an_excluded_word_leaves_out_a_title_match(filled: str) -> None:
 
 @pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
 def test_a_word_search_read_from_its_titles_first_gives_the_full_ranking(
-    filled: str, first_page: int, monkeypatch: pytest.MonkeyPatch
+    session: Session, first_page: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
-    answered: list[bool] = []
-
-    def title_first_rows(*args: Any, **kwargs: Any) -> list[Row] | None:
-        rows = search_title_first.title_first_rows(*args, **kwargs)
-        answered.append(rows is not None)
-        return rows
-
-    monkeypatch.setattr(search, "title_first_rows", title_first_rows)
-    engine = db.make_engine(filled)
-    compared = 0
-    try:
-        with Session(engine) as session:
-            reader = reader_for(session)
-            for query in QUERIES:
-                for filters in FILTERS:
-                    selection = select_matching(reader, query, filters)
-                    assert selection is not None
-                    # Postgres ranks every match (its titles are not read apart).
-                    assert (selection.title_first is None) == reader.postgres
-                    for group in ("article", "story"):
-                        for limit in (1, 2, 5, 20, 1000):
-                            fast = search_articles(
-                                session, query, filters=filters, limit=limit, group=group
-                            )
-                            every = reader.rows(
-                                _hits_sql(selection, group), {**selection.params, "limit": limit}
-                            )
-                            assert [(h.id, h.matched_in_story, h.rank) for h in fast] == [
-                                (row["id"], row["matched"], float(row["rank"])) for row in every
-                            ], (query, filters, group, limit)
-                            compared += len(every)
-    finally:
-        engine.dispose()
+    answered = record_title_pages(monkeypatch)
+    # Postgres ranks every match (its titles are not read apart).
+    postgres = reader_for(session).postgres
+    compared = sum(
+        check_pages_against_full_ranking(session, query, filters, title_first=not postgres)
+        for query in QUERIES
+        for filters in FILTERS
+    )
     assert compared > 500
     # On SQLite the titles alone answered some pages, and some pages needed every match.
-    assert (any(answered) and not all(answered)) != reader.postgres
+    assert (any(answered) and not all(answered)) != postgres
