@@ -175,6 +175,7 @@ def test_counts_that_stop_early_agree_with_counting_everything(
     samples of the matches (when they do not tell, every match's story)."""
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
+    monkeypatch.setattr(search_recent, "FIRST_COUNT_PAGE_PER_STORY", 1)
     monkeypatch.setattr(search_counts, "FIRST_SAMPLE_PER_STORY", samples[0])
     monkeypatch.setattr(search_counts, "MOST_SAMPLES", samples[1])
     told: list[bool] = []
