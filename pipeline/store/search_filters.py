@@ -17,20 +17,22 @@ WHEN = "COALESCE(articles.published_at, articles.first_seen_at)"
 NOT_A_COPY = "+articles.duplicate_of IS NULL"
 
 
-def _tagged(
-    reader: Reader, kind: str, name: str, key: str, params: dict[str, Any], article_id: str
-) -> str:
-    """SQL true when the article ``article_id`` has the tag of ``kind`` whose id or name is
-    ``name``.
+def _tag_ids(reader: Reader, kind: str, name: str, key: str, params: dict[str, Any]) -> str:
+    """The bound list of the ids of the tags of ``kind`` whose id or name is ``name``.
 
     The tag's id is looked up first, so that the condition is a probe of article_tags' key per
     article: Postgres otherwise joined the tags table in every probe, doubling its cost.
     """
     sql = "SELECT id FROM tags WHERE kind = :kind AND (lower(id) = :name OR lower(name) = :name)"
     ids = [row["id"] for row in reader.rows(sql, {"kind": kind, "name": name})]
+    return bind_list(key, ids, params)
+
+
+def _tagged(article_id: str, tag_ids: str) -> str:
+    """SQL true when the article ``article_id`` has one of the tags ``tag_ids``."""
     return (
         f"EXISTS (SELECT 1 FROM article_tags WHERE article_tags.article_id = {article_id}"
-        f" AND article_tags.tag_id IN ({bind_list(key, ids, params)}))"
+        f" AND article_tags.tag_id IN ({tag_ids}))"
     )
 
 
@@ -91,6 +93,13 @@ class Filters:
         ``article_id``: the column the tag conditions probe by, when a table read before
         ``articles`` holds the id too (SQLite then checks the tags before reading the row).
         """
+        return self.sql_per_id(reader, params, [article_id])[0]
+
+    def sql_per_id(
+        self, reader: Reader, params: dict[str, Any], article_ids: Sequence[str]
+    ) -> list[list[str]]:
+        """The conditions of ``sql``, once for each of the columns ``article_ids`` the tag
+        conditions probe by; each tag is looked up once."""
         found: list[str] = []
         if not self.include_duplicates:
             found.append(NOT_A_COPY)
@@ -107,13 +116,18 @@ class Filters:
             found.append("articles.regulator" if self.regulator else "NOT articles.regulator")
         tagged = [("entity", value) for value in self.entities]
         tagged += [("topic", value) for value in self.topics]
-        for index, (kind, value) in enumerate(tagged):
-            name = value.strip().lower()
-            found.append(_tagged(reader, kind, name, f"tag{index}_", params, article_id))
+        tag_ids = [
+            _tag_ids(reader, kind, value.strip().lower(), f"tag{index}_", params)
+            for index, (kind, value) in enumerate(tagged)
+        ]
+        timed: list[str] = []
         if self.since is not None:
             params["since"] = reader.time(self.since)
-            found.append(f"{WHEN} >= :since")
+            timed.append(f"{WHEN} >= :since")
         if self.until is not None:
             params["until"] = reader.time(self.until)
-            found.append(f"{WHEN} < :until")
-        return found
+            timed.append(f"{WHEN} < :until")
+        return [
+            [*found, *(_tagged(article_id, ids) for ids in tag_ids), *timed]
+            for article_id in article_ids
+        ]

@@ -73,23 +73,19 @@ def _sqlite(
     # comes, before it reads the article's row: a frequent phrase matches a quarter of a large
     # database, and reading each of those rows only to drop most of them for the topic took
     # three quarters of the search (``bench/search.py``).
-    filtered = filters.sql(reader, params, article_id=f"{WORD_TABLE}.rowid")
+    filtered, title_filtered, row_filtered = filters.sql_per_id(
+        reader, params, [f"{WORD_TABLE}.rowid", f"{TITLE_TABLE}.rowid", "articles.id"]
+    )
     params["fts"] = fts5_match(parsed)
     # Every wanted group in the title; the excluded terms are looked for in the whole article.
     params["title_fts"] = fts5_match(replace(parsed, excluded=()))
     titles = f"SELECT rowid FROM {TITLE_TABLE} WHERE {TITLE_TABLE} MATCH :title_fts"
     relevance = f"1.0 - 1.0 / (1.0 - bm25({WORD_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT}))"
-    title_first = [
-        *filters.sql(reader, params, article_id=f"{TITLE_TABLE}.rowid"),
-        f"{TITLE_TABLE} MATCH :title_fts",
-    ]
+    title_first = [*title_filtered, f"{TITLE_TABLE} MATCH :title_fts"]
     excluded = excluded_condition(parsed, False, params, per_row=True)
     if excluded is not None:
         title_first.append(excluded)
-    per_row = [
-        *filters.sql(reader, params),
-        query_condition(parsed, False, params, "row", per_row=True),
-    ]
+    per_row = [*row_filtered, query_condition(parsed, False, params, "row", per_row=True)]
     return WordSearch(
         f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid",
         [*filtered, f"{WORD_TABLE} MATCH :fts"],
