@@ -16,7 +16,7 @@ from pipeline.settings import DB_URL_ENV, DEFAULT_DB_URL
 
 # The Alembic revision this code expects. Kept here so that checking a database (every CLI query)
 # does not import Alembic, which costs about 0.1 s; a test keeps it equal to the migrations' head.
-HEAD_REVISION = "0015"
+HEAD_REVISION = "0016"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # A password between "user:" and "@" in a URL's authority.
 _PASSWORD = re.compile(r"^(?P<head>[^:/?#]+://[^:/?#@]*):[^@/?#]*@")

@@ -249,7 +249,8 @@ class ArticleTag(Base):
     """The link between an article and a tag, with the evidence for it."""
 
     __tablename__ = "article_tags"
-    __table_args__ = (Index(None, "tag_id"),)
+    # A tag's articles read from the index alone (migration 0016).
+    __table_args__ = (Index(None, "tag_id", "article_id"),)
 
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
