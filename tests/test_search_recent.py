@@ -5,16 +5,16 @@ articles, many articles of the same day)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from support.alerting import alerts_toml, ingest, jsonl_channel
 from support.ranking import check_pages_against_full_ranking, record_title_pages
+from support.walks import GIVING_UP, WALK_IDS, WALKS, record_walks
 
 from pipeline.models import Article, TaggedArticle
 from pipeline.store import (
@@ -24,9 +24,8 @@ from pipeline.store import (
     search_counts,
     search_recent,
     search_title_first,
-    search_walk,
 )
-from pipeline.store.reader import Row, reader_for
+from pipeline.store.reader import reader_for
 from pipeline.store.search import (
     Filters,
     _hits_sql,
@@ -121,42 +120,6 @@ def test_the_newest_match_of_each_story_is_what_ranking_every_match_gives(
     assert compared > 300  # the filters match something, and stories of several articles
 
 
-# Postgres walks (first window, articles read before giving up, the sparsest matches walked on):
-# windows of one article and doubling, over every article; giving up after a few articles;
-# giving up after any window holding an article that does not match; the module's own.
-WALKS: list[tuple[int, int, float]] = [
-    (1, 10**9, math.inf),
-    (1, 3, math.inf),
-    (2, 10**9, 1),
-    (search_walk.FIRST_WINDOW, search_walk.MOST_WALKED, search_walk.SPARSEST),
-]
-WALK_IDS = ["windows-from-one", "giving-up", "giving-up-sparse", "default-windows"]
-GIVING_UP = {WALKS[1], WALKS[2]}
-
-
-class RecordedWalk(search_walk.NewestWalk):
-    """A walk that keeps, once read, whether it gave up."""
-
-    ended: ClassVar[list[bool]] = []
-
-    def __iter__(self) -> Iterator[Row]:
-        yield from super().__iter__()
-        RecordedWalk.ended.append(self.gave_up)
-
-
-def _walks(
-    monkeypatch: pytest.MonkeyPatch, walk: tuple[int, int, float], *modules: Any
-) -> list[bool]:
-    """Walks of these windows, recorded: whether each walk read to its end gave up."""
-    monkeypatch.setattr(search_walk, "FIRST_WINDOW", walk[0])
-    monkeypatch.setattr(search_walk, "MOST_WALKED", walk[1])
-    monkeypatch.setattr(search_walk, "SPARSEST", walk[2])
-    for module in modules:
-        monkeypatch.setattr(module, "NewestWalk", RecordedWalk)
-    monkeypatch.setattr(RecordedWalk, "ended", [])
-    return RecordedWalk.ended
-
-
 # Samples of a Postgres story count (matches in the first per story wanted, samples tried): a
 # match a story and doubling, many times; one sample of as many, then every match; the module's.
 SAMPLES = [
@@ -226,7 +189,7 @@ def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
     filled: str,
     first_page: int,
     walk_density: int,
-    walk: tuple[int, int, float],
+    walk: tuple[int, int, float | None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The rows whose title holds every term are read first, from the list of title matches or
@@ -234,7 +197,7 @@ def test_a_chinese_search_read_from_its_titles_first_gives_the_full_ranking(
     a few); when they fill the page it is the page the ranking of every match gives, rank and
     match counts included, with filters or without."""
     monkeypatch.setattr(search_title_first, "WALK_DENSITY", walk_density)
-    ended = _walks(monkeypatch, walk, search_title_first)
+    ended = record_walks(monkeypatch, walk)
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
     answered = record_title_pages(monkeypatch)

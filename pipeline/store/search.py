@@ -100,12 +100,15 @@ class Selection:
     title_first: list[str] | None = None
     top_rank: float = 0.0
     where_per_row: list[str] | None = None
-    # No filter narrows the articles (the time index may then be walked for title matches).
-    unfiltered: bool = False
-    # The filters' conditions, the first ones of ``where`` and ``title_first``.
+    # The title matches may be read by walking the time index: no filter narrows the articles
+    # (a Chinese search), or the walk asks every filter of each article (Postgres's words);
+    # it gives up where fewer than one article in ``walk_sparsest`` matches.
+    may_walk: bool = False
+    walk_sparsest: float | None = None
+    # The filters' conditions the walk reads by, the first ones of ``where`` and ``title_first``.
     filters: list[str] = field(default_factory=list)
-    # The FROM clause of ``title_first``.
-    title_source: str = "articles"
+    # The FROM clause of ``title_first``; None where only a walk reads them.
+    title_source: str | None = "articles"
 
 
 def select_matching(
@@ -132,6 +135,8 @@ def select_matching(
             words.title_first,
             TITLE_RANK,
             words.where_per_row,
+            may_walk=words.walk_sparsest is not None,
+            walk_sparsest=words.walk_sparsest,
             filters=words.filters,
             title_source=words.title_source,
         )
@@ -149,7 +154,16 @@ def select_matching(
     rank = title_rank(parsed, reader.postgres, params)
     top = float(len(parsed.groups))
     return Selection(
-        "articles", where, rank, params, parsed.words, first, top, per_row, unfiltered, filtered
+        "articles",
+        where,
+        rank,
+        params,
+        parsed.words,
+        first,
+        top,
+        per_row,
+        may_walk=unfiltered,
+        filters=filtered,
     )
 
 
@@ -256,7 +270,8 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             rank=selection.top_rank,
             story_key=_STORY_KEY,
             columns=_HIT_COLUMNS,
-            may_walk=selection.unfiltered,
+            may_walk=selection.may_walk,
+            sparsest=selection.walk_sparsest,
             filters=selection.filters,
             source=selection.title_source,
         )

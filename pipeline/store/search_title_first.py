@@ -85,28 +85,37 @@ def title_first_rows(
     story_key: str,
     columns: str,
     may_walk: bool = False,
+    sparsest: float | None = None,
     filters: list[str] | None = None,
-    source: str = "articles",
+    source: str | None = "articles",
 ) -> list[Row] | None:
     """The page's rows (``columns``, ``rank`` and how many of each story's articles match
     ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it.
     ``may_walk``: no filter narrows the articles, so where the title matches are dense, the
     time index is walked (a filter could leave them too sparse for that): on SQLite when the
     trigram table counts enough of them, on Postgres a window at a time until the page is
-    full, the conditions after ``filters`` (the first of ``title_first``) checked in each.
-    ``source``: the FROM clause of ``title_first`` when it reads more than ``articles``."""
+    full, the conditions after ``filters`` (the first of ``title_first``) checked in each,
+    giving up below one match in ``sparsest`` (None: the walk's default). ``source``: the
+    FROM clause of ``title_first`` when it reads more than ``articles``; None when no index
+    finds the title matches apart (only the walk reads them)."""
     page = _Page(reader, title_first, every_match, params, limit, group, rank, story_key, columns)
     if may_walk and reader.postgres:
         filtered = filters or []
         walk = NewestWalk(
-            reader, filtered, title_first[len(filtered) :], params, story_key=story_key
+            reader,
+            filtered,
+            title_first[len(filtered) :],
+            params,
+            story_key=story_key,
+            sparsest=sparsest,
+            wanted=limit,
         )
         rows = page.rows("articles", walk)
         if rows is not None or not walk.gave_up:
             return rows
     if may_walk and not reader.postgres and _dense(reader, params):
         return page.rows(f"articles INDEXED BY {TIME_INDEX}")
-    return page.rows(source)
+    return None if source is None else page.rows(source)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ and the caller reads its own way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +32,11 @@ MOST_WALKED = 64_000
 # far matched: a rare condition (a few hundred matches in a million) is found through its
 # index in a few milliseconds, where walking the time index would read every article.
 SPARSEST = 100
+# Told how many matches are wanted, a window after the first is sized to those still wanted
+# at the rate met so far, times this margin (never under FIRST_WINDOW, never over twice the
+# last): a phrase with a topic met 19 of 20 in its first 6,000 articles, and the doubled
+# window read 8,000 more where 2,000 held the last.
+WANTED_MARGIN = 1.5
 PLAIN_NOT_A_COPY = NOT_A_COPY.lstrip("+")
 
 
@@ -38,7 +44,8 @@ class NewestWalk:
     """The matches (id, time, story key) of ``condition`` among the articles of ``filters``,
     newest first, read a window of the time index at a time; iterating again starts over.
     ``gave_up``: the walk stopped before the oldest article, after ``MOST_WALKED`` articles
-    or fewer than one match in ``SPARSEST``."""
+    or fewer than one match in ``sparsest`` (by default ``SPARSEST``). ``wanted``: how many
+    matches the caller needs at least, to size the windows after the first."""
 
     def __init__(
         self,
@@ -48,6 +55,8 @@ class NewestWalk:
         params: dict[str, Any],
         *,
         story_key: str,
+        sparsest: float | None = None,
+        wanted: int | None = None,
     ) -> None:
         self.reader = reader
         # Postgres takes the plus (for SQLite) for an expression it has no statistics of and
@@ -57,14 +66,17 @@ class NewestWalk:
         self.condition = " AND ".join(condition) or "1 = 1"
         self.params = params
         self.story_key = story_key
+        self.sparsest = sparsest
+        self.wanted = wanted
         self.gave_up = False
 
     def __iter__(self) -> Iterator[Row]:
         self.gave_up = False
         window, walked, found = FIRST_WINDOW, 0, 0
+        sparsest = SPARSEST if self.sparsest is None else self.sparsest
         after: tuple[Any, int] | None = None
         while True:
-            if walked >= MOST_WALKED or found < walked / SPARSEST:
+            if walked >= MOST_WALKED or found < walked / sparsest:
                 self.gave_up = True
                 return
             size = min(window, MOST_WALKED - walked)
@@ -76,7 +88,15 @@ class NewestWalk:
                 return  # the window held the oldest article: every one has been read
             walked += size
             after = (rows[-1]["seen"], rows[-1]["id"])
-            window *= 2
+            window = self._next_window(window, walked, found)
+
+    def _next_window(self, window: int, walked: int, found: int) -> int:
+        """Twice the last window, or less when the matches still wanted should be in less."""
+        doubled = window * 2
+        if self.wanted is None or not 0 < found < self.wanted:
+            return doubled
+        expected = math.ceil((self.wanted - found) * walked / found * WANTED_MARGIN)
+        return min(doubled, max(FIRST_WINDOW, expected))
 
     def _sql(self, after: tuple[Any, int] | None) -> str:
         """A window's matches, and its last article (where the next window starts)."""
