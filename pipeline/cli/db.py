@@ -26,7 +26,7 @@ def db_upgrade(db_url: DbOption = None, verbose: VerboseOption = False) -> None:
 @db_app.command("optimize")
 def db_optimize(db_url: DbOption = None, verbose: VerboseOption = False) -> None:
     """Merge the full-text indexes (SQLite) or vacuum and analyse (Postgres), for faster
-    searches; writers wait meanwhile (about 25 s a million articles on SQLite)."""
+    searches; writers wait meanwhile (about 10 s a million articles on SQLite)."""
     from pipeline.store import db, maintenance
 
     url = resolve_db(db_url, verbose=verbose)

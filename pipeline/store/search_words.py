@@ -13,10 +13,10 @@ the word index of the titles alone (``articles_fts_titles``, migration 0015): a 
 those, and ranking every match took most of such a search. Postgres walks the time index
 newest first instead (``pipeline.store.search_walk``), asking each article's stored title
 words, then the filters and the text: with a topic, one article in four hundred was such a
-match at a million articles, and walking the sixteen thousand newest took 17 ms where ranking
+match at a million articles, and walking the eight thousand newest took 16 ms where ranking
 every match took 400. An index of the titles (tried) found them in 13 ms, but reading their
-rows to check the filters and the text cost 300. Where the walk finds too few, every match is
-ranked.
+rows to check the filters and the text cost 300. Where the walk finds too few (fewer than one
+article in ``WORD_WALK_SPARSEST``), every match is ranked.
 """
 
 from __future__ import annotations
