@@ -5,6 +5,7 @@ articles, many articles of the same day)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -149,6 +150,8 @@ def test_counts_that_stop_early_agree_with_counting_everything(
         return counted
 
     monkeypatch.setattr(search, "capped_story_count", capped_story_count)
+    # The samples alone, as where a count's walk of the newest articles gives up.
+    monkeypatch.setattr(search, "walked_count", lambda *_args, **_kwargs: None)
     engine = db.make_engine(filled)
     try:
         with Session(engine) as session:
@@ -169,6 +172,53 @@ def test_counts_that_stop_early_agree_with_counting_everything(
     # give up after one sample of one match a story.
     assert any(told) == postgres
     assert (not all(told)) == (postgres and samples == (1, 1))
+
+
+# Postgres's count walks (first window, the sparsest matches walked on): windows of one and
+# doubling, never giving up; giving up after any window holding an article that does not
+# match; the module's own.
+COUNT_WALKS = [
+    (1, math.inf),
+    (1, 1),
+    (search_counts.COUNT_FIRST_WINDOW, search_counts.WALK_SPARSEST),
+]
+
+
+@pytest.mark.parametrize("walk", COUNT_WALKS, ids=["windows-from-one", "giving-up", "default"])
+def test_counts_walking_the_newest_articles_agree_with_counting_everything(
+    filled: str, walk: tuple[int, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word search's count on Postgres walks the time index newest first, each article
+    asked the whole condition, until the cap or the oldest article; where it gives up, the
+    samples count. Either way the count is the full count, capped."""
+    monkeypatch.setattr(search_counts, "COUNT_FIRST_WINDOW", walk[0])
+    monkeypatch.setattr(search_counts, "WALK_SPARSEST", walk[1])
+    told: list[bool] = []
+
+    def walked_count(*args: Any, **kwargs: Any) -> int | None:
+        counted = search_counts.walked_count(*args, **kwargs)
+        told.append(counted is not None)
+        return counted
+
+    monkeypatch.setattr(search, "walked_count", walked_count)
+    engine = db.make_engine(filled)
+    try:
+        with Session(engine) as session:
+            postgres = reader_for(session).postgres
+            for query in ("stablecoin", '"virtual asset"', "hkma -stablecoin", "licen*"):
+                for filters in FILTERS:
+                    for group in ("story", "article"):
+                        every = count_articles(session, query, filters=filters, group=group)
+                        for at_most in (1, 2, 7, 50, 100_000):
+                            counted = count_articles(
+                                session, query, filters=filters, group=group, at_most=at_most
+                            )
+                            assert counted == min(every, at_most), (query, filters, group)
+    finally:
+        engine.dispose()
+    # Postgres walked for every count with a cap; the walk told, but where made to give up.
+    assert bool(told) == postgres
+    assert (bool(told) and all(told)) == (postgres and walk != (1, 1))
 
 
 CHINESE_QUERIES = [

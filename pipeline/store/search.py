@@ -29,7 +29,7 @@ from pipeline.querytext import ParsedQuery as ParsedQuery
 from pipeline.querytext import check_query, parse_query
 from pipeline.store.chinese_script import with_script_variants
 from pipeline.store.reader import Reader, Row, flag, json_value, reader_for, utc
-from pipeline.store.search_counts import capped_story_count
+from pipeline.store.search_counts import capped_story_count, walked_count
 from pipeline.store.search_details import TagInfo as TagInfo
 from pipeline.store.search_details import stories_for, tags_for
 from pipeline.store.search_filters import NOT_A_COPY
@@ -107,6 +107,9 @@ class Selection:
     walk_sparsest: float | None = None
     # The filters' conditions the walk reads by, the first ones of ``where`` and ``title_first``.
     filters: list[str] = field(default_factory=list)
+    # What a walk of the time index asks of each article for it to be a match (after
+    # ``filters``), where a count may walk (Postgres's words); else None.
+    walk_where: list[str] | None = None
     # The FROM clause of ``title_first``; None where only a walk reads them.
     title_source: str | None = "articles"
 
@@ -137,6 +140,7 @@ def select_matching(
             words.where_per_row,
             may_walk=words.walk_sparsest is not None,
             walk_sparsest=words.walk_sparsest,
+            walk_where=words.walk_where,
             filters=words.filters,
             title_source=words.title_source,
         )
@@ -187,6 +191,17 @@ def count_articles(
     selection = select_matching(reader, query, filters)
     if selection is None:
         return 0
+    if at_most is not None and selection.walk_where is not None:
+        counted = walked_count(
+            reader,
+            selection.filters,
+            selection.walk_where,
+            selection.params,
+            at_most,
+            story_key=_STORY_KEY if group == "story" else None,
+        )
+        if counted is not None:
+            return counted
     if group == "story" and at_most is not None:
         counted = _count_stories_early(reader, selection, at_most)
         if counted is not None:

@@ -45,7 +45,8 @@ class NewestWalk:
     newest first, read a window of the time index at a time; iterating again starts over.
     ``gave_up``: the walk stopped before the oldest article, after ``MOST_WALKED`` articles
     or fewer than one match in ``sparsest`` (by default ``SPARSEST``). ``wanted``: how many
-    matches the caller needs at least, to size the windows after the first."""
+    matches the caller needs at least, to size the windows after the first, whose size is
+    ``first_window`` (by default ``FIRST_WINDOW``)."""
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class NewestWalk:
         story_key: str,
         sparsest: float | None = None,
         wanted: int | None = None,
+        first_window: int | None = None,
     ) -> None:
         self.reader = reader
         # Postgres takes the plus (for SQLite) for an expression it has no statistics of and
@@ -68,11 +70,13 @@ class NewestWalk:
         self.story_key = story_key
         self.sparsest = sparsest
         self.wanted = wanted
+        self.first_window = first_window
         self.gave_up = False
 
     def __iter__(self) -> Iterator[Row]:
         self.gave_up = False
-        window, walked, found = FIRST_WINDOW, 0, 0
+        window = FIRST_WINDOW if self.first_window is None else self.first_window
+        walked, found = 0, 0
         sparsest = SPARSEST if self.sparsest is None else self.sparsest
         after: tuple[Any, int] | None = None
         while True:

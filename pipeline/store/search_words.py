@@ -57,8 +57,10 @@ class WordSearch:
     where no index finds them, only a walk of the time index); ``where_per_row``, the
     conditions asked of one article at a time, to count a few stories' matches (None:
     ``where`` serves); ``filters``, the first conditions of ``where`` and ``title_first``,
-    which a walk of the time index reads by; and ``walk_sparsest`` where the title matches
-    are read by that walk (None: they are not), giving up below one match in so many."""
+    which a walk of the time index reads by; ``walk_sparsest`` where the title matches are
+    read by that walk (None: they are not), giving up below one match in so many; and
+    ``walk_where``, what the walk asks of each article it reads for it to be a match (None:
+    matches are not counted by walking)."""
 
     source: str
     where: list[str]
@@ -68,6 +70,7 @@ class WordSearch:
     where_per_row: list[str] | None
     filters: list[str]
     walk_sparsest: float | None = None
+    walk_where: list[str] | None = None
 
 
 def word_search(
@@ -134,4 +137,5 @@ def _postgres(
         None,
         read_by,
         WORD_WALK_SPARSEST,
+        [*asked_each, matched],
     )
