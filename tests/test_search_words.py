@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, text
@@ -17,11 +18,12 @@ from support.ranking import check_pages_against_full_ranking, record_title_pages
 from support.walks import GIVING_UP, WALK_IDS, WALKS, record_walks
 
 from pipeline.models import Article, TaggedArticle
-from pipeline.store import db, repo, search, search_recent
+from pipeline.store import db, repo, search, search_recent, search_title_first
 from pipeline.store.reader import reader_for
 from pipeline.store.search import Filters, search_articles
 from pipeline.store.search_words import TITLE_RANK
 
+DENSE = search_title_first._dense
 SOURCE = "regulation-asia"
 ADDED = "https://news.example/"
 # Oldest first; the last two hold the phrase in their text only, the last of them often.
@@ -139,18 +141,30 @@ def test_an_excluded_word_leaves_out_a_title_match(session: Session) -> None:
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=WALK_IDS)
+@pytest.mark.parametrize("walk_density", [0, 10**9], ids=["title-list", "time-index"])
 @pytest.mark.parametrize("first_page", [1, 100], ids=["pages-of-one", "default-pages"])
 def test_a_word_search_read_from_its_titles_first_gives_the_full_ranking(
     session: Session,
     first_page: int,
+    walk_density: int,
     walk: tuple[int, int, float | None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The title matches are read apart (SQLite: from the index of titles; Postgres: walking
-    the time index, the filters asked of each article); when they fill the page it is the
-    page the ranking of every match gives, with filters or without."""
+    """The title matches are read apart (SQLite: from the index of titles, or without filters
+    through the time index where they are dense; Postgres: walking the time index, the
+    filters asked of each article); when they fill the page it is the page the ranking of
+    every match gives, with filters or without."""
     monkeypatch.setattr(search_recent, "MIN_FIRST_PAGE", first_page)
     monkeypatch.setattr(search_recent, "FIRST_PAGE_PER_STORY", 1)
+    monkeypatch.setattr(search_title_first, "WALK_DENSITY", walk_density)
+    dense: list[bool] = []
+
+    def record_dense(*args: Any) -> bool:
+        found = DENSE(*args)
+        dense.append(found)
+        return found
+
+    monkeypatch.setattr(search_title_first, "_dense", record_dense)
     answered = record_title_pages(monkeypatch)
     ended = record_walks(monkeypatch, walk)
     postgres = reader_for(session).postgres
@@ -168,3 +182,7 @@ def test_a_word_search_read_from_its_titles_first_gives_the_full_ranking(
     # up where made to; SQLite never walks for words.
     assert bool(ended) == postgres
     assert (True in ended) == (postgres and walk in GIVING_UP)
+    # SQLite asked, for the searches without filters, whether the title matches were dense,
+    # and read them through the time index where made to find them so.
+    assert bool(dense) != postgres
+    assert (True in dense) == (not postgres and walk_density > 0)

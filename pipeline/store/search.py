@@ -38,7 +38,12 @@ from pipeline.store.search_filters import Filters as Filters
 from pipeline.store.search_recent import count_stories, newest_per_story
 from pipeline.store.search_snippets import make_snippet as make_snippet
 from pipeline.store.search_terms import fts5_match, needs_terms, query_condition, title_rank
-from pipeline.store.search_title_first import title_first_rows, title_first_where
+from pipeline.store.search_title_first import (
+    TimeIndexRead,
+    title_first_rows,
+    title_first_where,
+    trigram_time_index_read,
+)
 from pipeline.store.search_words import TITLE_RANK, word_search
 
 if TYPE_CHECKING:
@@ -112,6 +117,8 @@ class Selection:
     walk_where: list[str] | None = None
     # The FROM clause of ``title_first``; None where only a walk reads them.
     title_source: str | None = "articles"
+    # SQLite: how the title matches are read through the time index where they are dense.
+    time_index_read: TimeIndexRead | None = None
 
 
 def select_matching(
@@ -143,6 +150,7 @@ def select_matching(
             walk_where=words.walk_where,
             filters=words.filters,
             title_source=words.title_source,
+            time_index_read=words.time_index_read,
         )
     where = filters.sql(reader, params)
     filtered = list(where)
@@ -168,6 +176,11 @@ def select_matching(
         per_row,
         may_walk=unfiltered,
         filters=filtered,
+        time_index_read=(
+            trigram_time_index_read(first)
+            if unfiltered and first is not None and not reader.postgres
+            else None
+        ),
     )
 
 
@@ -289,6 +302,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             sparsest=selection.walk_sparsest,
             filters=selection.filters,
             source=selection.title_source,
+            time_index_read=selection.time_index_read,
         )
         if rows is not None:
             return rows

@@ -13,7 +13,7 @@ fill the page, the caller ranks every match.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Literal
 
@@ -73,6 +73,15 @@ def title_first_where(
     return where
 
 
+def trigram_time_index_read(title_first: list[str]) -> TimeIndexRead:
+    """SQLite: the time-index read of a Chinese search's title matches, ``title_first`` (their
+    list from the trigram table is in it)."""
+    return TimeIndexRead(
+        title_first,
+        f"SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH :title_first",
+    )
+
+
 def title_first_rows(
     reader: Reader,
     title_first: list[str],
@@ -88,16 +97,16 @@ def title_first_rows(
     sparsest: float | None = None,
     filters: list[str] | None = None,
     source: str | None = "articles",
+    time_index_read: TimeIndexRead | None = None,
 ) -> list[Row] | None:
     """The page's rows (``columns``, ``rank`` and how many of each story's articles match
     ``every_match``) from the articles of ``title_first`` alone; None when they do not fill it.
-    ``may_walk``: no filter narrows the articles, so where the title matches are dense, the
-    time index is walked (a filter could leave them too sparse for that): on SQLite when the
-    trigram table counts enough of them, on Postgres a window at a time until the page is
+    ``may_walk`` (Postgres): the time index is walked a window at a time until the page is
     full, the conditions after ``filters`` (the first of ``title_first``) checked in each,
     giving up below one match in ``sparsest`` (None: the walk's default). ``source``: the
     FROM clause of ``title_first`` when it reads more than ``articles``; None when no index
-    finds the title matches apart (only the walk reads them)."""
+    finds the title matches apart (only the walk reads them). ``time_index_read`` (SQLite):
+    how to read them through the time index instead, where they are dense."""
     page = _Page(reader, title_first, every_match, params, limit, group, rank, story_key, columns)
     if may_walk and reader.postgres:
         filtered = filters or []
@@ -113,9 +122,26 @@ def title_first_rows(
         rows = page.rows("articles", walk)
         if rows is not None or not walk.gave_up:
             return rows
-    if may_walk and not reader.postgres and _dense(reader, params):
-        return page.rows(f"articles INDEXED BY {TIME_INDEX}")
+    if (
+        time_index_read is not None
+        and not reader.postgres
+        and _dense(reader, time_index_read.titles, params)
+    ):
+        by_time = replace(page, title_first=time_index_read.where)
+        return by_time.rows(f"articles INDEXED BY {TIME_INDEX}")
     return None if source is None else page.rows(source)
+
+
+@dataclass(frozen=True)
+class TimeIndexRead:
+    """SQLite: the title matches read newest first through the time index, for when no filter
+    narrows the articles (a filter could leave them too sparse) and at least one article in
+    ``WALK_DENSITY`` is one: ``where``, the conditions asked of each article read (the title
+    matches listed once, then looked up), and ``titles``, the SQL listing the title matches
+    (counted from the full-text index to tell the density)."""
+
+    where: list[str]
+    titles: str
 
 
 @dataclass(frozen=True)
@@ -171,12 +197,9 @@ class _Page:
         return self.reader.rows(sql, {**self.params, "limit": self.limit})
 
 
-def _dense(reader: Reader, params: dict[str, Any]) -> bool:
-    """Whether at least one article in ``WALK_DENSITY`` holds the terms in its title (the
-    trigram table counts its matches from its index, in a few milliseconds)."""
-    held = reader.rows(
-        f"SELECT count(*) AS n FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH :title_first",
-        {"title_first": params["title_first"]},
-    )[0]["n"]
+def _dense(reader: Reader, titles: str, params: dict[str, Any]) -> bool:
+    """Whether at least one article in ``WALK_DENSITY`` is one of the title matches ``titles``
+    lists (a full-text table counts its matches from its index, in a few milliseconds)."""
+    held = reader.rows(f"SELECT count(*) AS n FROM ({titles}) AS titles", params)[0]["n"]
     stored = reader.rows("SELECT max(id) AS n FROM articles")[0]["n"] or 0
     return int(held) * WALK_DENSITY >= int(stored)

@@ -26,7 +26,7 @@ from typing import Any
 
 from pipeline.querytext import ParsedQuery
 from pipeline.store.reader import Reader
-from pipeline.store.search_filters import Filters
+from pipeline.store.search_filters import NOT_A_COPY, Filters
 from pipeline.store.search_terms import (
     ENGLISH,
     WORD_TABLE,
@@ -35,6 +35,7 @@ from pipeline.store.search_terms import (
     query_condition,
     tsquery_text,
 )
+from pipeline.store.search_title_first import TimeIndexRead
 
 # Column weights for SQLite's bm25: a word in the title counts as much as five in the body.
 TITLE_WEIGHT = 5.0
@@ -60,7 +61,8 @@ class WordSearch:
     which a walk of the time index reads by; ``walk_sparsest`` where the title matches are
     read by that walk (None: they are not), giving up below one match in so many; and
     ``walk_where``, what the walk asks of each article it reads for it to be a match (None:
-    matches are not counted by walking)."""
+    matches are not counted by walking); ``time_index_read``: SQLite's read of the title
+    matches through the time index, where no filter narrows the articles."""
 
     source: str
     where: list[str]
@@ -71,6 +73,7 @@ class WordSearch:
     filters: list[str]
     walk_sparsest: float | None = None
     walk_where: list[str] | None = None
+    time_index_read: TimeIndexRead | None = None
 
 
 def word_search(
@@ -102,6 +105,15 @@ def _sqlite(
     if excluded is not None:
         title_first.append(excluded)
     per_row = [*row_filtered, query_condition(parsed, False, params, "row", per_row=True)]
+    by_time = None
+    if all(condition == NOT_A_COPY for condition in row_filtered):
+        # No filter: where the titles hold the words often ("virtual asset", one in thirty),
+        # the newest are met walking the time index, their list read once (36 ms at 1M),
+        # where reading every title match's row to sort them took 90.
+        by_time = TimeIndexRead(
+            [*row_filtered, f"articles.id IN ({titles})", *title_first[len(title_filtered) + 1 :]],
+            titles,
+        )
     return WordSearch(
         f"{WORD_TABLE} JOIN articles ON articles.id = {WORD_TABLE}.rowid",
         [*filtered, f"{WORD_TABLE} MATCH :fts"],
@@ -110,6 +122,7 @@ def _sqlite(
         title_first,
         per_row,
         filtered,
+        time_index_read=by_time,
     )
 
 
