@@ -4,7 +4,8 @@ User text never reaches a parser as syntax: it is reduced to quoted words, phras
 prefixes (``stable*``), joined with AND, OR (the word ``OR`` between terms) and NOT (a leading
 ``-``), the reading ``pipeline.querytext`` gives every query, alert rules' included. So no
 input can raise a syntax error. ``pipeline.store.search_terms`` turns it into each dialect's
-SQL; a query holding a Chinese, Japanese or Korean term is matched term by term, those terms
+SQL, and ``pipeline.store.search_select`` the selection of a query with its filters; a query
+holding a Chinese, Japanese or Korean term is matched term by term, those terms
 as substrings (a Chinese one in either script, ``pipeline.store.chinese_script``), and ranked
 by how many of its terms the title holds, then newest first; a query of words alone goes to the
 word index (``pipeline.store.search_words``), its title matches first, newest first, then the
@@ -19,40 +20,32 @@ matched, its size, outlets and languages. The queries are SQL text read through 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.querytext import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from pipeline.querytext import MAX_QUERY_TERMS as MAX_QUERY_TERMS
 from pipeline.querytext import ParsedQuery as ParsedQuery
-from pipeline.querytext import check_query, parse_query
-from pipeline.store.chinese_script import with_script_variants
+from pipeline.querytext import parse_query
 from pipeline.store.reader import Reader, Row, flag, json_value, reader_for, utc
 from pipeline.store.search_counts import capped_story_count, walked_count
 from pipeline.store.search_details import TagInfo as TagInfo
 from pipeline.store.search_details import stories_for, tags_for
-from pipeline.store.search_filters import NOT_A_COPY
 from pipeline.store.search_filters import WHEN as _WHEN
 from pipeline.store.search_filters import Filters as Filters
 from pipeline.store.search_recent import count_stories, newest_per_story
+from pipeline.store.search_select import NO_RANK, STORY_KEY, Selection
+from pipeline.store.search_select import matching_ids_sql as matching_ids_sql
+from pipeline.store.search_select import select_matching as select_matching
 from pipeline.store.search_snippets import make_snippet as make_snippet
-from pipeline.store.search_terms import fts5_match, needs_terms, query_condition, title_rank
-from pipeline.store.search_title_first import (
-    TimeIndexRead,
-    title_first_rows,
-    title_first_where,
-    trigram_time_index_read,
-)
-from pipeline.store.search_words import TITLE_RANK, word_search
+from pipeline.store.search_terms import fts5_match
+from pipeline.store.search_title_first import title_first_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 Group = Literal["article", "story"]
-# A story of its own for an article that has none (its negated id cannot be a story's id).
-_STORY_KEY = "COALESCE(articles.story_id, -articles.id)"
-_NO_RANK = "0.0"
 _HIT_COLUMNS = (
     "articles.id, articles.title, articles.url, articles.canonical_url, articles.source_id,"
     " articles.published_at, articles.first_seen_at, articles.doc_type, articles.regulator,"
@@ -90,105 +83,6 @@ def fts5_query(query: str) -> str | None:
     return fts5_match(parse_query(query))
 
 
-@dataclass(frozen=True)
-class Selection:
-    """A query's FROM clause, WHERE conditions and rank, as SQL text with its parameters."""
-
-    source: str
-    where: list[str]
-    rank: str
-    params: dict[str, Any]
-    words: list[str]
-    # The conditions of the rows of the highest title rank (``top_rank``: every wanted group in
-    # the title) where an index of titles finds them apart, else None; and
-    # ``where`` as asked of one article at a time, to count a few stories' matches.
-    title_first: list[str] | None = None
-    top_rank: float = 0.0
-    where_per_row: list[str] | None = None
-    # The title matches may be read by walking the time index: no filter narrows the articles
-    # (a Chinese search), or the walk asks every filter of each article (Postgres's words);
-    # it gives up where fewer than one article in ``walk_sparsest`` matches.
-    may_walk: bool = False
-    walk_sparsest: float | None = None
-    # The filters' conditions the walk reads by, the first ones of ``where`` and ``title_first``.
-    filters: list[str] = field(default_factory=list)
-    # What a walk of the time index asks of each article for it to be a match (after
-    # ``filters``), where a count may walk (Postgres's words); else None.
-    walk_where: list[str] | None = None
-    # The FROM clause of ``title_first``; None where only a walk reads them.
-    title_source: str | None = "articles"
-    # SQLite: how the title matches are read through the time index where they are dense.
-    time_index_read: TimeIndexRead | None = None
-
-
-def select_matching(
-    reader: Reader, query: str | None, filters: Filters | None = None
-) -> Selection | None:
-    """What ``query`` and ``filters`` select; None when the query holds nothing to search
-    for. ``QueryError`` when the query passes its limits."""
-    params: dict[str, Any] = {}
-    filters = filters or Filters()
-    if query is None or not query.strip():
-        where = filters.sql(reader, params)
-        return Selection("articles", where, _NO_RANK, params, [], filters=list(where))
-    parsed = check_query(query)
-    if not parsed.groups:
-        return None
-    if not needs_terms(parsed):
-        words = word_search(reader, parsed, filters, params)
-        return Selection(
-            words.source,
-            words.where,
-            words.rank,
-            params,
-            parsed.words,
-            words.title_first,
-            TITLE_RANK,
-            words.where_per_row,
-            may_walk=words.walk_sparsest is not None,
-            walk_sparsest=words.walk_sparsest,
-            walk_where=words.walk_where,
-            filters=words.filters,
-            title_source=words.title_source,
-            time_index_read=words.time_index_read,
-        )
-    where = filters.sql(reader, params)
-    filtered = list(where)
-    # A Chinese term is also looked for in its other scripts (Simplified, Traditional).
-    parsed = with_script_variants(parsed)
-    # Copies left out, and nothing else: the time index may be walked for title matches.
-    unfiltered = all(condition == NOT_A_COPY for condition in where)
-    first = title_first_where(parsed, where, params, reader.postgres)
-    per_row = None
-    if first is not None and not reader.postgres:
-        per_row = [*where, query_condition(parsed, False, params, "row", per_row=True)]
-    where.append(query_condition(parsed, reader.postgres, params))
-    rank = title_rank(parsed, reader.postgres, params)
-    top = float(len(parsed.groups))
-    return Selection(
-        "articles",
-        where,
-        rank,
-        params,
-        parsed.words,
-        first,
-        top,
-        per_row,
-        may_walk=unfiltered,
-        filters=filtered,
-        time_index_read=(
-            trigram_time_index_read(first)
-            if unfiltered and first is not None and not reader.postgres
-            else None
-        ),
-    )
-
-
-def matching_ids_sql(selection: Selection) -> str:
-    """SQL selecting the ids of the articles ``selection`` matches."""
-    return f"SELECT articles.id FROM {selection.source} WHERE {' AND '.join(selection.where)}"
-
-
 def count_articles(
     db: Session | Reader,
     query: str | None = None,
@@ -211,7 +105,7 @@ def count_articles(
             selection.walk_where,
             selection.params,
             at_most,
-            story_key=_STORY_KEY if group == "story" else None,
+            story_key=STORY_KEY if group == "story" else None,
         )
         if counted is not None:
             return counted
@@ -226,7 +120,7 @@ def count_articles(
         cap = " LIMIT :at_most"
         params["at_most"] = at_most
     # An article is one row of the selection: counted as it comes, counting can stop at the cap.
-    rows = "DISTINCT " + _STORY_KEY if group == "story" else "articles.id"
+    rows = "DISTINCT " + STORY_KEY if group == "story" else "articles.id"
     sql = (
         f"SELECT COUNT(*) AS n FROM (SELECT {rows} AS k FROM {selection.source}"
         f" WHERE {where}{cap}) AS counted"
@@ -239,12 +133,12 @@ def _count_stories_early(reader: Reader, selection: Selection, at_most: int) -> 
     up (newest first without text, samples of the matches on Postgres); None where every
     match's story is to be gathered instead."""
     counting = (reader, selection.source, selection.where, selection.params, at_most)
-    if selection.rank == _NO_RANK:
+    if selection.rank == NO_RANK:
         # Newest first until enough stories: no gathering of every match's story first.
-        return count_stories(*counting, story_key=_STORY_KEY)
+        return count_stories(*counting, story_key=STORY_KEY)
     if not reader.postgres:
         return None  # SQLite stops a DISTINCT with a LIMIT as soon as it has enough
-    return capped_story_count(*counting, story_key=_STORY_KEY)
+    return capped_story_count(*counting, story_key=STORY_KEY)
 
 
 def search_articles(
@@ -296,7 +190,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             limit,
             group=group,
             rank=selection.top_rank,
-            story_key=_STORY_KEY,
+            story_key=STORY_KEY,
             columns=_HIT_COLUMNS,
             may_walk=selection.may_walk,
             sparsest=selection.walk_sparsest,
@@ -306,7 +200,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
         )
         if rows is not None:
             return rows
-    if group == "story" and selection.rank == _NO_RANK:
+    if group == "story" and selection.rank == NO_RANK:
         # Without text, each story's newest match is its row: read newest first, not all.
         return newest_per_story(
             reader,
@@ -314,7 +208,7 @@ def _page_rows(reader: Reader, selection: Selection, group: Group, limit: int) -
             selection.where,
             selection.params,
             limit,
-            story_key=_STORY_KEY,
+            story_key=STORY_KEY,
             columns=_HIT_COLUMNS,
         )
     return reader.rows(_hits_sql(selection, group), {**selection.params, "limit": limit})
@@ -324,9 +218,9 @@ def _hits_sql(selection: Selection, group: Group) -> str:
     """The ranked hits of ``selection``: every article, or each story's best one."""
     where = " AND ".join(selection.where) or "1 = 1"
     order = f"{_WHEN} DESC, articles.id DESC"
-    if selection.rank != _NO_RANK:  # Postgres refuses a constant in ORDER BY
+    if selection.rank != NO_RANK:  # Postgres refuses a constant in ORDER BY
         order = f"{selection.rank} DESC, {order}"
-    if group == "article" and selection.rank == _NO_RANK:
+    if group == "article" and selection.rank == NO_RANK:
         # Newest first through the time index: the page's rows are the first ones read.
         return (
             f"SELECT {_HIT_COLUMNS}, {selection.rank} AS rank, 1 AS matched"
@@ -350,7 +244,7 @@ def _hits_sql(selection: Selection, group: Group) -> str:
     # rank is computed a level below the window: SQLite allows bm25() only beside its MATCH.
     keys = (
         f"SELECT articles.id AS id, {selection.rank} AS rank, {_WHEN} AS seen,"
-        f" {_STORY_KEY} AS story_key FROM {selection.source} WHERE {where}"
+        f" {STORY_KEY} AS story_key FROM {selection.source} WHERE {where}"
     )
     within = "PARTITION BY story_key"
     ranked = (
