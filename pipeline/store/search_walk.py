@@ -33,8 +33,8 @@ MOST_WALKED = 64_000
 # index in a few milliseconds, where walking the time index would read every article.
 SPARSEST = 100
 # Told how many matches are wanted, a window after the first is sized to those still wanted
-# at the rate met so far, times this margin (never under FIRST_WINDOW, never over twice the
-# last): a phrase with a topic met 19 of 20 in its first 6,000 articles, and the doubled
+# at the rate met so far, times this margin (never under the first window, never over twice
+# the last): a phrase with a topic met 19 of 20 in its first 6,000 articles, and the doubled
 # window read 8,000 more where 2,000 held the last.
 WANTED_MARGIN = 1.5
 PLAIN_NOT_A_COPY = NOT_A_COPY.lstrip("+")
@@ -75,7 +75,7 @@ class NewestWalk:
 
     def __iter__(self) -> Iterator[Row]:
         self.gave_up = False
-        window = FIRST_WINDOW if self.first_window is None else self.first_window
+        first = window = FIRST_WINDOW if self.first_window is None else self.first_window
         walked, found = 0, 0
         sparsest = SPARSEST if self.sparsest is None else self.sparsest
         after: tuple[Any, int] | None = None
@@ -92,15 +92,16 @@ class NewestWalk:
                 return  # the window held the oldest article: every one has been read
             walked += size
             after = (rows[-1]["seen"], rows[-1]["id"])
-            window = self._next_window(window, walked, found)
+            window = self._next_window(first, window, walked, found)
 
-    def _next_window(self, window: int, walked: int, found: int) -> int:
-        """Twice the last window, or less when the matches still wanted should be in less."""
+    def _next_window(self, first: int, window: int, walked: int, found: int) -> int:
+        """Twice the last window, or less (down to the ``first``) when the matches still
+        wanted should be in less."""
         doubled = window * 2
         if self.wanted is None or not 0 < found < self.wanted:
             return doubled
         expected = math.ceil((self.wanted - found) * walked / found * WANTED_MARGIN)
-        return min(doubled, max(FIRST_WINDOW, expected))
+        return min(doubled, max(first, expected))
 
     def _sql(self, after: tuple[Any, int] | None) -> str:
         """A window's matches, and its last article (where the next window starts)."""
