@@ -152,22 +152,8 @@ def test_counts_that_stop_early_agree_with_counting_everything(
     monkeypatch.setattr(search, "capped_story_count", capped_story_count)
     # The samples alone, as where a count's walk of the newest articles gives up.
     monkeypatch.setattr(search, "walked_count", lambda *_args, **_kwargs: None)
-    engine = db.make_engine(filled)
-    try:
-        with Session(engine) as session:
-            postgres = reader_for(session).postgres
-            for query in (None, "stablecoin", "金管局", '"virtual asset"', "金管局 -牌照"):
-                for filters in FILTERS:
-                    for group in ("story", "article"):
-                        every = count_articles(session, query, filters=filters, group=group)
-                        for at_most in (1, 2, 7, 50, 100_000):
-                            counted = count_articles(
-                                session, query, filters=filters, group=group, at_most=at_most
-                            )
-                            assert counted == min(every, at_most), (query, filters, group)
-            assert count_articles(session, None, group="story") > 50
-    finally:
-        engine.dispose()
+    queries = (None, "stablecoin", "金管局", '"virtual asset"', "金管局 -牌照")
+    postgres = _check_capped_counts(filled, queries)
     # Postgres counted text searches' stories from samples; they told, but where made to
     # give up after one sample of one match a story.
     assert any(told) == postgres
@@ -201,11 +187,21 @@ def test_counts_walking_the_newest_articles_agree_with_counting_everything(
         return counted
 
     monkeypatch.setattr(search, "walked_count", walked_count)
-    engine = db.make_engine(filled)
+    postgres = _check_capped_counts(
+        filled, ("stablecoin", '"virtual asset"', "hkma -stablecoin", "licen*")
+    )
+    # Postgres walked for every count with a cap; the walk told, but where made to give up.
+    assert bool(told) == postgres
+    assert (bool(told) and all(told)) == (postgres and walk != (1, 1))
+
+
+def _check_capped_counts(url: str, queries: tuple[str | None, ...]) -> bool:
+    """Assert that counting each query's matches and stories, with each of ``FILTERS``, up to
+    several caps gives the full count capped; whether the database is Postgres."""
+    engine = db.make_engine(url)
     try:
         with Session(engine) as session:
-            postgres = reader_for(session).postgres
-            for query in ("stablecoin", '"virtual asset"', "hkma -stablecoin", "licen*"):
+            for query in queries:
                 for filters in FILTERS:
                     for group in ("story", "article"):
                         every = count_articles(session, query, filters=filters, group=group)
@@ -214,11 +210,10 @@ def test_counts_walking_the_newest_articles_agree_with_counting_everything(
                                 session, query, filters=filters, group=group, at_most=at_most
                             )
                             assert counted == min(every, at_most), (query, filters, group)
+            assert count_articles(session, None, group="story") > 50
+            return reader_for(session).postgres
     finally:
         engine.dispose()
-    # Postgres walked for every count with a cap; the walk told, but where made to give up.
-    assert bool(told) == postgres
-    assert (bool(told) and all(told)) == (postgres and walk != (1, 1))
 
 
 CHINESE_QUERIES = [
