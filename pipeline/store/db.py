@@ -145,7 +145,7 @@ def _inspect(engine: Engine) -> tuple[str | None, bool]:
         with engine.connect() as connection:
             return _revision_and_tables(connection)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read database {url}: {_reason(exc)}") from exc
+        raise StoreError(f"cannot read database {url}: {reason_of(exc)}") from exc
 
 
 def _revision_and_tables(connection: Connection) -> tuple[str | None, bool]:
@@ -223,7 +223,7 @@ def _create_schema(url: str) -> bool:
             connection.commit()
             return True
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot upgrade database {display_url(url)}: {_reason(exc)}") from exc
+        raise StoreError(f"cannot upgrade database {display_url(url)}: {reason_of(exc)}") from exc
     except CommandError as exc:
         raise StoreError(f"cannot upgrade database {display_url(url)}: {exc}") from exc
     finally:
@@ -255,7 +255,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot upgrade database {display_url(url)}: {_reason(exc)}") from exc
+        raise StoreError(f"cannot upgrade database {display_url(url)}: {reason_of(exc)}") from exc
     except CommandError as exc:
         raise StoreError(f"cannot upgrade database {display_url(url)}: {exc}") from exc
 
@@ -272,7 +272,7 @@ def _ensure_sqlite_directory(url: str) -> None:
             ) from exc
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def reason_of(exc: SQLAlchemyError) -> str:
     """The driver's own message without SQLAlchemy's statement dump and help link."""
     original = getattr(exc, "orig", None)
     return str(original or exc).strip().splitlines()[0]

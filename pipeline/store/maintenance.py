@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import StoreError
-from pipeline.store.db import display_url, open_engine
+from pipeline.store.db import display_url, open_engine, reason_of
 from pipeline.store.search_terms import TRIGRAM_TABLE, WORD_TABLE
 from pipeline.store.search_words import TITLE_TABLE
 
@@ -51,8 +51,7 @@ def optimize(url: str) -> list[Step]:
     try:
         return [_step(engine, done, sql) for done, sql in _statements(engine.dialect.name)]
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"cannot optimize database {display_url(url)}: {reason}") from exc
+        raise StoreError(f"cannot optimize database {display_url(url)}: {reason_of(exc)}") from exc
     finally:
         engine.dispose()
 
