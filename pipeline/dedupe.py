@@ -16,7 +16,6 @@ a check compares an article only with those sharing a key, however many were add
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,18 +27,15 @@ from pipeline.stories.features import (
     best_candidates,
 )
 from pipeline.stories.match import Link, compare
-from pipeline.stories.shingles import fold
+from pipeline.stories.shingles import word_runs
 
 # Below this many characters a body is too short to identify a story (an empty or one-line body
 # would make every stub "duplicate" of every other), so it gets no content hash.
 MIN_TEXT_FOR_HASH = 200
 
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
 def normalise_for_hash(text: str) -> str:
     """Text reduced to lower-case words, so whitespace, punctuation and quotes do not matter."""
-    return _NON_WORD.sub(" ", fold(text)).strip()
+    return " ".join(word_runs(text))
 
 
 def content_hash(text: str) -> str:

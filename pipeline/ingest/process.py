@@ -1,8 +1,7 @@
 """Stage 4, process a batch: build, tag, group into stories and store fetched items; queue
 their alerts.
 
-First, without the database, each item is built, tagged and fingerprinted (``build``,
-``pipeline.stories``); a text longer than ``MAX_TEXT_CHARS`` is cut, and the cut recorded.
+First, without the database, each item is built, tagged and fingerprinted (``prepare``).
 Then, in one transaction, the batch asks the store which stored articles share its keys, URLs,
 hashes, reference numbers, signature bands or title pairs (so a run's cost does not grow with
 the history stored), and each item is stored in order: a new article with its tags, sighting and
@@ -15,44 +14,26 @@ returns what it did; it changes nothing it was given.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig
-from pipeline.clean import clip_text
-from pipeline.dedupe import Deduper, content_hash
-from pipeline.errors import NewswatchError
-from pipeline.ingest.build import build_article
+from pipeline.dedupe import Deduper
+from pipeline.ingest.prepare import MAX_TEXT_CHARS, Prepared, prepare_batch
 from pipeline.ingest.records import Action, BatchResult, Fetched, StageClock
 from pipeline.ingest.write import BatchWriter, is_repeat
-from pipeline.models import Tag, TaggedArticle
+from pipeline.models import Tag
 from pipeline.store import repo
-from pipeline.stories.features import Fingerprint, article_fingerprint
 from pipeline.tag import Tagger
 
-# The longest text stored: about 40,000 words, far past any news article or regulator release,
-# while a 5 MB page of one line stays 5 MB no more.
-MAX_TEXT_CHARS = 200_000
+__all__ = ["MAX_TEXT_CHARS", "Prepared", "process_batch", "update_refusal"]
+
 # An update whose text is under this share of the stored text is a broken answer (an empty
 # content endpoint, an error page), not an edit: the stored version is kept.
 MIN_UPDATE_SHARE = 1 / 3
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A fetched item with its tagged article, ready to store (or why there is none)."""
-
-    item: Fetched
-    tagged: TaggedArticle | None = None
-    error: str | None = None
-    # The length of the text before it was cut to ``MAX_TEXT_CHARS``, when it was.
-    clipped_from: int | None = None
-    print: Fingerprint | None = None
 
 
 def process_batch(
@@ -71,7 +52,7 @@ def process_batch(
     baselined, not sent."""
     clock = StageClock()
     result = BatchResult()
-    prepared = [_prepare(item, tagger, clock) for item in items]
+    prepared = prepare_batch(items, tagger, clock)
     with Session(engine) as session, session.begin():
         _store_new_tags(session, prepared, known_tag_ids)
         with clock.stage("dedupe"):
@@ -123,35 +104,6 @@ def _update(entry: Prepared, writer: BatchWriter, stored_length: int) -> None:
         writer.refile(article_id, entry.print)
     writer.changed(article_id, entry.tagged)
     report.updated += 1
-
-
-def _prepare(item: Fetched, tagger: Tagger, clock: StageClock) -> Prepared:
-    """Extract and tag an item that needs it (no database)."""
-    action = item.planned.action
-    if action in (Action.known, Action.claimed) or item.skipped or item.error:
-        return Prepared(item)
-    try:
-        with clock.stage("extract"):
-            article = build_article(item)
-    except NewswatchError as exc:
-        return Prepared(item, error=str(exc))
-    clipped_from = None
-    if len(article.text) > MAX_TEXT_CHARS:
-        clipped_from = len(article.text)
-        article = dataclasses.replace(article, text=clip_text(article.text, MAX_TEXT_CHARS))
-    with clock.stage("tag"):
-        tags = tuple(tagger.tag_article(article))
-    tagged = TaggedArticle(article, tags, content_hash(article.text), tagger.version)
-    with clock.stage("fingerprint"):
-        print_ = article_fingerprint(
-            article,
-            key=item.planned.key,
-            content_hash=tagged.content_hash,
-            tags=[tag.id for tag in tags],
-        )
-    # An undated article is placed in time by when it was first seen, as the store dates it.
-    print_ = repo.with_time(print_, repo.utc_now())
-    return Prepared(item, tagged, clipped_from=clipped_from, print=print_)
 
 
 def update_refusal(entry: Prepared, stored_length: int) -> str | None:

@@ -13,8 +13,10 @@ sources. After the run the store counts each read source's failures in a row (th
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -142,25 +144,42 @@ async def run_ingest(
         fetched = await _fetch(run, sources, plan, reports)
     new_ids: list[int] = []
     queued = 0
-    for batch in batches(fetched):
-        with run.clock.stage("process"):
-            outcome = run.stages.process(
-                batch,
-                engine=engine,
-                run_id=run_id,
-                tagger=tagger,
-                alerts=alerts,
-                known_tag_ids=known_tag_ids,
-                baseline_before=baseline_before,
-            )
-        run.clock.add(outcome.seconds)
-        for source_id, part in outcome.reports.items():
-            reports[source_id].absorb(part)
-        new_ids.extend(outcome.new_article_ids)
-        queued += outcome.alerts_queued
-        progress.items_stored(len(batch))
+    with collector_skips_what_exists():
+        for batch in batches(fetched):
+            with run.clock.stage("process"):
+                outcome = run.stages.process(
+                    batch,
+                    engine=engine,
+                    run_id=run_id,
+                    tagger=tagger,
+                    alerts=alerts,
+                    known_tag_ids=known_tag_ids,
+                    baseline_before=baseline_before,
+                )
+            run.clock.add(outcome.seconds)
+            for source_id, part in outcome.reports.items():
+                reports[source_id].absorb(part)
+            new_ids.extend(outcome.new_article_ids)
+            queued += outcome.alerts_queued
+            progress.items_stored(len(batch))
     status = _finish(run, run_id, reports, started)
     return RunResult(run_id, status, reports, new_ids, queued)
+
+
+@contextmanager
+def collector_skips_what_exists() -> Iterator[None]:
+    """Leave every object that exists now (the fetched pages, the configuration, the taxonomy's
+    automaton) out of the garbage collector's passes for the block, and hand them back after.
+
+    The batches allocate millions of short-lived objects, so the collector runs thousands of
+    times; each of its full passes walked every fetched page again (about 7% of a run's time in
+    bench/pipeline.py). What exists before the batches outlives them anyway.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _held_back(

@@ -24,7 +24,15 @@ import numpy as np
 from pipeline.models import Article
 from pipeline.stories import minhash
 from pipeline.stories.refs import RegulatorRef, regulator_ref
-from pipeline.stories.shingles import Hashes, han_share, shingle_hashes, token_hashes, tokens
+from pipeline.stories.shingles import (
+    TOKEN_CACHE_LIMIT,
+    Hashes,
+    distinct_sorted,
+    han_share,
+    shingle_hashes,
+    token_hashes,
+    tokens,
+)
 from pipeline.stories.titles import STOP_WORDS, stem, title_terms
 
 # Below this many tokens a text is a stub (a feed summary, "read more"): too short to call
@@ -49,6 +57,10 @@ MAX_CANDIDATES = 10
 # Term keys are cached: the same title words recur for days, and hashing them is a fingerprint's
 # largest cost after the signatures.
 KEY_CACHE = 100_000
+# A body word that is no term (a stop word, a word of two letters or fewer), in the cache of
+# each word's term hash: crc32 values are never negative.
+_NO_TERM = -1
+_term_hashes: dict[str, int] = {}
 # Tags set by a source's feed categories say where it was filed, not what happened.
 IGNORED_TAG_PREFIX = "category:"
 
@@ -185,12 +197,22 @@ def article_fingerprint(
 def body_terms(words: list[str]) -> Hashes:
     """The distinct hashes of a body's content words (English stems, Chinese character pairs)."""
     distinct = set(words)
-    terms = [stem(word) for word in distinct if len(word) > 2 and word not in STOP_WORDS]
+    cache = _term_hashes
+    if len(cache) > TOKEN_CACHE_LIMIT:
+        cache.clear()
+    for word in distinct.difference(cache):
+        if len(word) > 2 and word not in STOP_WORDS:
+            cache[word] = zlib.crc32(stem(word).encode("utf-8", "surrogatepass"))
+        else:
+            cache[word] = _NO_TERM
+    hashes = np.fromiter(map(cache.__getitem__, distinct), dtype=np.int64, count=len(distinct))
+    terms = hashes[hashes != _NO_TERM].astype(np.uint64)
     # One C-level test of the joined words, not a Python-level test of each.
     if not "".join(distinct).isascii():
         han = [word for word in words if len(word) == 1 and not word.isascii()]
-        terms.extend(first + second for first, second in itertools.pairwise(han))
-    return np.unique(token_hashes(terms))
+        pairs = [first + second for first, second in itertools.pairwise(han)]
+        terms = np.concatenate((terms, token_hashes(pairs)))
+    return distinct_sorted(terms)
 
 
 def language_family(lang: str | None, words: list[str]) -> str:

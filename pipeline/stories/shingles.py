@@ -25,6 +25,12 @@ TOKEN_CACHE_LIMIT = 200_000
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+# Runs of letters and digits, Han included: the words of a content hash.
+_WORD_RUN = re.compile(r"[^\W_]+")
+# Every ASCII byte but letters and digits becomes a space; the UTF-8 bytes of other characters
+# stay. Splitting what is left on whitespace gives the runs both patterns above find in ASCII,
+# in one C pass each, where the patterns' own scan costs twice as much (bench/pipeline.py).
+_ASCII_GAPS = bytes(c if c >= 0x80 or chr(c).isalnum() else 0x20 for c in range(256))
 _HAN_CHAR = re.compile(rf"[{_HAN}]")
 # Odd 64-bit multipliers that mix the hashes of a shingle's tokens into one.
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
@@ -44,7 +50,45 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The text's words (case-folded, NFKC) and Han characters, in order."""
-    return _TOKEN.findall(fold(text))
+    return split_runs(fold(text), _TOKEN)
+
+
+def word_runs(text: str) -> list[str]:
+    """The text's runs of letters and digits (case-folded, NFKC; Han runs kept whole), in order."""
+    return split_runs(fold(text), _WORD_RUN)
+
+
+def split_runs(folded: str, pattern: re.Pattern[str]) -> list[str]:
+    """``pattern.findall(folded)``, for a pattern whose matches hold no ASCII character but
+    letters and digits, and no whitespace.
+
+    Such a match never spans a gap the byte table makes, so the pieces between gaps that are
+    plain ASCII are matches as they are, and the pattern reads only the others (a word with a
+    curly apostrophe, a run of Chinese).
+    """
+    data = folded.encode("utf-8", "surrogatepass").translate(_ASCII_GAPS)
+    pieces = data.decode("utf-8", "surrogatepass").split()
+    if data.isascii():
+        return pieces
+    found: list[str] = []
+    for piece in pieces:
+        if piece.isascii():
+            found.append(piece)
+        else:
+            found.extend(pattern.findall(piece))
+    return found
+
+
+def distinct_sorted(values: Hashes) -> Hashes:
+    """The distinct values, ascending: ``np.unique`` without its general machinery, which
+    costs four times a sort on the few hundred values of an article."""
+    if len(values) < 2:
+        return values.copy()
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def han_share(words: list[str]) -> float:
@@ -60,8 +104,8 @@ def token_hashes(words: list[str]) -> Hashes:
     if len(cache) > TOKEN_CACHE_LIMIT:
         cache.clear()
     for word in set(words).difference(cache):
-        cache[word] = zlib.crc32(word.encode("utf-8"))
-    return np.array([cache[word] for word in words], dtype=np.uint64)
+        cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def shingle_hashes(words: list[str], size: int = SHINGLE_TOKENS) -> Hashes:
@@ -75,7 +119,7 @@ def shingle_hashes(words: list[str], size: int = SHINGLE_TOKENS) -> Hashes:
     mixed = np.zeros(count, dtype=np.uint64)
     for offset in range(size):
         mixed += hashes[offset : offset + count] * _MIX[offset % len(_MIX)]
-    return np.unique((mixed >> np.uint64(32)) & _LOW_32)
+    return distinct_sorted((mixed >> np.uint64(32)) & _LOW_32)
 
 
 def jaccard(first: Hashes, second: Hashes) -> float:
