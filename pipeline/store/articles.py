@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pipeline.errors import StoreError
 from pipeline.models import Article as ArticleRecord
 from pipeline.models import TaggedArticle
-from pipeline.store.links import insert_link_rows, link_row, rewrite_links
+from pipeline.store.links import article_link_rows, insert_link_rows, rewrite_links
 from pipeline.store.schema import VERDICTS, Article, ArticleVersion, Sighting, UTCDateTime
 from pipeline.store.search_terms import has_cjk
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
@@ -73,10 +73,12 @@ def insert_articles(session: Session, new: Sequence[NewArticle]) -> dict[str, in
     rows = session.execute(stmt, [_article_values(entry, now) for entry in new])
     created = {key: article_id for article_id, key in rows}
     links = [
-        link_row(created[entry.item_key], tag, entry.tagged.taxonomy_version)
+        link
         for entry in new
         if entry.item_key in created
-        for tag in unique_tags(entry.tagged.tags)
+        for link in article_link_rows(
+            created[entry.item_key], entry.tagged.tags, entry.tagged.taxonomy_version
+        )
     ]
     insert_link_rows(session, links)
     return created

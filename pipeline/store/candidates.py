@@ -101,6 +101,7 @@ def _postings(session: Session, keys: Sequence[int]) -> dict[int, list[int]]:
     postings: dict[int, list[int]] = defaultdict(list)
     if not keys:
         return postings
+    params: tuple[object, int]
     if session.get_bind().dialect.name == "postgresql":
         sql, params = _POSTGRES_POSTINGS, (list(keys), MAX_POSTINGS_PER_KEY)
     else:

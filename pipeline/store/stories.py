@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from pipeline.errors import StoreError
 from pipeline.store.schema import LINK_KINDS, Article, Story, StoryLink
 from pipeline.store.sql import check_allowed, chunks, dialect_insert, utc_now
+from pipeline.store.story_summaries import SUMMARY_COLUMNS, story_summaries
 
 # The Core tables: executemany statements skip the ORM's per-row bookkeeping.
 STORIES = cast(Table, Story.__table__)
@@ -71,11 +71,11 @@ def place_articles(
     """
     placed = placed or {}
     rest = [p for p in placements if p.article_id not in placed]
-    outside = {
-        p.linked_article_id
-        for p in rest
-        if p.linked_article_id is not None
-    } - {p.article_id for p in rest} - set(placed)
+    outside = (
+        {p.linked_article_id for p in rest if p.linked_article_id is not None}
+        - {p.article_id for p in rest}
+        - set(placed)
+    )
     story_of: dict[int, int | None] = {**stories_of(session, outside), **placed}
     assigned = _assign(session, [(p.article_id, p.linked_article_id) for p in rest], story_of)
     set_stories(session, assigned)
@@ -209,63 +209,20 @@ def refresh_stories(session: Session, story_ids: Iterable[int]) -> None:
     lock the summary ``UPDATE`` takes anyway; SQLite, with one writer at a time, needs none.
     """
     wanted = sorted({story for story in story_ids if story is not None})
-    members: dict[int, list[Any]] = {story: [] for story in wanted}
     for chunk in chunks(wanted):
         lock = select(STORIES.c.id).where(STORIES.c.id.in_(chunk)).order_by(STORIES.c.id)
         session.execute(lock.with_for_update(key_share=True)).all()
-    for chunk in chunks(wanted):
-        stmt = select(
-            Article.id,
-            Article.story_id,
-            Article.source_id,
-            Article.lang,
-            Article.regulator,
-            func.coalesce(Article.published_at, Article.first_seen_at).label("at"),
-        ).where(Article.story_id.in_(chunk))
-        for row in session.execute(stmt):
-            members[row.story_id].append(row)
-    now = utc_now()
-    rows = [_summary(story, rows, now) for story, rows in members.items() if rows]
-    if rows:
+    summaries = story_summaries(session, wanted, utc_now())
+    if summaries:
         summary = (
             update(STORIES)
             .where(STORIES.c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}") for name in _SUMMARY_COLUMNS})
+            .values({name: bindparam(f"b_{name}") for name in SUMMARY_COLUMNS})
         )
-        session.connection().execute(summary, rows)
-    empty = [story for story, rows in members.items() if not rows]
+        session.connection().execute(summary, list(summaries.values()))
+    empty = [story for story in wanted if story not in summaries]
     for chunk in chunks(empty):
         session.execute(delete(Story).where(Story.id.in_(chunk)))
-
-
-_SUMMARY_COLUMNS = (
-    "lead_article_id",
-    "first_seen_at",
-    "last_seen_at",
-    "article_count",
-    "outlets",
-    "languages",
-    "updated_at",
-)
-
-
-def _summary(story: int, rows: list[Any], now: datetime) -> dict[str, Any]:
-    """A story's summary: the regulator's release leads when there is one, else the earliest."""
-    # ``at`` is a COALESCE of two UTCDateTime columns: it comes back typed, aware and in UTC.
-    times: list[datetime] = [row.at for row in rows]
-    by_time = sorted(zip(times, rows, strict=True), key=lambda pair: (pair[0], pair[1].id))
-    releases = [row for _, row in by_time if row.regulator]
-    lead = (releases or [row for _, row in by_time])[0]
-    return {
-        "b_id": story,
-        "b_lead_article_id": lead.id,
-        "b_first_seen_at": by_time[0][0],
-        "b_last_seen_at": by_time[-1][0],
-        "b_article_count": len(rows),
-        "b_outlets": sorted({row.source_id for row in rows}),
-        "b_languages": sorted({row.lang for row in rows if row.lang}),
-        "b_updated_at": now,
-    }
 
 
 def split_off(session: Session, article_id: int) -> tuple[int, int]:
