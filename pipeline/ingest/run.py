@@ -144,7 +144,7 @@ async def run_ingest(
         fetched = await _fetch(run, sources, plan, reports)
     new_ids: list[int] = []
     queued = 0
-    with collector_skips_what_exists():
+    with collector_between_batches():
         for batch in batches(fetched):
             with run.clock.stage("process"):
                 outcome = run.stages.process(
@@ -162,23 +162,30 @@ async def run_ingest(
             new_ids.extend(outcome.new_article_ids)
             queued += outcome.alerts_queued
             progress.items_stored(len(batch))
+            gc.collect()
     status = _finish(run, run_id, reports, started)
     return RunResult(run_id, status, reports, new_ids, queued)
 
 
 @contextmanager
-def collector_skips_what_exists() -> Iterator[None]:
-    """Leave every object that exists now (the fetched pages, the configuration, the taxonomy's
-    automaton) out of the garbage collector's passes for the block, and hand them back after.
+def collector_between_batches() -> Iterator[None]:
+    """Run the garbage collector only where the caller asks (``gc.collect`` between batches),
+    and leave every object that exists now (the fetched pages, the configuration, the
+    taxonomy's automaton) out of its passes; both undone after the block.
 
-    The batches allocate millions of short-lived objects, so the collector runs thousands of
-    times; each of its full passes walked every fetched page again (about 7% of a run's time in
-    bench/pipeline.py). What exists before the batches outlives them anyway.
+    A batch allocates millions of short-lived objects, so the collector ran thousands of times
+    a run, its full passes walking every fetched page again: about a tenth of a run's time
+    (bench/pipeline.py). A batch leaves a few hundred objects in cycles, which the collection
+    after it frees; what exists before the batches outlives them anyway.
     """
+    enabled = gc.isenabled()
     gc.freeze()
+    gc.disable()
     try:
         yield
     finally:
+        if enabled:
+            gc.enable()
         gc.unfreeze()
 
 
