@@ -37,11 +37,14 @@ class ReplayMiss(httpx.TransportError):
     """A request for which no exchange was recorded."""
 
 
-def request_key(method: str, url: str, json_body: Any = None) -> str:
+def request_key(method: str, url: str | httpx.URL, json_body: Any = None) -> str:
     """The match key of a request: method, normalised URL and canonical JSON body."""
-    parsed = httpx.URL(url)
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     query = "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
-    base = str(parsed.copy_with(query=None, fragment=None))
+    # A normalised URL has its first "?" before the query and its first "#" before the
+    # fragment: cutting there is what ``copy_with(query=None, fragment=None)`` gives, without
+    # parsing the URL again (a third of a replayed fetch).
+    base = str(parsed).partition("#")[0].partition("?")[0]
     body = "" if json_body is None else json.dumps(json_body, sort_keys=True, separators=(",", ":"))
     return f"{method.upper()} {base}?{query} {body}"
 
@@ -109,7 +112,9 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     def __len__(self) -> int:
         return len(self._exchanges)
 
-    def lookup(self, method: str, url: str, json_body: Any = None) -> tuple[Path, dict[str, Any]]:
+    def lookup(
+        self, method: str, url: str | httpx.URL, json_body: Any = None
+    ) -> tuple[Path, dict[str, Any]]:
         """The recorded exchange for a request, or ``ReplayMiss`` naming it."""
         key = request_key(method, url, json_body)
         try:
@@ -123,7 +128,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         content = request.read()
         if content and "json" in request.headers.get("content-type", ""):
             json_body = json.loads(content)
-        path, record = self.lookup(request.method, str(request.url), json_body)
+        path, record = self.lookup(request.method, request.url, json_body)
         response = record["response"]
         body = (path.parent / response["body_file"]).read_bytes()
         self.served.append(str(request.url))
