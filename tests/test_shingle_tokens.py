@@ -15,7 +15,7 @@ import pytest
 from support.shared import shared_path
 
 from pipeline.dedupe import content_hash, normalise_for_hash
-from pipeline.stories import shingles
+from pipeline.stories import minhash, shingles
 from pipeline.stories.features import body_terms
 from pipeline.stories.shingles import distinct_sorted, fold, split_runs, tokens, word_runs
 from pipeline.stories.titles import STOP_WORDS, stem
@@ -103,6 +103,19 @@ def test_body_terms_are_the_stems_and_pairs_hashed(text: str) -> None:
         found = body_terms(words)
         assert found.dtype == np.uint64
         assert np.array_equal(found, reference_body_terms(words))
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 40, 500])
+def test_signature_is_the_minimum_of_each_permutations_high_bits(size: int) -> None:
+    rng = np.random.default_rng(size)
+    hashes = distinct_sorted(rng.integers(0, 2**32, size=size, dtype=np.uint64))
+    found = minhash.signature(hashes)
+    if size == 0:
+        assert found.tolist() == [0xFFFFFFFF] * minhash.PERMUTATIONS
+        return
+    permuted = (minhash._A[:, None] * hashes[None, :] + minhash._B[:, None]) >> np.uint64(32)
+    assert found.dtype == np.uint32
+    assert np.array_equal(found, permuted.min(axis=1).astype(np.uint32))
 
 
 @pytest.mark.shared

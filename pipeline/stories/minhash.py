@@ -49,10 +49,12 @@ def signature(hashes: Hashes, permutations: int = PERMUTATIONS) -> Signature:
     """The MinHash signature of a set of 32-bit hashes (all ones for an empty set)."""
     if len(hashes) == 0:
         return np.full(permutations, 0xFFFFFFFF, dtype=np.uint32)
-    a = _A[:permutations, None]
-    b = _B[:permutations, None]
-    permuted = (a * hashes[None, :] + b) >> _SHIFT
-    return permuted.min(axis=1).astype(np.uint32)
+    # Taking the high bits keeps the order, so the minimum is taken first and only it is
+    # shifted; the matrix is computed in place. Both spare a pass over permutations × hashes,
+    # a third of a fingerprint's cost (bench/pipeline.py).
+    permuted = np.multiply(_A[:permutations, None], hashes[None, :])
+    permuted += _B[:permutations, None]
+    return (permuted.min(axis=1) >> _SHIFT).astype(np.uint32)
 
 
 def estimate(first: Signature, second: Signature) -> float:

@@ -39,6 +39,10 @@ class RegulatorRef:
 
 def regulator_ref(url: str, item_id: str | None = None) -> RegulatorRef | None:
     """The HKMA or SFC reference an item's URL (or stable id) carries, if any."""
+    lowered = url.lower()
+    # Most items are neither regulator's: one look at the text spares parsing their URL.
+    if "hkma.gov.hk" not in lowered and "sfc.hk" not in lowered:
+        return None
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host == "hkma.gov.hk" or host.endswith(".hkma.gov.hk"):

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.ingest import BATCH_SIZE
 from support.corpus import CorpusSite, alerts_toml, corpus_site
 from support.receivers import Request, WebhookReceiver, webhook_receiver
 from support.store_state import StoreState, ingest_here, read_state
 
-# 140 articles per source, 420 in all: three process batches (200, 200 and 20).
-PER_SOURCE = 140
+# Three process batches in all (two full ones and a short third), so a run can be killed between
+# two of them: 353 articles per source, 1,059 in all, with batches of 500.
+PER_SOURCE = (2 * BATCH_SIZE + 60) // 3
 
 
 @dataclass
