@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -214,6 +215,28 @@ def test_entities_escaped_twice_are_decoded() -> None:
 def test_whitespace_collapsed_and_paragraphs_separated_by_one_blank_line() -> None:
     text = "  First   paragraph\twith  tabs \n\n\n\n Second\r\n  \n\tThird  "
     assert clean_text(text) == "First paragraph with tabs\n\nSecond\n\nThird"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "already one line of text.",
+        " leading space",
+        "trailing space ",
+        "double  space inside",
+        "tab\tinside",
+        "unit\x1fseparator",
+        "hair\u200aspace, em\u2003space, ideographic\u3000space",
+        "no-break\u00a0space and narrow\u202fno-break",
+        "金管局今日宣布 新措施",
+    ],
+)
+def test_every_kind_of_whitespace_is_collapsed_to_single_spaces(line: str) -> None:
+    def collapsed(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).split())
+
+    assert clean_text(line) == collapsed(line)
+    assert clean_text(f"{line}\n{line}x") == f"{collapsed(line)}\n\n{collapsed(line + 'x')}"
 
 
 def test_each_line_is_a_paragraph() -> None:

@@ -7,7 +7,7 @@ kept; an article's indexed terms are computed only when a rule with a ``query`` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 
@@ -30,8 +30,9 @@ Predicate = Callable[["MatchSubject"], bool]
 class MatchSubject:
     """What a rule is matched against: an article's source facts, its words and its tags.
 
-    ``tag_keys`` maps "entity" and "topic" to the case-folded ids and names of its tags, so a
-    rule loaded with the taxonomy (node ids) and one loaded without it (names) both match.
+    ``tags`` are (kind, id, name); ``tag_keys`` maps "entity" and "topic" to their case-folded
+    ids and names, so a rule loaded with the taxonomy (node ids) and one loaded without it
+    (names) both match.
     """
 
     regulator: bool
@@ -40,7 +41,7 @@ class MatchSubject:
     language: str | None
     title: str
     text: str
-    tag_keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    tags: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def of(
@@ -55,9 +56,6 @@ class MatchSubject:
         tags: Iterable[tuple[str, str, str]] = (),
     ) -> MatchSubject:
         """A subject from plain values; ``tags`` as (kind, id, name)."""
-        keys: dict[str, set[str]] = {kind: set() for kind in TAG_KINDS}
-        for kind, tag_id, name in tags:
-            keys.setdefault(kind, set()).update((tag_id.casefold(), name.casefold()))
         return cls(
             regulator=regulator,
             source_id=source_id,
@@ -65,7 +63,7 @@ class MatchSubject:
             language=language,
             title=title,
             text=text,
-            tag_keys={kind: frozenset(found) for kind, found in keys.items()},
+            tags=tuple(tags),
         )
 
     @classmethod
@@ -81,6 +79,15 @@ class MatchSubject:
             text=article.text,
             tags=((tag.kind, tag.id, tag.name) for tag in tagged.tags),
         )
+
+    @cached_property
+    def tag_keys(self) -> Mapping[str, frozenset[str]]:
+        """The case-folded ids and names of the tags, by kind (computed on first use: most
+        articles fail a rule's cheaper checks first, and an article may carry fifty tags)."""
+        keys: dict[str, set[str]] = {kind: set() for kind in TAG_KINDS}
+        for kind, tag_id, name in self.tags:
+            keys.setdefault(kind, set()).update((tag_id.casefold(), name.casefold()))
+        return {kind: frozenset(found) for kind, found in keys.items()}
 
     @cached_property
     def indexed(self) -> IndexedText:

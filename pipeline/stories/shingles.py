@@ -34,7 +34,6 @@ _ASCII_GAPS = bytes(c if c >= 0x80 or chr(c).isalnum() else 0x20 for c in range(
 _HAN_CHAR = re.compile(rf"[{_HAN}]")
 # Odd 64-bit multipliers that mix the hashes of a shingle's tokens into one.
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
-_LOW_32 = np.uint64(0xFFFFFFFF)
 
 _token_hashes: dict[str, int] = {}
 
@@ -66,10 +65,9 @@ def split_runs(folded: str, pattern: re.Pattern[str]) -> list[str]:
     plain ASCII are matches as they are, and the pattern reads only the others (a word with a
     curly apostrophe, a run of Chinese).
     """
-    data = folded.encode("utf-8", "surrogatepass").translate(_ASCII_GAPS)
-    pieces = data.decode("utf-8", "surrogatepass").split()
-    if data.isascii():
-        return pieces
+    plain, pieces = _pieces(folded)
+    if plain:
+        return list(pieces)
     found: list[str] = []
     for piece in pieces:
         if piece.isascii():
@@ -77,6 +75,14 @@ def split_runs(folded: str, pattern: re.Pattern[str]) -> list[str]:
         else:
             found.extend(pattern.findall(piece))
     return found
+
+
+@functools.lru_cache(maxsize=4)
+def _pieces(folded: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether the text is plain ASCII, and its pieces between the byte table's gaps. The last
+    few are kept: the content hash and the fingerprint of one article split one text."""
+    data = folded.encode("utf-8", "surrogatepass").translate(_ASCII_GAPS)
+    return data.isascii(), tuple(data.decode("utf-8", "surrogatepass").split())
 
 
 def distinct_sorted(values: Hashes) -> Hashes:
@@ -116,10 +122,12 @@ def shingle_hashes(words: list[str], size: int = SHINGLE_TOKENS) -> Hashes:
     if len(hashes) < size:
         size = len(hashes)
     count = len(hashes) - size + 1
-    mixed = np.zeros(count, dtype=np.uint64)
-    for offset in range(size):
+    mixed = hashes[:count] * _MIX[0]
+    for offset in range(1, size):
         mixed += hashes[offset : offset + count] * _MIX[offset % len(_MIX)]
-    return distinct_sorted((mixed >> np.uint64(32)) & _LOW_32)
+    # The high half of each mixed value: shifting leaves nothing above the low 32 bits.
+    mixed >>= np.uint64(32)
+    return distinct_sorted(mixed)
 
 
 def jaccard(first: Hashes, second: Hashes) -> float:
