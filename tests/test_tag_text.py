@@ -130,3 +130,33 @@ def test_tags_of_text_with_odd_spacing_match_those_of_clean_text() -> None:
     assert [(t.id, t.count, t.evidence) for t in tagger.tag(messy)] == [
         (t.id, t.count, t.evidence) for t in tagger.tag(clean)
     ]
+
+
+def test_a_plain_texts_snippets_are_those_collapsing_whitespace_would_give() -> None:
+    # Long sentences (cut around each match), short ones, a stop inside a term, a line break.
+    words = [f"word{n}" for n in range(400)]
+    text = (
+        " ".join(words[:120])
+        + ". "
+        + " ".join(words[120:130])
+        + ". GenA.I. Sandbox "
+        + " ".join(words[130:300])
+        + "\n"
+        + " ".join(words[300:])
+        + "."
+    )
+    ends = sentence_ends(text)
+    plain = Sentences(text, ends, plain=True)
+    spaced = Sentences(text, ends, plain=False)
+    checked = 0
+    for start in range(0, len(text) - 12, 7):
+        for length in (5, 12, 300):
+            end = min(start + length, len(text))
+            found = [(start, end, 0, False)]
+            assert plain.evidence(found, 3, {}) == spaced.evidence(found, 3, {}), (start, end)
+            checked += 1
+    assert checked > 1000
+    # The first sentence is long: its snippets are windows cut around the match.
+    (snippet,) = plain.evidence([(300, 310, 0, False)], 3, {})
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert len(snippet) <= SNIPPET_CHARS

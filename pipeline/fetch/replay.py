@@ -40,7 +40,9 @@ class ReplayMiss(httpx.TransportError):
 def request_key(method: str, url: str | httpx.URL, json_body: Any = None) -> str:
     """The match key of a request: method, normalised URL and canonical JSON body."""
     parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-    query = "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
+    query = (
+        "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items())) if parsed.query else ""
+    )
     # A normalised URL has its first "?" before the query and its first "#" before the
     # fragment: cutting there is what ``copy_with(query=None, fragment=None)`` gives, without
     # parsing the URL again (a third of a replayed fetch).

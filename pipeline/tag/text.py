@@ -139,6 +139,16 @@ def _on_one_line(sentence: str) -> str:
     return " ".join(sentence.split())
 
 
+def _collapsed(piece: str, plain: bool) -> str:
+    """A piece of a sentence on one line, its whitespace collapsed to single spaces."""
+    # In a plain text single spaces are the only whitespace but line breaks, which end
+    # sentences, and the cuts fall next to spaces: the piece is then most often on one line
+    # already, which three looks tell at a fraction of splitting it into words.
+    if plain and piece[:1] != " " and piece[-1:] != " " and "\n" not in piece:
+        return piece
+    return " ".join(piece.split())
+
+
 class Sentences:
     """The sentences of a text, as the offsets where they end, and the snippets cut from them."""
 
@@ -250,7 +260,7 @@ class Sentences:
         while high > low and text[high - 1].isspace():
             high -= 1
         if high - low <= SNIPPET_CHARS:
-            return " ".join(text[low:high].split())
+            return _collapsed(text[low:high], self.plain)
         width = SNIPPET_CHARS - 2  # room for an ellipsis at each end
         middle = (start + end) // 2
         cut_low = max(low, min(middle - width // 2, high - width))
@@ -262,5 +272,5 @@ class Sentences:
         if cut_high < high:
             space = text.rfind(" ", end, cut_high)
             cut_high = space if space >= 0 else cut_high
-        body = " ".join(text[cut_low:cut_high].split())
+        body = _collapsed(text[cut_low:cut_high], self.plain)
         return ("…" if cut_low > low else "") + body + ("…" if cut_high < high else "")
