@@ -77,6 +77,21 @@ def test_a_row_is_queued_once_per_rule_story_channel_and_event(engine: Engine) -
         assert repo.alerted_channels(session, [story + 1000]) == set()
 
 
+def test_a_row_owed_twice_in_one_call_is_queued_once_the_first_as_given(engine: Engine) -> None:
+    ((article, story),) = _stored_story(engine)
+    key = alert_key(story, "hook", "new")
+    first = OwedAlert("reg", story, article, "hook", key, NOW, severity="high")
+    again = OwedAlert("reg", story, article, "hook", key, NOW, severity="low")
+    other_rule = OwedAlert("other", story, article, "hook", key, NOW)
+    with Session(engine) as session, session.begin():
+        assert repo.enqueue_alerts(session, [first, again, other_rule, again]) == 2
+    with Session(engine) as session:
+        rows = session.execute(
+            select(schema.AlertRow.rule, schema.AlertRow.severity).order_by(schema.AlertRow.rule)
+        ).all()
+    assert [tuple(row) for row in rows] == [("other", "normal"), ("reg", "high")]
+
+
 def test_two_claimers_never_take_the_same_row(engine: Engine) -> None:
     _owe(engine, _stored_story(engine, 6))
     first = _claim(engine, "a", limit=4)

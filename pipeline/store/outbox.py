@@ -32,6 +32,12 @@ def enqueue_alerts(session: Session, owed: Sequence[OwedAlert]) -> int:
     sent (baselined rows are stored but not counted)."""
     if not owed:
         return 0
+    # A row the batch owes twice (a digest rule fired by several articles of one story) would
+    # be refused by the table's key anyway: sending it once spares the statement the rest.
+    first: dict[tuple[str, int, str, str], OwedAlert] = {}
+    for alert in owed:
+        first.setdefault((alert.rule, alert.story_id, alert.channel, alert.event), alert)
+    owed = list(first.values())
     now = utc_now()
     rows = [
         {
