@@ -30,6 +30,8 @@ EDGE_TEXTS = [
     "",
     "   ",
     "HKMA's stablecoin_licensing regime: 3.5% of U.S. banks—“it’s done”.",
+    "«citation» ‘single’ – en dash…ellipsis’s end’",
+    "curly’金管局“quotes”穩定幣—dash",
     "snake_case and__double under_scores_",
     "Café déjà-vu naïve façade ÆSIR straße",
     "金管局今日（12月4日）宣布，穩定幣發行人制度生效。HKMA 2025年報",

@@ -31,6 +31,13 @@ _WORD_RUN = re.compile(r"[^\W_]+")
 # stay. Splitting what is left on whitespace gives the runs both patterns above find in ASCII,
 # in one C pass each, where the patterns' own scan costs twice as much (bench/pipeline.py).
 _ASCII_GAPS = bytes(c if c >= 0x80 or chr(c).isalnum() else 0x20 for c in range(256))
+# Punctuation English text carries beyond ASCII (curly quotes, dashes, guillemets; folding made
+# an ellipsis three stops), as UTF-8: made gaps too, most English texts are then plain ASCII and
+# skip the patterns. A UTF-8 sequence starts at its lead byte, so it is only ever the character
+# it encodes.
+_COMMON_MARKS = tuple(
+    mark.encode("utf-8") for mark in "\u2019\u2018\u201c\u201d\u2013\u2014\u00ab\u00bb"
+)
 _HAN_CHAR = re.compile(rf"[{_HAN}]")
 # Odd 64-bit multipliers that mix the hashes of a shingle's tokens into one.
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
@@ -82,6 +89,10 @@ def _pieces(folded: str) -> tuple[bool, tuple[str, ...]]:
     """Whether the text is plain ASCII, and its pieces between the byte table's gaps. The last
     few are kept: the content hash and the fingerprint of one article split one text."""
     data = folded.encode("utf-8", "surrogatepass").translate(_ASCII_GAPS)
+    if not data.isascii():
+        for mark in _COMMON_MARKS:
+            if mark in data:
+                data = data.replace(mark, b" ")
     return data.isascii(), tuple(data.decode("utf-8", "surrogatepass").split())
 
 
