@@ -120,9 +120,16 @@ def token_hashes(words: list[str]) -> Hashes:
     cache = _token_hashes
     if len(cache) > TOKEN_CACHE_LIMIT:
         cache.clear()
-    for word in set(words).difference(cache):
-        cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
-    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+    # Most tokens are known: one look-up each, and a second pass only when one was missing.
+    found = list(map(cache.get, words))
+    if None in found:
+        for index, word in enumerate(words):
+            if found[index] is None:
+                known = cache.get(word)
+                if known is None:
+                    known = cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+                found[index] = known
+    return np.array(found, dtype=np.uint64)
 
 
 def shingle_hashes(words: list[str], size: int = SHINGLE_TOKENS) -> Hashes:
