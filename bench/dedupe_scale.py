@@ -896,8 +896,10 @@ class Probe:
 def _is_key_lookup(statement: str) -> bool:
     """Whether a statement reads ``article_keys`` by key (the candidates' posting lists)."""
     flat = " ".join(statement.split()).replace('"', "")
-    by_key = "key IN (" in flat or "key = ANY(" in flat
-    return flat.upper().startswith("SELECT") and "FROM article_keys" in flat and by_key
+    # Each key of a batch read back from its newest articles (a join with the wanted keys),
+    # or the keys as one list.
+    by_key = "AS wanted" in flat or "key IN (" in flat or "key = ANY(" in flat
+    return flat.upper().startswith("SELECT") and "article_keys" in flat and by_key
 
 
 @dataclass
