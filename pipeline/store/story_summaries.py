@@ -2,7 +2,7 @@
 regulator's release when there is one, else the earliest), first and last seen, size, outlets
 and languages.
 
-The members are aggregated where they are stored, in four statements per chunk of stories, so
+The members are aggregated where they are stored, in three statements per chunk of stories, so
 a batch that adds one article to a story of hundreds reads a row per story, not a row per
 member: reading every member into Python cost a batch more as its stories grew
 (bench/pipeline.py, where one title runs through hundreds of articles).
@@ -72,13 +72,10 @@ def _chunk_summaries(
         }
         for story, count, first, last in session.execute(totals)
     }
-    outlets = select(Article.story_id, Article.source_id).where(member).distinct()
-    for story, source_id in session.execute(outlets):
+    # Outlets and languages in one pass: each story's distinct pairs of them.
+    pairs = select(Article.story_id, Article.source_id, Article.lang).where(member).distinct()
+    for story, source_id, lang in session.execute(pairs):
         found[story]["b_outlets"].add(source_id)
-    languages = (
-        select(Article.story_id, Article.lang).where(member, Article.lang.is_not(None)).distinct()
-    )
-    for story, lang in session.execute(languages):
         if lang:
             found[story]["b_languages"].add(lang)
     # The lead: releases before other articles, then the earliest, then the lowest id.
