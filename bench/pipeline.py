@@ -1,7 +1,9 @@
 """End-to-end pipeline benchmark: N articles across 20 sources, replayed, into a fresh SQLite file.
 
 Prints articles/s for the whole run and the seconds spent per stage (discover, fetch, extract,
-tag, fingerprint, dedupe, stories, store); stories are on, as in every run.
+tag, fingerprint, dedupe, stories, store); stories are on, as in every run. "fingerprint" holds
+the content hash and the story fingerprint; "store" is what the batch's transaction spends
+besides deduping and placing stories (its writes, alerts and commit).
 Usage: ``python bench/pipeline.py [--articles 5000] [--sources 20] [--corpus seeds|news]``.
 
 Two corpora. ``seeds`` (the default, the figure compared across versions): every article is 12
