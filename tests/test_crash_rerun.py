@@ -2,7 +2,7 @@
 sending its alerts, then run again, stores what one uninterrupted run stores: the same articles,
 tag links, sightings, stories and alerts, compared by natural keys, nothing twice.
 
-The corpus (``support/corpus.py``) is 1,059 articles in three RSS feeds, three process batches,
+The corpus (``support/corpus.py``) is 2,058 articles in three RSS feeds, three process batches,
 served by a real HTTP server on 127.0.0.1; alerts go to a real webhook receiver. The killed run
 is a real ``newswatch ingest`` (Prefect and all, in a process group of its own, killed whole);
 the run again and the uninterrupted run go through the same stages in this process, without

@@ -43,12 +43,13 @@ from pipeline.sources import notes_of
 from pipeline.store import repo
 from pipeline.tag import Tagger
 
-# Articles per process task and transaction. Some of a batch's work is per batch, not per
-# article: the story summaries it refreshes, the stored articles its keys share, a statement
-# per table. 500 spreads that over 2.5 times the articles of 200: bench/pipeline.py went from
-# 335 to 369 articles/s (a thousand gave 382). Still small: a batch is about a second of work,
-# which a crash loses at most, and progress shows in the flow run at that pace.
-BATCH_SIZE = 500
+# Articles per process task and transaction. Some of a batch's work does not grow with its
+# size: reading back the stored articles its keys share and the stories it joins, a statement
+# per table, the commit. bench/pipeline.py, where every article shares keys and stories with
+# hundreds stored: 335 articles/s in batches of 200, 369 in 500, 382 in 1,000 (the same code).
+# Still small: a batch is two or three seconds of work, all a crash can lose, and the flow run
+# shows progress at that pace.
+BATCH_SIZE = 1000
 # Item errors quoted on a source's run record; the rest are counted.
 ERRORS_SHOWN = 3
 
