@@ -201,7 +201,7 @@ def clean_text(text: str) -> str:
         text = _INVISIBLE.sub("", text)
     # splitlines() breaks at \r, \n, \v, \f, NEL and the Unicode line and paragraph separators,
     # as a regular expression would, at a tenth of the cost.
-    lines = [_on_one_line(raw) for raw in text.splitlines()]
+    lines = [one_line(raw) for raw in text.splitlines()]
     labels = _repeated_labels(lines)
     kept: list[str] = []
     skipping_related = False
@@ -232,8 +232,9 @@ def clean_text(text: str) -> str:
     return "\n\n".join(kept)
 
 
-def _on_one_line(raw: str) -> str:
-    """A line with its whitespace collapsed to single spaces and stripped."""
+def one_line(raw: str) -> str:
+    """``raw`` with its whitespace collapsed to single spaces and stripped: what
+    ``" ".join(raw.split())`` gives, without splitting a line that is already so."""
     # A printable line has no whitespace but the ASCII space (every other is a separator or a
     # control character): with no double space and none at its ends it is already collapsed,
     # and checking that costs half of splitting it into words.

@@ -33,6 +33,7 @@ from pipeline.stories.shingles import word_runs
 # would make every stub "duplicate" of every other), so it gets no content hash.
 MIN_TEXT_FOR_HASH = 200
 
+
 def normalise_for_hash(text: str) -> str:
     """Text reduced to lower-case words, so whitespace, punctuation and quotes do not matter."""
     return " ".join(word_runs(text))

@@ -15,7 +15,7 @@ from support import REPO, prose
 from support.local_site import Answer, LocalSite
 
 from pipeline.ingest import IngestOptions, RunOutcome, run_once
-from pipeline.ingest.process import MAX_TEXT_CHARS
+from pipeline.ingest.prepare import MAX_TEXT_CHARS
 from pipeline.sources.rss import trim_feed
 from pipeline.store import db, repo, schema
 

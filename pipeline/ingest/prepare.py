@@ -70,7 +70,7 @@ def prepare_batch(items: Sequence[Fetched], tagger: Tagger, clock: StageClock) -
             print_ = article_fingerprint(
                 article,
                 key=item.planned.key,
-                content_hash=tagged.content_hash,
+                content_hash=hashed,
                 tags=[tag.id for tag in article_tags],
             )
             prepared[entry.index] = Prepared(

@@ -22,14 +22,12 @@ from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig
 from pipeline.dedupe import Deduper
-from pipeline.ingest.prepare import MAX_TEXT_CHARS, Prepared, prepare_batch
+from pipeline.ingest.prepare import Prepared, prepare_batch
 from pipeline.ingest.records import Action, BatchResult, Fetched, StageClock
 from pipeline.ingest.write import BatchWriter, is_repeat
 from pipeline.models import Tag
 from pipeline.store import repo
 from pipeline.tag import Tagger
-
-__all__ = ["MAX_TEXT_CHARS", "Prepared", "process_batch", "update_refusal"]
 
 # An update whose text is under this share of the stored text is a broken answer (an empty
 # content endpoint, an error page), not an edit: the stored version is kept.

@@ -29,7 +29,8 @@ from pipeline.fetch import Fetcher
 from pipeline.ingest import progress
 from pipeline.ingest.fetch import discover_source, fetch_items
 from pipeline.ingest.plan import hold_sources, lead_key, plan_items
-from pipeline.ingest.process import MAX_TEXT_CHARS, process_batch
+from pipeline.ingest.prepare import MAX_TEXT_CHARS
+from pipeline.ingest.process import process_batch
 from pipeline.ingest.records import (
     BatchResult,
     Fetched,

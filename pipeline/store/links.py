@@ -28,12 +28,6 @@ _LINK_COLUMNS = (
 _CONTENT = ("count", "in_title", "in_lead", "evidence")
 
 
-def _json(evidence: Sequence[str]) -> str:
-    # A batch writes tens of thousands of evidence lists: orjson encodes them about 10x
-    # faster than the standard library (bench/pipeline.py's store stage).
-    return orjson.dumps(evidence).decode()
-
-
 @dataclass(frozen=True)
 class LinkChange:
     """Which of an article's tag links a rewrite added, removed and changed."""
@@ -61,25 +55,13 @@ def link_values(article_id: int, tag: Tag, version: str) -> dict[str, Any]:
     }
 
 
-def link_row(article_id: int, tag: Tag, version: str) -> tuple[Any, ...]:
-    """The link between an article and one of its tags, as ``insert_link_rows`` takes it."""
-    # The evidence as SQLAlchemy's JSON type writes it, so either reads the other's rows.
-    return (
-        article_id,
-        tag.id,
-        tag.count,
-        bool(tag.in_title),
-        bool(tag.in_lead),
-        _json(tag.evidence),
-        version,
-    )
-
-
 def article_link_rows(article_id: int, tags: Sequence[Tag], version: str) -> list[tuple[Any, ...]]:
-    """An article's links to its tags as ``link_row`` makes them, the first of any id given
-    twice (one statement may not write a row twice)."""
+    """An article's links to its tags as ``insert_link_rows`` takes them, the first of any id
+    given twice (one statement may not write a row twice)."""
     # A batch builds a quarter of a million of these: one comprehension, without a call per
-    # link, costs half as much (bench/pipeline.py).
+    # link, costs half as much, and orjson encodes the evidence about 10x faster than the
+    # standard library (bench/pipeline.py), as SQLAlchemy's JSON type writes it, so either
+    # reads the other's rows.
     dumps = orjson.dumps
     if len({tag.id for tag in tags}) != len(tags):
         tags = unique_tags(tags)
@@ -99,12 +81,12 @@ def article_link_rows(article_id: int, tags: Sequence[Tag], version: str) -> lis
 
 def insert_links(session: Session, article_id: int, tags: Sequence[Tag], version: str) -> None:
     """Link the article to ``tags`` (rows already stored); existing links are left as they are."""
-    insert_link_rows(session, [link_row(article_id, tag, version) for tag in tags])
+    insert_link_rows(session, article_link_rows(article_id, tags, version))
 
 
 def insert_link_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Store links given as ``link_row`` tuples, of any number of articles, in one statement;
-    existing links are left as they are."""
+    """Store links given as ``article_link_rows`` makes them, of any number of articles, in one
+    statement; existing links are left as they are."""
     insert_rows(session, "article_tags", _LINK_COLUMNS, rows)
 
 

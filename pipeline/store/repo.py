@@ -37,7 +37,7 @@ from pipeline.store.fetch_state import (
     fetch_state_put,
     save_validators,
 )
-from pipeline.store.links import LinkChange, insert_link_rows, link_row, link_values, rewrite_links
+from pipeline.store.links import LinkChange, insert_link_rows, link_values, rewrite_links
 from pipeline.store.outbox import (
     ClaimedRow,
     alerted_channels,
@@ -131,7 +131,6 @@ __all__ = [
     "insert_link_rows",
     "is_first_run",
     "latest_runs",
-    "link_row",
     "link_values",
     "load_prints",
     "mark_copies",

@@ -30,6 +30,7 @@ from pipeline.stories.shingles import (
     distinct_sorted,
     han_share,
     shingle_hashes,
+    token_hash,
     token_hashes,
     tokens,
 )
@@ -202,7 +203,7 @@ def body_terms(words: list[str]) -> Hashes:
         cache.clear()
     for word in distinct.difference(cache):
         if len(word) > 2 and word not in STOP_WORDS:
-            cache[word] = zlib.crc32(stem(word).encode("utf-8", "surrogatepass"))
+            cache[word] = token_hash(stem(word))
         else:
             cache[word] = _NO_TERM
     hashes = np.fromiter(map(cache.__getitem__, distinct), dtype=np.int64, count=len(distinct))

@@ -115,6 +115,11 @@ def han_share(words: list[str]) -> float:
     return sum(1 for word in words if _HAN_CHAR.fullmatch(word)) / len(words)
 
 
+def token_hash(token: str) -> int:
+    """A stable 32-bit hash of a token (the same in every process, unlike ``hash``)."""
+    return zlib.crc32(token.encode("utf-8", "surrogatepass"))
+
+
 def token_hashes(words: list[str]) -> Hashes:
     """A stable 32-bit hash of each token (the same in every process, unlike ``hash``)."""
     cache = _token_hashes
@@ -127,7 +132,7 @@ def token_hashes(words: list[str]) -> Hashes:
             if found[index] is None:
                 known = cache.get(word)
                 if known is None:
-                    known = cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+                    known = cache[word] = token_hash(word)
                 found[index] = known
     return np.array(found, dtype=np.uint64)
 

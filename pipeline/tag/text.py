@@ -8,6 +8,7 @@ from bisect import bisect_left, bisect_right
 
 import ahocorasick_rs
 
+from pipeline.clean import one_line
 from pipeline.taxonomy import normalise
 
 # A snippet fits one line of an alert or a table cell.
@@ -129,24 +130,14 @@ class Folded:
         self.mapping = (starts, ends)
 
 
-def _on_one_line(sentence: str) -> str:
-    """A stripped sentence with its whitespace collapsed to single spaces."""
-    # A line break ends a sentence, so it is at most at the edges. When single spaces are the
-    # only other whitespace (any other is not printable), the sentence is already on one line,
-    # and splitting it into words would cost more.
-    if sentence.isprintable() and "  " not in sentence:
-        return sentence
-    return " ".join(sentence.split())
-
-
 def _collapsed(piece: str, plain: bool) -> str:
-    """A piece of a sentence on one line, its whitespace collapsed to single spaces."""
+    """``one_line`` of a piece of a sentence, knowing whether its text is plain."""
     # In a plain text single spaces are the only whitespace but line breaks, which end
-    # sentences, and the cuts fall next to spaces: the piece is then most often on one line
-    # already, which three looks tell at a fraction of splitting it into words.
+    # sentences, and the cuts fall next to spaces: three looks then tell a piece already on one
+    # line, where ``one_line`` reads every character (a snippet is cut for most tags).
     if plain and piece[:1] != " " and piece[-1:] != " " and "\n" not in piece:
         return piece
-    return " ".join(piece.split())
+    return one_line(piece)
 
 
 class Sentences:
@@ -224,7 +215,7 @@ class Sentences:
             return self._cut(low, high, start, end)
         sentence = self.text[low:high].strip()
         if not self.plain:
-            sentence = _on_one_line(sentence)
+            sentence = one_line(sentence)
         self._by_sentence[index] = sentence
         return sentence
 
@@ -254,7 +245,7 @@ class Sentences:
         text = self.text
         if high - low <= SNIPPET_CHARS:
             sentence = text[low:high].strip()
-            return sentence if self.plain else _on_one_line(sentence)
+            return sentence if self.plain else one_line(sentence)
         while low < high and text[low].isspace():
             low += 1
         while high > low and text[high - 1].isspace():
