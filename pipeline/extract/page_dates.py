@@ -2,15 +2,16 @@
 
 Many pages carry no date in JSON-LD, ``<meta>`` or ``<time datetime>`` but print it: in a byline
 ("Published 12 March 2019", "Veröffentlicht am 12.03.2019", "發佈日期：2019年3月12日") or right
-under the title. ``page_date`` reads the body's text in document order up to ``MAX_TEXT_CHARS``,
-never the texts of others (comments, related-article lists, archives), and marks furniture
-(sidebars, footers, teasers, share boxes), whose dates count only by the title or when the
-article shows none. It prefers a date after a publication label by the title (the ``<h1>``, or
-the first ``<h2>`` without one); the first date by the title; one after a label elsewhere; the
-first in the article; one in furniture; last, one after an update label ("Updated",
-"Aktualisiert", "更新"). Dates after the fetch time or before ``MIN_TEXT_YEAR`` are refused;
-numeric dates read day first unless the page is in US English. A day found is midnight in Hong
-Kong, as date-only values are.
+under the title. ``page_date`` reads the body's text as ``pipeline.extract.page_text`` gives it:
+in document order up to ``MAX_TEXT_CHARS``, never the texts of others (comments, related-article
+lists, archives), with furniture (sidebars, footers, teasers, share boxes) marked, whose dates
+count only by the title or when the article shows none. It prefers a date after a publication
+label by the title (the ``<h1>``, or the first ``<h2>`` without one); the first date by the
+title; one after a label elsewhere; the first in the article; one in furniture; last, one after
+an update label ("Updated", "Aktualisiert", "更新"). The text is read up to just past the
+title first, and on only when no date there settles the choice. Dates after the fetch time or
+before ``MIN_TEXT_YEAR`` are refused; numeric dates read day first unless the page is in US
+English. A day found is midnight in Hong Kong, as date-only values are.
 
 For the cascade in ``pipeline.extract`` (after ``pipeline.extract.date_offsets`` has put a UTC
 metadata time on the publisher's day), ``settle_published`` prefers the shown date to a lone
@@ -20,13 +21,10 @@ metadata time on the publisher's day), ``settle_published`` prefers the shown da
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.dates import FUTURE_TOLERANCE, HONG_KONG
 from pipeline.extract.date_patterns import (
@@ -39,71 +37,24 @@ from pipeline.extract.date_patterns import (
     day_of,
     short_years,
 )
-from pipeline.extract.textblocks import LAST_NODE_ID, TEXT_ID, tag_id
+from pipeline.extract.page_text import PageText, TextReader
 
 __all__ = ["Shown", "page_date", "settle_published"]
 
-# Bylines sit at the article's start: reading further finds dates in the body's prose and in
-# the lists of other stories below it, and costs time on long pages.
-MAX_TEXT_CHARS = 20_000
-# A bound on the elements walked whatever their text, for pages of thousands of empty nodes.
-MAX_NODES = 6_000
 # A date this far after the start of the <h1> text is still "under the title"; the byline and
 # the teaser come first, the body's own dates later.
 AFTER_TITLE_CHARS = 1_500
 # Some layouts print the date above the title (a kicker line); it is this close before it.
 BEFORE_TITLE_CHARS = 250
+# Read this much past the title's reach before choosing: a date that starts within the reach
+# is then read whole (the longest pattern, "12 de septiembre de 2019", spans under 40).
+WHOLE_DATE_MARGIN = 200
 # A modified time this long after the published one marks a re-published page, whose shown
 # date is the day it was re-published; a shorter gap is the first hour's corrections.
 REPUBLISHED_AFTER = timedelta(hours=2)
-# Class and id strings repeat within a page ("menu-item menu-item-type-post") and across a
-# site's pages: their roles are kept, this many of them.
-ROLE_CACHE_SIZE = 8192
 # Text dates before this year are history told in the article (births, events), not the day
 # it was published: the pages read here are from the web's era.
 MIN_TEXT_YEAR = 1995
-
-# Elements whose text is never the article's: code, controls and embedded documents.
-_HIDDEN_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "svg", "select", "button", "iframe", "head"}
-)
-# Page furniture: read last, since some sites set the byline in an aside or a "post footer".
-_FURNITURE_TAGS = frozenset({"footer", "aside", "nav"})
-_HIDDEN_IDS = frozenset(tag_id(name) for name in _HIDDEN_TAGS)
-_FURNITURE_IDS = frozenset(tag_id(name) for name in _FURNITURE_TAGS)
-_H1_ID, _H2_ID = tag_id("h1"), tag_id("h2")
-# Class or id words of furniture, and of containers of other texts (comments, lists of other
-# stories, archives, calendars), whose dates are never the article's. A word counts at the
-# start of a class token or after a separator ("comment-list", "site_footer", "footerRow"),
-# not as a modifier of the content's own box ("content-with-sidebar", "has-sidebar").
-_FURNITURE_WORDS = re.compile(
-    r"(?:^|[-_ ])(?:footer|sidebar|aside|widget[-_]|teaser|nav|menu|breadcrumb|share|social|"
-    r"cookie|newsletter|banner)",
-    re.IGNORECASE,
-)
-_OTHER_TEXT_WORDS = re.compile(
-    r"(?:^|[-_ ])(?:comment|kommentar|respond|reply|related|recent|popular|similar|"
-    r"more-|weitere|archive|calendar|trackback|pingback)",
-    re.IGNORECASE,
-)
-# Either list's words anywhere: most elements have none, and one search for the plain words
-# rules them out several times faster than a search with either pattern (and nearly twice as
-# fast as a substring test per word).
-_ANY_WORD = tuple(
-    word.rstrip("[-_]")
-    for pattern in (_FURNITURE_WORDS, _OTHER_TEXT_WORDS)
-    for word in pattern.pattern.removeprefix("(?:^|[-_ ])(?:").removesuffix(")").split("|")
-)
-_ANY_WORD_IN = re.compile("|".join(map(re.escape, _ANY_WORD)))
-# Class tokens that name the article's own taxonomy (WordPress "category-terror",
-# "tag-kommentar"), or a layout modifier, and say nothing about the container's role.
-_NEUTRAL_TOKEN = re.compile(
-    r"^(?:category|tag|post_tag|topic|format|(?:has|with|no|left|right)[-_])", re.IGNORECASE
-)
-# The article's own meta box inside a footer (WordPress "entry-footer", Blogger "post-footer").
-_OWN_FOOTER = re.compile(r"(?:entry|post|article|asset|meta)[-_]?(?:footer|meta)", re.IGNORECASE)
-# Where a text is: in the article (read first), in furniture (read last), in others' (never).
-_ARTICLE, _FURNITURE, _OTHER_TEXT = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +87,25 @@ def page_date(
     body = tree.body
     if body is None:
         return None
-    text = _visible_text(body, by_title_only)
-    if not text.parts:
-        return None
     reference = now if now is not None else datetime.now(UTC)
     if reference.tzinfo is None:
         reference = reference.replace(tzinfo=HONG_KONG)
-    found = _dates(text, _month_first(tree), reference + FUTURE_TOLERANCE)
+    latest = reference + FUTURE_TOLERANCE
+    month_first = _month_first(tree)
+    reader = TextReader(body)
+    if by_title_only:
+        text = reader.read(past_title=AFTER_TITLE_CHARS)
+        found = _dates(text, month_first, latest)
+    else:
+        # Most pages show their date by the title: the rest of a long page is read only when
+        # none is there (the choice is then the same as over the whole text).
+        text = reader.read(past_title=AFTER_TITLE_CHARS + WHOLE_DATE_MARGIN)
+        found = _dates(text, month_first, latest)
+        if not reader.finished and not _settled_by_title(found, text.title_at):
+            text = reader.read()
+            found = _dates(text, month_first, latest)
+    if not text.parts:
+        return None
     title_at = text.title_at if text.title_at is not None else text.heading_at
     shown = _choose(found, title_at)
     if shown is None or title_at is None:
@@ -209,90 +172,20 @@ def _choose(found: list[_Found], title_at: int | None) -> Shown | None:
     return Shown(modified[0].day, False) if modified else None
 
 
+def _settled_by_title(found: list[_Found], title_at: int | None) -> bool:
+    """Whether ``_choose`` picks a date by the ``<h1>`` whatever follows: the article's own
+    after a publication label, or one with no label."""
+    if title_at is None:
+        return False
+    return any(
+        _near_title(item.at, title_at)
+        and (not item.label or (item.label == "published" and not item.furniture))
+        for item in found
+    )
+
+
 def _near_title(at: int, title_at: int) -> bool:
     return title_at - BEFORE_TITLE_CHARS <= at <= title_at + AFTER_TITLE_CHARS
-
-
-@dataclass(slots=True)
-class _Text:
-    """The text read, the spans of it that are furniture, and where the ``<h1>`` starts."""
-
-    parts: list[str]
-    furniture: list[tuple[int, int]]
-    size: int = 0
-    title_at: int | None = None
-    heading_at: int | None = None
-
-    def in_furniture(self, at: int) -> bool:
-        """Whether the text at offset ``at`` is furniture's."""
-        index = bisect_right(self.furniture, (at, self.size)) - 1
-        return index >= 0 and at < self.furniture[index][1]
-
-
-def _visible_text(body: LexborNode, by_title_only: bool = False) -> _Text:
-    """The body's text in document order, texts of others skipped, up to ``MAX_TEXT_CHARS``
-    (or, ``by_title_only``, up to ``AFTER_TITLE_CHARS`` past the ``<h1>``)."""
-    found = _Text([], [])
-    stack: list[tuple[LexborNode, int]] = []
-    node: LexborNode | None = body.first_child
-    level = _ARTICLE
-    walked = 0
-    limit = MAX_TEXT_CHARS
-    while node is not None and found.size < limit and walked < MAX_NODES:
-        walked += 1
-        kind = node.tag_id
-        inner = _OTHER_TEXT
-        if kind == TEXT_ID:
-            value = node.text_content
-            if value and not value.isspace():  # kept, its span noted when it is furniture
-                if level == _FURNITURE:
-                    found.furniture.append((found.size, found.size + len(value)))
-                found.parts.append(value)
-                found.size += len(value) + 1
-        elif kind > LAST_NODE_ID and kind not in _HIDDEN_IDS:
-            # Two lookups by name, not ``attributes``: that decodes every attribute of every
-            # element (data-*, style…), several times the cost of the walk itself.
-            classes = node.attrs.get("class")
-            ident = node.id
-            furniture_tag = kind in _FURNITURE_IDS
-            role = (
-                _role(classes or "", ident or "", furniture_tag)
-                if classes or ident
-                else _FURNITURE * furniture_tag
-            )
-            inner = role if role > level else level
-            if kind == _H1_ID and found.title_at is None and inner == _ARTICLE:
-                found.title_at = found.size
-                if by_title_only:
-                    limit = min(limit, found.size + AFTER_TITLE_CHARS)
-            elif kind == _H2_ID and found.heading_at is None and inner == _ARTICLE:
-                found.heading_at = found.size
-        child = node.first_child if inner < _OTHER_TEXT else None
-        if child is not None:
-            stack.append((node, level))
-            node, level = child, inner
-            continue
-        node = node.next
-        while node is None and stack:
-            parent, level = stack.pop()
-            node = parent.next
-    return found
-
-
-@lru_cache(maxsize=ROLE_CACHE_SIZE)
-def _role(classes: str, ident: str, furniture_tag: bool) -> int:
-    """Whether an element of these names holds the article's text, furniture, or others'."""
-    names = f"{classes} {ident}".lower()
-    if _ANY_WORD_IN.search(names) is None:
-        return _FURNITURE if furniture_tag else _ARTICLE
-    names = " ".join(token for token in names.split() if not _NEUTRAL_TOKEN.match(token))
-    if _OTHER_TEXT_WORDS.search(names):
-        return _OTHER_TEXT
-    if _OWN_FOOTER.search(names):
-        return _ARTICLE
-    if furniture_tag or _FURNITURE_WORDS.search(names):
-        return _FURNITURE
-    return _ARTICLE
 
 
 def _month_first(tree: LexborHTMLParser) -> bool:
@@ -302,7 +195,7 @@ def _month_first(tree: LexborHTMLParser) -> bool:
     return bool(US_LANG.match(lang.strip()))
 
 
-def _dates(read: _Text, month_first: bool, latest: datetime) -> list[_Found]:
+def _dates(read: PageText, month_first: bool, latest: datetime) -> list[_Found]:
     """Every plausible date in the text read with its label, in the order of the text."""
     text = " ".join(read.parts)
     found: list[_Found] = []
