@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from pipeline.alerts.config import AlertsConfig, load_alerts
-from pipeline.clean import canonical_url
+from pipeline.canonical import canonical_url
 from pipeline.dedupe import content_hash
 from pipeline.ingest.plan import lead_key
 from pipeline.ingest.process import process_batch

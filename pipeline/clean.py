@@ -1,4 +1,4 @@
-"""Cleaning: boilerplate lines, Unicode, whitespace, and the canonical form of URLs.
+"""Cleaning: boilerplate lines, Unicode and whitespace (URLs: ``pipeline.canonical``).
 
 Text arrives as paragraphs (one per line or separated by blank lines) and leaves as paragraphs
 separated by exactly one blank line, each NFKC-normalised, entity-free and on one line.
@@ -10,8 +10,8 @@ import dataclasses
 import html
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline.canonical import canonical_url
 from pipeline.models import Article
 
 # --- boilerplate ---------------------------------------------------------------------------------
@@ -43,9 +43,6 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
     # registration and paywall prompts
     r"(?:subscribe|register|sign in|log in|create an account)\b.{0,60}\b"
     r"(?:to (?:continue|unlock|read)|more articles|this article)\b.*",
-    # affiliate disclosures
-    r".{0,120}\b(?:we (?:may )?(?:earn|receive)|(?:may )?earns? us)\b.{0,20}"
-    r"\b(?:commission|affiliate)\b.*",
     # end-of-release markers of press offices ("End", "- Ends -", "Ends/Monday, 3 November
     # 2025", "NNNN", "###") and the issue time the HK Government prints under its releases
     r"[-–—\s]*ends?[-–—\s]*|ends/.*|nnnn|#{3}|issued at hkt \d{1,2}:\d{2}",
@@ -75,6 +72,18 @@ _BOILERPLATE_LINES: tuple[str, ...] = (
 _BOILERPLATE = re.compile(
     "|".join(f"(?:{pattern})" for pattern in _BOILERPLATE_LINES), re.IGNORECASE
 )
+# Affiliate disclosures. Kept apart from the lines above: the pattern tries its verbs at each of
+# the first 120 characters of every line, more than all the others together, while a line can
+# match only if it names a commission or an affiliate, which two substring tests rule out.
+_AFFILIATE_LINE = re.compile(
+    r".{0,120}\b(?:we (?:may )?(?:earn|receive)|(?:may )?earns? us)\b.{0,20}"
+    r"\b(?:commission|affiliate)\b.*",
+    re.IGNORECASE,
+)
+_AFFILIATE_WORDS = ("commission", "affiliate")
+# Case-insensitive matching also reads "ı" and "İ" (lower-cased with a combining dot) as "i",
+# and "ſ" as "s": a line with any of them is left to the pattern.
+_FOLDED_TO_ASCII = ("ı", "\u0307", "ſ")
 
 # A heading after which the rest of the text is a comments section, never article text.
 _COMMENTS_HEADING = re.compile(
@@ -145,51 +154,6 @@ MAX_UNESCAPE_ROUNDS = 3
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
-# --- URLs ----------------------------------------------------------------------------------------
-# Query parameters that only track where a click came from; two URLs differing in them are the
-# same page.
-TRACKING_PARAMS: frozenset[str] = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "ref",
-        "ref_src",
-        "ref_url",
-        "cmpid",
-        "_ga",
-        "_gl",
-        "_hsenc",
-        "_hsmi",
-        "mkt_tok",
-        "oly_anon_id",
-        "oly_enc_id",
-        "vero_id",
-        "s_cid",
-        "icid",
-        "ncid",
-        "sr_share",
-        "at_medium",
-        "at_campaign",
-        "spm",
-    }
-)
-TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_", "mtm_", "ga_", "hsa_")
-_AMP_SELECTORS = frozenset({"outputtype", "output", "format", "view"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-# Host prefixes that only mark a site's mobile edition; dropped when the rest is a real domain.
-_MOBILE_PREFIXES: tuple[str, ...] = ("m.", "mobile.", "amp.")
-# Second-level labels under which "m.co.uk"-style hosts are registrable domains, not variants.
-_SECOND_LEVEL_LABELS = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "go"})
-
 
 def clean_text(text: str) -> str:
     """Normalise text and drop boilerplate; paragraphs come out separated by one blank line."""
@@ -224,7 +188,7 @@ def clean_text(text: str) -> str:
             if len(line) <= MAX_LINK_TITLE_CHARS and not _reads_as_prose(line):
                 continue
             skipping_related = False
-        if short and _BOILERPLATE.fullmatch(line):
+        if short and _is_boilerplate(line):
             continue
         if len(line) <= MAX_META_LINE_CHARS and _is_meta_line(line):
             continue
@@ -241,6 +205,16 @@ def one_line(raw: str) -> str:
     if raw.isprintable() and "  " not in raw and not raw.startswith(" ") and not raw.endswith(" "):
         return raw
     return " ".join(raw.split())
+
+
+def _is_boilerplate(line: str) -> bool:
+    """A short line of furniture: a share or newsletter prompt, a credit, an affiliate note…"""
+    if _BOILERPLATE.fullmatch(line):
+        return True
+    lowered = line.lower()
+    if not any(word in lowered for word in _AFFILIATE_WORDS + _FOLDED_TO_ASCII):
+        return False
+    return _AFFILIATE_LINE.fullmatch(line) is not None
 
 
 def _is_meta_line(line: str) -> bool:
@@ -312,75 +286,3 @@ def clean_article(article: Article) -> Article:
         description=clean_inline(article.description),
         canonical_url=canonical_url(canonical) if canonical else None,
     )
-
-
-def canonical_url(url: str) -> str:
-    """One spelling per page: lower-case scheme and host, no tracking, fragment or AMP variant."""
-    raw = url.strip()
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError:
-        return raw
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if not scheme or not host:
-        return raw
-    host = _desktop_host(host)
-    netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    path = _without_amp(parts.path) or "/"
-    query = _clean_query(parts.query)
-    return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def _desktop_host(host: str) -> str:
-    for prefix in _MOBILE_PREFIXES:
-        rest = host[len(prefix) :]
-        # "m.example.com" → "example.com", but "m.co.uk" or "amp.dev" are domains of their own.
-        if (
-            host.startswith(prefix)
-            and "." in rest
-            and rest.split(".", 1)[0] not in _SECOND_LEVEL_LABELS
-        ):
-            return rest
-    return host
-
-
-def _without_amp(path: str) -> str:
-    if path.endswith("/amp/"):
-        return path[: -len("amp/")]
-    if path.endswith("/amp"):
-        return path[: -len("/amp")]
-    if path.endswith(".amp"):
-        return path[: -len(".amp")]
-    if path.endswith(".amp.html"):
-        return path[: -len(".amp.html")] + ".html"
-    if path.startswith("/amp/"):
-        return path[len("/amp") :]
-    return path
-
-
-def _clean_query(query: str) -> str:
-    if not query:
-        return ""
-    pairs = [
-        (key, value)
-        for key, value in parse_qsl(query, keep_blank_values=True)
-        if not _is_tracking(key) and not _selects_amp(key, value)
-    ]
-    return urlencode(sorted(pairs))
-
-
-def _selects_amp(key: str, value: str) -> bool:
-    # "?outputType=amp", "?output=amp", "?format=amp": the AMP rendering of the same page.
-    return key.lower() in _AMP_SELECTORS and value.lower() == "amp"
-
-
-def _is_tracking(key: str) -> bool:
-    lowered = key.lower()
-    if lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES):
-        return True
-    # "?amp" and "?amp=1" select the AMP rendering of the same page.
-    return lowered == "amp"

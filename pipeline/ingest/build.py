@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, time
 
+from pipeline.canonical import canonical_url
 from pipeline.charset import page_markup
-from pipeline.clean import canonical_url
 from pipeline.errors import ExtractError
 from pipeline.extract import extract_article, extract_html_fragment
 from pipeline.ingest.records import Fetched

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pipeline.clean import canonical_url
+from pipeline.canonical import canonical_url
 from pipeline.dates import parse_date
 from pipeline.dedupe import item_key
 from pipeline.ingest.records import Action, Planned
