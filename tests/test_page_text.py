@@ -17,10 +17,9 @@ from pipeline.dates import FUTURE_TOLERANCE
 from pipeline.extract.page_dates import (
     AFTER_TITLE_CHARS,
     Shown,
-    _choose,
     _dates,
     _month_first,
-    _near_title,
+    _shown,
     page_date,
 )
 from pipeline.extract.page_text import MAX_NODES, MAX_TEXT_CHARS, PageText, TextReader
@@ -51,15 +50,7 @@ def _read_whole(tree: LexborHTMLParser) -> PageText:
 def _shown_when_read_whole(tree: LexborHTMLParser) -> Shown | None:
     """``page_date`` as it was before reading stopped by the title: one read of everything."""
     text = _read_whole(tree)
-    if not text.parts:
-        return None
-    found = _dates(text, _month_first(tree), NOW + FUTURE_TOLERANCE)
-    title_at = text.title_at if text.title_at is not None else text.heading_at
-    shown = _choose(found, title_at)
-    if shown is None or title_at is None:
-        return shown
-    days = frozenset(item.day.date() for item in found if _near_title(item.at, title_at))
-    return Shown(shown.day, shown.prominent, days)
+    return _shown(text, _dates(text, _month_first(tree), NOW + FUTURE_TOLERANCE))
 
 
 def _as_tuple(shown: Shown | None) -> tuple[object, ...] | None:

@@ -104,6 +104,11 @@ def page_date(
         if not reader.finished and not _settled_by_title(found, text.title_at):
             text = reader.read()
             found = _dates(text, month_first, latest)
+    return _shown(text, found)
+
+
+def _shown(text: PageText, found: list[_Found]) -> Shown | None:
+    """The date chosen of those ``found`` in ``text``, with the days shown by its title."""
     if not text.parts:
         return None
     title_at = text.title_at if text.title_at is not None else text.heading_at
