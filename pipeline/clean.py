@@ -84,6 +84,7 @@ _AFFILIATE_WORDS = ("commission", "affiliate")
 # Case-insensitive matching also reads "ı" and "İ" (lower-cased with a combining dot) as "i",
 # and "ſ" as "s": a line with any of them is left to the pattern.
 _FOLDED_TO_ASCII = ("ı", "\u0307", "ſ")
+_AFFILIATE_HINTS = _AFFILIATE_WORDS + _FOLDED_TO_ASCII
 
 # A heading after which the rest of the text is a comments section, never article text.
 _COMMENTS_HEADING = re.compile(
@@ -212,7 +213,7 @@ def _is_boilerplate(line: str) -> bool:
     if _BOILERPLATE.fullmatch(line):
         return True
     lowered = line.lower()
-    if not any(word in lowered for word in _AFFILIATE_WORDS + _FOLDED_TO_ASCII):
+    if not any(hint in lowered for hint in _AFFILIATE_HINTS):
         return False
     return _AFFILIATE_LINE.fullmatch(line) is not None
 

@@ -93,17 +93,14 @@ def page_date(
     latest = reference + FUTURE_TOLERANCE
     month_first = _month_first(tree)
     reader = TextReader(body)
-    if by_title_only:
-        text = reader.read(past_title=AFTER_TITLE_CHARS)
+    # Most pages show their date by the title: the rest of a long page is read only when none
+    # is there (the choice is then the same as over the whole text).
+    margin = 0 if by_title_only else WHOLE_DATE_MARGIN
+    text = reader.read(past_title=AFTER_TITLE_CHARS + margin)
+    found = _dates(text, month_first, latest)
+    if not by_title_only and not reader.finished and not _settled_by_title(found, text.title_at):
+        text = reader.read()
         found = _dates(text, month_first, latest)
-    else:
-        # Most pages show their date by the title: the rest of a long page is read only when
-        # none is there (the choice is then the same as over the whole text).
-        text = reader.read(past_title=AFTER_TITLE_CHARS + WHOLE_DATE_MARGIN)
-        found = _dates(text, month_first, latest)
-        if not reader.finished and not _settled_by_title(found, text.title_at):
-            text = reader.read()
-            found = _dates(text, month_first, latest)
     return _shown(text, found)
 
 
