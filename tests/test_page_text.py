@@ -108,6 +108,33 @@ def test_texts_of_others_are_skipped_and_furniture_is_marked() -> None:
 
 
 @pytest.mark.parametrize(
+    ("names", "role"),
+    [
+        ("comment-list", "other"),
+        ("site_footer", "furniture"),
+        ("FooterRow", "furniture"),
+        ("entry-footer", "article"),  # the article's own meta box
+        ("has-sidebar with_comments", "article"),  # modifiers, not boxes
+        ("category-comment tag-kommentar", "article"),  # the article's taxonomy
+        ("post-body", "article"),
+        # Case-insensitive matching reads the dotless ı and the long ſ as i and s: names with
+        # them are judged as they always were, not by the faster ASCII twins.
+        ("poſt-footer", "article"),
+        ("ſimilar-posts sidebar", "other"),
+        ("Related\u00a0posts", "other"),
+    ],
+)
+def test_an_element_is_judged_by_the_words_of_its_class(names: str, role: str) -> None:
+    page = f"<h1>T</h1><div class='{names}'><p>Words</p></div><p>Body</p>"
+    text = _read_whole(_body(page))
+    if role == "other":
+        assert text.parts == ["T", "Body"]
+    else:
+        assert text.parts == ["T", "Words", "Body"]
+        assert text.in_furniture(len("T ")) == (role == "furniture")
+
+
+@pytest.mark.parametrize(
     "page",
     [
         # Settled by the title: a labelled date, then a plain one, each with more below.

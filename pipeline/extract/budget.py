@@ -158,8 +158,7 @@ def _check_reopened(url: str, reopened: int) -> None:
     if reopened > MAX_REOPENED:
         _refuse(
             url,
-            f"unclosed formatting tags re-created past {MAX_REOPENED:,} times "
-            f"(about {reopened:,})",
+            f"unclosed formatting tags re-created past {MAX_REOPENED:,} times (about {reopened:,})",
         )
 
 

@@ -14,7 +14,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
+import ahocorasick_rs
 from selectolax.lexbor import LexborNode
 
 from pipeline.extract.textblocks import LAST_NODE_ID, TEXT_ID, tag_id
@@ -43,33 +45,53 @@ _HEADING_IDS = frozenset((_H1_ID, _H2_ID))
 # Class or id words of furniture, and of containers of other texts (comments, lists of other
 # stories, archives, calendars), whose dates are never the article's. A word counts at the
 # start of a class token or after a separator ("comment-list", "site_footer", "footerRow"),
-# not as a modifier of the content's own box ("content-with-sidebar", "has-sidebar").
-_FURNITURE_WORDS = re.compile(
+# not after a modifier of the content's own box ("has-sidebar", "with_comments").
+_FURNITURE_WORDS = (
     r"(?:^|[-_ ])(?:footer|sidebar|aside|widget[-_]|teaser|nav|menu|breadcrumb|share|social|"
-    r"cookie|newsletter|banner)",
-    re.IGNORECASE,
+    r"cookie|newsletter|banner)"
 )
-_OTHER_TEXT_WORDS = re.compile(
+_OTHER_TEXT_WORDS = (
     r"(?:^|[-_ ])(?:comment|kommentar|respond|reply|related|recent|popular|similar|"
-    r"more-|weitere|archive|calendar|trackback|pingback)",
-    re.IGNORECASE,
+    r"more-|weitere|archive|calendar|trackback|pingback)"
 )
-# Either list's words anywhere: most elements have none, and one search for the plain words
-# rules them out several times faster than a search with either pattern (and nearly twice as
-# fast as a substring test per word).
+# Either list's words anywhere: most elements have none, and one automaton pass over the names
+# rules them out twice as fast as a regex alternation of the words (and three times as fast
+# as a substring test per word).
 _ANY_WORD = tuple(
     word.rstrip("[-_]")
     for pattern in (_FURNITURE_WORDS, _OTHER_TEXT_WORDS)
-    for word in pattern.pattern.removeprefix("(?:^|[-_ ])(?:").removesuffix(")").split("|")
+    for word in pattern.removeprefix("(?:^|[-_ ])(?:").removesuffix(")").split("|")
 )
-_ANY_WORD_IN = re.compile("|".join(map(re.escape, _ANY_WORD)))
+_ANY_WORD_IN = ahocorasick_rs.AhoCorasick(_ANY_WORD)
 # Class tokens that name the article's own taxonomy (WordPress "category-terror",
 # "tag-kommentar"), or a layout modifier, and say nothing about the container's role.
-_NEUTRAL_TOKEN = re.compile(
-    r"^(?:category|tag|post_tag|topic|format|(?:has|with|no|left|right)[-_])", re.IGNORECASE
-)
+_NEUTRAL_WORDS = ("category", "tag", "post_tag", "topic", "format")
+_MODIFIERS = ("has", "with", "no", "left", "right")
+_NEUTRAL_TOKEN = f"^(?:{'|'.join(_NEUTRAL_WORDS)}|(?:{'|'.join(_MODIFIERS)})[-_])"
+_NEUTRAL_PREFIXES = (*_NEUTRAL_WORDS, *(f"{word}{sep}" for word in _MODIFIERS for sep in "-_"))
 # The article's own meta box inside a footer (WordPress "entry-footer", Blogger "post-footer").
-_OWN_FOOTER = re.compile(r"(?:entry|post|article|asset|meta)[-_]?(?:footer|meta)", re.IGNORECASE)
+_OWN_FOOTER = r"(?:entry|post|article|asset|meta)[-_]?(?:footer|meta)"
+
+
+class _NamePatterns(NamedTuple):
+    """The patterns judging lower-cased names: case-insensitive ones for names with other
+    than ASCII characters (``ı`` and ``ſ`` then match ``i`` and ``s``), and case-sensitive
+    twins for the rest, which run two to three times faster."""
+
+    other_text: re.Pattern[str]
+    own_footer: re.Pattern[str]
+    furniture: re.Pattern[str]
+
+
+def _name_patterns(flags: int) -> _NamePatterns:
+    return _NamePatterns(
+        *(re.compile(text, flags) for text in (_OTHER_TEXT_WORDS, _OWN_FOOTER, _FURNITURE_WORDS))
+    )
+
+
+_ASCII_NAMES = _name_patterns(0)
+_OTHER_NAMES = _name_patterns(re.IGNORECASE)
+_NEUTRAL_OTHER = re.compile(_NEUTRAL_TOKEN, re.IGNORECASE)
 # Where a text is: in the article (read first), in furniture (read last), in others' (never).
 _ARTICLE, _FURNITURE, _OTHER_TEXT = 0, 1, 2
 
@@ -163,13 +185,19 @@ class TextReader:
 def _role(classes: str, ident: str, furniture_tag: bool) -> int:
     """Whether an element of these names holds the article's text, furniture, or others'."""
     names = f"{classes} {ident}".lower()
-    if _ANY_WORD_IN.search(names) is None:
+    if not _ANY_WORD_IN.find_matches_as_indexes(names):
         return _FURNITURE if furniture_tag else _ARTICLE
-    names = " ".join(token for token in names.split() if not _NEUTRAL_TOKEN.match(token))
-    if _OTHER_TEXT_WORDS.search(names):
+    if names.isascii():
+        patterns = _ASCII_NAMES
+        tokens = [token for token in names.split() if not token.startswith(_NEUTRAL_PREFIXES)]
+    else:
+        patterns = _OTHER_NAMES
+        tokens = [token for token in names.split() if not _NEUTRAL_OTHER.match(token)]
+    names = " ".join(tokens)
+    if patterns.other_text.search(names):
         return _OTHER_TEXT
-    if _OWN_FOOTER.search(names):
+    if patterns.own_footer.search(names):
         return _ARTICLE
-    if furniture_tag or _FURNITURE_WORDS.search(names):
+    if furniture_tag or patterns.furniture.search(names):
         return _FURNITURE
     return _ARTICLE
