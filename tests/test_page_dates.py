@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser
 from support.shared import shared_path
 
 from pipeline.errors import ExtractError
-from pipeline.extract import extract_article
+from pipeline.extract import extract_article, find_published
 from pipeline.extract.date_offsets import in_own_offset, with_url_day
 from pipeline.extract.date_patterns import SHORT_YEAR, YEAR_AT, short_years
 from pipeline.extract.page_dates import page_date
@@ -176,6 +176,28 @@ def test_a_utc_time_takes_the_offset_the_page_states_for_it() -> None:
     # Another instant on the page is another story's.
     other = LexborHTMLParser('<body><time datetime="2023-11-08T12:00:00-05:00">x</time></body>')
     assert in_own_offset(other, published) is published
+
+
+def test_a_utc_time_takes_the_offset_another_metadata_value_states_for_it() -> None:
+    # JSON-LD in UTC, <meta> in the publisher's offset: the same moment, on the next day there.
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "T",'
+        ' "datePublished": "2019-10-18T22:04:00Z"}</script>'
+        '<meta property="article:published_time" content="Sat, 19 Oct 2019 00:04:00 +0200">'
+    )
+    page = _page(head, f"<article><h1>T</h1>{BODY}</article>")
+    article = extract_article(page, "https://example.org/a", fetched_at=NOW)
+    assert article.published_at is not None
+    assert article.published_at.utcoffset() == timedelta(hours=2)
+    assert article.published_at.date() == date(2019, 10, 19)
+    alone = find_published(page, "https://example.org/a", fetched_at=NOW)
+    assert alone is not None and alone.isoformat() == article.published_at.isoformat()
+    published = datetime(2019, 10, 18, 22, 4, tzinfo=UTC)
+    empty = LexborHTMLParser("<body></body>")
+    # A value without an offset is read in Hong Kong, which states nothing; another instant
+    # is another date (a modification's).
+    for stated in ("2019-10-19T06:04:00", "Sat, 19 Oct 2019 09:00:00 +0200"):
+        assert in_own_offset(empty, published, [stated]) is published
 
 
 def test_a_utc_time_a_day_off_the_urls_day_falls_on_it_in_some_offset() -> None:

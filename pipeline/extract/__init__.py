@@ -147,11 +147,13 @@ def _dates(
     from_metadata = published is not None
     if published is None:
         published = _first_date([_generic_date(tree)], fetched_at)
-    # The URL's day, and the date the page's text shows (page_dates.py), settle the date: a
-    # UTC time falls on the publisher's day, a lone <time> or a re-published page's first date
-    # gives way to the date shown by the title, and a page with no date takes the shown one.
+    # The offsets the page states, the URL's day and the date the page's text shows
+    # (page_dates.py) settle the date: a UTC time falls on the publisher's day, a lone <time> or
+    # a re-published page's first date gives way to the date shown by the title, and a page
+    # with no date takes the shown one.
     url_day = date_from_url(canonical or url, now=fetched_at)
-    published = with_url_day(in_own_offset(tree, published), url_day)
+    stated = [stage.published for stage in stages]
+    published = with_url_day(in_own_offset(tree, published, stated), url_day)
     modified = _first_date([stages[0].modified, stages[1].modified], fetched_at)
     from_time_element = published is not None and not from_metadata and url_day is None
     published = settle_published(
