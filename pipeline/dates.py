@@ -12,6 +12,7 @@ midnight there, and the offset a text gave is kept as it is: the store converts 
 from __future__ import annotations
 
 import email.utils
+import html
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -116,7 +117,8 @@ def date_from_url(
 def _parse(text: str, *, now: datetime | None, tz: str) -> datetime | None:
     if not isinstance(text, str):
         return None
-    value = " ".join(text.split())
+    # Values copied out of HTML keep its entities ("2023-11-02T10:14:29&#x2B;05:30").
+    value = " ".join((html.unescape(text) if "&" in text else text).split())
     # A year alone names no day; dateparser would fill in today's month and day.
     if not value or len(value) > MAX_DATE_TEXT or (len(value) == 4 and value.isdigit()):
         return None

@@ -186,12 +186,20 @@ def test_a_time_with_an_offset_keeps_its_calendar_day() -> None:
     assert parse_date("nonsense") is None
 
 
+def test_html_entities_left_in_a_value_are_read_as_their_characters() -> None:
+    # Copied out of HTML into a script or an attribute: "+" written as an entity.
+    parsed = parse_date("2023-11-02T10:14:29&#x2B;05:30")
+    offset = timezone(timedelta(hours=5, minutes=30))
+    assert parsed == datetime(2023, 11, 2, 10, 14, 29, tzinfo=offset)
+    assert parsed is not None and parsed.utcoffset() == offset.utcoffset(None)
+
+
 def test_fast_paths_do_not_import_dateparser() -> None:
     # dateparser takes a tenth of a second to import and warm; common formats must not pay it.
     code = (
         "import sys; from pipeline.dates import parse_date;"
         "values = ['2025-11-03', '2025-11-03T16:53:29.346', 'Mon, 03 Nov 2025 00:00:00 +0800',"
-        " '3 Nov 2025', 'November 3, 2025', '2025年11月3日'];"
+        " '3 Nov 2025', 'November 3, 2025', '2025年11月3日', '2025-11-03T10:14:29&#x2B;05:30'];"
         "assert all(parse_date(v) for v in values);"
         "print('dateparser' in sys.modules)"
     )

@@ -8,7 +8,8 @@ Stages, in the order they are consulted for each field (the first that finds a v
 4. the generic main-content finder (text and link density), ``<h1>``/``<title>``, ``<time>``,
    the day the URL names (``/2025/11/04/``) and the date the page's text shows by its title or
    after a label ("Published …", "發佈日期"): ``date_offsets.py`` puts a UTC metadata time on
-   the publisher's day, ``page_dates.py`` reads the shown date.
+   the publisher's day, ``page_dates.py`` reads the shown date; last, the publication date in
+   the page's script data (``script_data.py``), for pages rendered by script.
 
 The body comes from the selectors when they match, else from the generic finder, or from the
 JSON-LD ``articleBody`` when that is much longer than what the page shows (script-rendered or
@@ -38,6 +39,7 @@ from pipeline.extract.decode import looks_binary, parser_input
 from pipeline.extract.generic import filter_blocks, main_content
 from pipeline.extract.language import chinese_script, detect_lang, normalise_lang
 from pipeline.extract.page_dates import settle_published
+from pipeline.extract.script_data import script_data_date
 from pipeline.extract.selectors import apply_selectors, remove_matches
 from pipeline.extract.structured import (
     Found,
@@ -159,6 +161,9 @@ def _dates(
     published = settle_published(
         tree, published, modified, now=fetched_at, from_time_element=from_time_element
     )
+    if published is None:
+        # Last, the article's record in the page's script data (pages rendered by script).
+        published = script_data_date(tree, now=fetched_at)
     return published, modified
 
 
