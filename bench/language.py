@@ -20,7 +20,7 @@ character-set count against ``hanzidentifier``.
 
 Detectors: newswatch's script rules alone; ``py3langid``, ``lingua``, ``pycld2`` and
 ``langdetect``, each mapped onto the four labels (a bare ``zh`` resolved by the script count); and
-newswatch's detector as shipped (script rules for Han text, ``py3langid`` for the rest). Those not
+newswatch's detector as shipped (script rules for Han text, CLD2 for the rest). Those not
 installed are skipped: ``pip install py3langid lingua-language-detector pycld2 langdetect
 hanzidentifier``. Usage: ``python bench/language.py``.
 """

@@ -51,6 +51,15 @@ def test_chinese_script_tie_goes_to_traditional() -> None:
     assert chinese_script("金管局今日公布") == "zh-hant"
 
 
+def test_scripts_and_shares_count_characters_not_runs() -> None:
+    # Three characters of one script in one run against two of the other apart: three win.
+    assert chinese_script("這個們 金 这 管 个") == "zh-hant"
+    assert chinese_script("这个们 金 這 管 個") == "zh-hans"
+    # Six Han characters in one run among fourteen one-letter words: 6 of 20 letters, enough.
+    assert script_lang("中文中文中文 a b c d e f g h i j k l m n") == "zh-hant"
+    assert script_lang("中文中文中 a b c d e f g h i j k l m n") is None  # 5 of 19: too few
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [

@@ -32,9 +32,17 @@ _ENGLISH_WORDS = frozenset(
     {"the", "and", "of", "to", "in", "is", "that", "for", "on", "with", "as", "was", "by", "it"}
 )
 _WORD = re.compile(r"[A-Za-z]+")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+# Characters are counted as the length of what a pattern removes. Han characters and letters
+# fill Chinese text: one match per run of them is two to five times faster than one per
+# character. The rarer ones (kana, the characters only one script has) are matched one by one:
+# a pattern of one character is searched for faster than a run, which outweighs the matches.
+_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff"
+_HAN_RUN = re.compile(f"[{_HAN_RANGES}]+")
+_ANY_HAN = re.compile(f"[{_HAN_RANGES}]")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 _KANA = re.compile("[\u3040-\u30ff]")
-_LETTER = re.compile(r"[^\W\d_]")
+_TRADITIONAL_CHAR = re.compile(f"[{''.join(sorted(_TRADITIONAL_ONLY))}]")
+_SIMPLIFIED_CHAR = re.compile(f"[{''.join(sorted(_SIMPLIFIED_ONLY))}]")
 # CLD2 still answers with a few retired ISO 639-1 codes.
 _CLD2_CODES = {"iw": "he", "in": "id", "jw": "jv", "mo": "ro"}
 
@@ -87,11 +95,11 @@ def script_lang(text: str) -> str | None:
 
 def _chinese(sample: str) -> str | None:
     """``zh-hant``/``zh-hans`` when Han characters dominate (and kana do not: Japanese)."""
-    han = len(_HAN.findall(sample))
-    if not han:
-        return None
-    letters = len(_LETTER.findall(sample))
-    kana = len(_KANA.findall(sample))
+    if not _ANY_HAN.search(sample):
+        return None  # most texts: one search
+    han = _count(_HAN_RUN, sample)
+    letters = _count(_LETTER_RUN, sample)
+    kana = _count(_KANA, sample)
     if han >= letters * HAN_SHARE_FOR_CHINESE and kana * 10 < han:
         return chinese_script(sample)
     return None
@@ -113,7 +121,12 @@ def _cld2(sample: str) -> str | None:
 
 def chinese_script(text: str) -> str:
     """``zh-hant`` or ``zh-hans`` by counting characters that differ between the scripts."""
-    traditional = sum(ch in _TRADITIONAL_ONLY for ch in text)
-    simplified = sum(ch in _SIMPLIFIED_ONLY for ch in text)
+    traditional = _count(_TRADITIONAL_CHAR, text)
+    simplified = _count(_SIMPLIFIED_CHAR, text)
     # Hong Kong publishes in Traditional Chinese, so a tie goes that way.
     return "zh-hans" if simplified > traditional else "zh-hant"
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """How many characters of ``text`` the pattern matches (a character class, or runs of one)."""
+    return len(text) - len(pattern.sub("", text))
