@@ -11,7 +11,8 @@ prints, side by side:
   carries (a page's "23:30-05:00" stays on its own day; the store converts to UTC only later);
   a page with no date found, or one that fails to extract, is a miss;
 - pages/s per CPU-second of this process (``time.process_time``), the tools taking turns pass by
-  pass, garbage collected before each pass and not during it, as in ``bench/extraction.py``.
+  pass, garbage collected before each pass and not during it, and newswatch's verdicts on class
+  and id names emptied before each of its passes, as in ``bench/extraction.py``.
 
 newswatch runs twice: ``extract_article`` (the whole article: title, body, language and the
 date) and ``find_published`` (the date alone, as htmldate finds it); the two must find the same
@@ -51,7 +52,7 @@ from datetime import date
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.errors import ExtractError
-from pipeline.extract import extract_article, find_published
+from pipeline.extract import boilerplate, extract_article, find_published, page_text
 from pipeline.extract.budget import check_budget
 from pipeline.extract.decode import parser_input
 
@@ -137,6 +138,13 @@ def run_htmldate(page: DatedPage) -> date | None:
         return None
 
 
+def reset_newswatch_caches() -> None:
+    """Empty the verdicts newswatch keeps on class and id names, so that each timed pass meets
+    the names as cold as the first pages of a run do, not as the pass before left them."""
+    boilerplate.furniture_verdict.cache_clear()
+    page_text._role.cache_clear()
+
+
 def timed(
     tools: dict[str, Callable[[DatedPage], date | None]], pages: list[DatedPage], repeat: int
 ) -> list[Run]:
@@ -147,6 +155,7 @@ def timed(
     found: dict[str, list[date | None]] = {}
     for _ in range(repeat):
         for name, tool in tools.items():
+            reset_newswatch_caches()
             gc.collect()
             gc.disable()
             try:

@@ -31,6 +31,8 @@ all of the set's pages and prints, per set, newswatch and the peer side by side:
   its first pass is timed and scored, after an untimed pass over every page (its lazy loading of
   dateparser's locales alone more than halves the speed of a first pass in a fresh process) and
   with its caches of results emptied, as they are before every set (trafilatura calls htmldate).
+  newswatch's verdicts on class and id names are emptied before each of its passes, so that no
+  pass finds the names of the pages as the pass before left them.
 
 trafilatura runs with its defaults: ``bare_extraction(html, url=url, with_metadata=True)``,
 whose ``text`` is the main text (comments are kept apart in ``comments``, and not scored).
@@ -127,6 +129,7 @@ def timed(evalset: EvalSet[PageT, OutT], repeat: int) -> list[Run[OutT]]:
                 continue
             # As timeit does: collect before a pass and not during it, so that neither tool
             # pays for the garbage the other left behind.
+            sets.date_set.reset_newswatch_caches()
             gc.collect()
             gc.disable()
             try:

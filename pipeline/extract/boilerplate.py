@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -112,6 +113,10 @@ MAX_MEDIA_TEXT_CHARS = 250
 # Levels above an image to look for the box with its text: image wrappers (picture frames,
 # lazy-loading and aspect-ratio boxes) nest up to this deep on the pages measured.
 MEDIA_LEVELS = 8
+
+# Class and id values repeat across a site's pages and between sites ("container", WordPress's
+# "menu-item menu-item-type-post_type"): their verdicts are kept, this many of them.
+VERDICT_CACHE_SIZE = 8192
 
 # camelCase names are words too: "relatedArticles", "dialogCookieWarning".
 _CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -216,6 +221,7 @@ def _inside_any(node: LexborNode, boxes: dict[int, LexborNode]) -> bool:
     return False
 
 
+@lru_cache(maxsize=VERDICT_CACHE_SIZE)
 def furniture_verdict(value: str) -> str:
     """``"consent"``, ``"strong"``, ``"weak"`` or ``""`` for a class/id value
     ("share-bar__item" → strong, "has-sidebar" → "")."""
