@@ -84,7 +84,8 @@ _AFFILIATE_WORDS = ("commission", "affiliate")
 # Case-insensitive matching also reads "ı" and "İ" (lower-cased with a combining dot) as "i",
 # and "ſ" as "s": a line with any of them is left to the pattern.
 _FOLDED_TO_ASCII = ("ı", "\u0307", "ſ")
-_AFFILIATE_HINTS = _AFFILIATE_WORDS + _FOLDED_TO_ASCII
+# One search for any of them: a third less time than a substring test per word.
+_AFFILIATE_HINT = re.compile("|".join(_AFFILIATE_WORDS + _FOLDED_TO_ASCII))
 
 # A heading after which the rest of the text is a comments section, never article text.
 _COMMENTS_HEADING = re.compile(
@@ -147,6 +148,7 @@ _DATE_WORDS = _word_set(
 )
 _META_WORDS = _META_LABELS | _DATE_WORDS
 _META_TOKEN = re.compile(r"[^\W\d_]+")
+_ASCII_DIGIT = re.compile("[0-9]")
 
 # Feeds re-escape text a CMS already escaped; twice is the most seen, a third round is spare.
 MAX_UNESCAPE_ROUNDS = 3
@@ -212,20 +214,23 @@ def _is_boilerplate(line: str) -> bool:
     """A short line of furniture: a share or newsletter prompt, a credit, an affiliate note…"""
     if _BOILERPLATE.fullmatch(line):
         return True
-    lowered = line.lower()
-    if not any(hint in lowered for hint in _AFFILIATE_HINTS):
+    if _AFFILIATE_HINT.search(line.lower()) is None:
         return False
     return _AFFILIATE_LINE.fullmatch(line) is not None
 
 
 def _is_meta_line(line: str) -> bool:
     """A line that only says when, how long ago or how long to read ("3 minute read")."""
-    # The words first: one regex call rules out most lines, where a look for a digit walks
-    # each character in Python.
+    # Most short lines hold no digit: on an ASCII line one search tells, in a third of the time
+    # the words take. Elsewhere digits are more than [0-9] (and "²" is one for isdigit, not
+    # for the pattern), and the words are read first, each character looked at only then.
+    ascii_line = line.isascii()
+    if ascii_line and _ASCII_DIGIT.search(line) is None:
+        return False
     words = _META_TOKEN.findall(line.lower())
     if _META_LABELS.isdisjoint(words) or not all(word in _META_WORDS for word in words):
         return False
-    return any(ch.isdigit() for ch in line)
+    return ascii_line or any(ch.isdigit() for ch in line)
 
 
 def _unescape(text: str) -> str:

@@ -174,6 +174,9 @@ def test_publication_metadata_lines_are_removed(line: str) -> None:
         "Updated rules take effect on 1 March 2026.",
         "Last year 3 in 10 firms read the guidance.",
         "Published figures show 12 banks joined the pilot.",
+        # Labels and date words with no number say no when: kept, ASCII or not.
+        "Last updated hours ago",
+        "Veröffentlicht: gestern",
     ],
 )
 def test_dates_and_sentences_with_metadata_words_are_kept(line: str) -> None:
