@@ -117,6 +117,13 @@ def test_texts_of_others_are_skipped_and_furniture_is_marked() -> None:
         ("has-sidebar with_comments", "article"),  # modifiers, not boxes
         ("category-comment tag-kommentar", "article"),  # the article's taxonomy
         ("post-body", "article"),
+        # Words that need a separator after them: at the end of the names they have none.
+        ("load-more-button", "other"),
+        ("load-more", "article"),
+        ("sidebar-widget_box", "furniture"),
+        ("text-widget", "article"),
+        ("main-menu entry-meta", "article"),  # furniture holding the article's own meta
+        ("xnav-menu", "furniture"),  # "nav" inside a word does not count, "menu" after one does
         # Case-insensitive matching reads the dotless ı and the long ſ as i and s: names with
         # them are judged as they always were, not by the faster ASCII twins.
         ("poſt-footer", "article"),
