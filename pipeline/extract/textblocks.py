@@ -145,15 +145,18 @@ def blocks(root: LexborNode) -> list[Block]:
     """The paragraphs under ``root`` in document order, whitespace collapsed, empties dropped.
 
     Whitespace that starts a paragraph adds nothing to it nor to its link text: skipped, the
-    indentation between table cells and list items opens no paragraph to flush."""
+    indentation between table cells and list items opens no paragraph to flush. Inside one,
+    indentation (which lexbor tells apart without making its string) is one space between
+    words, as it is once whitespace is collapsed. The walk goes by first child and next
+    sibling, not a generator per element; open elements wait on a stack with their parent's
+    state: (element, inside a link, tag or "" if inline)."""
     out: list[Block] = []
     parts: list[str] = []
     link_chars = 0
     block_tag = root.tag or "div"
 
     def flush() -> None:
-        # Called only with text pending: link text is counted only as text is added, so with
-        # none pending ``link_chars`` is zero already.
+        # Called only with text pending: with none, ``link_chars`` is zero already.
         nonlocal link_chars
         text = " ".join((parts[0] if len(parts) == 1 else "".join(parts)).split())
         if text:
@@ -161,8 +164,6 @@ def blocks(root: LexborNode) -> list[Block]:
         parts.clear()
         link_chars = 0
 
-    # A walk by first child and next sibling, not a generator per element. Open elements wait
-    # on the stack with their parent's state: (element, inside a link, tag or "" if inline).
     stack: list[tuple[LexborNode, bool, str]] = []
     tag_stack: list[str] = [block_tag]
     in_link = root.tag == "a"
@@ -182,8 +183,10 @@ def blocks(root: LexborNode) -> list[Block]:
             continue
         kind = node.tag_id
         if kind == TEXT_ID:
-            text = node.text_content
-            if text and (parts or not text.isspace()):  # no flush for indentation alone
+            if node.is_empty_text_node:  # indentation
+                if parts:
+                    parts.append(" ")
+            elif (text := node.text_content) and (parts or not text.isspace()):
                 parts.append(text)
                 if in_link:
                     link_chars += len(text.strip())
