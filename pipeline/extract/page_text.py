@@ -213,8 +213,8 @@ def _role(classes: str, ident: str, furniture_tag: bool) -> int:
         return _role_ignoring_case(names, furniture_tag)
     names = " ".join(token for token in names.split() if not token.startswith(_NEUTRAL_PREFIXES))
     # The words at the start of a token or after a separator, read off the automaton's matches
-    # (all of them, overlapping): a third of the time of the lists' patterns, which try every
-    # position of the names.
+    # (all of them, overlapping) instead of the lists' patterns, which try every position of
+    # the names: 3.8 → 3.2 µs per name holding a word.
     furniture = furniture_tag
     for index, start, end in _ANY_WORD_IN.find_matches_as_indexes(names, overlapping=True):
         if start and names[start - 1] not in _WORD_STARTS_AFTER:
