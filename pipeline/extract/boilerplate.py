@@ -157,14 +157,10 @@ def prune(tree: LexborHTMLParser) -> None:
     held: dict[int, int] | None = None
     prose: dict[int, int] = {}
     total = 0
-    # Menus repeat one class on every item: judge each class/id value once.
-    verdicts: dict[str, str] = {}
     for node in matches:
         # Two lookups by name: ``attributes`` would decode every attribute of the element.
         value = f"{node.attrs.get('class') or ''} {node.id or ''}"
-        verdict = verdicts.get(value)
-        if verdict is None:
-            verdict = verdicts[value] = furniture_verdict(value)
+        verdict = furniture_verdict(value)  # cached: menus repeat one class on every item
         if not verdict:
             continue
         if held is None:
