@@ -14,7 +14,6 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 
 import ahocorasick_rs
 from selectolax.lexbor import LexborNode
@@ -68,21 +67,18 @@ def _followers(word: str) -> str:
     return "-" if word.endswith("-") else ""
 
 
+# Each word of the lists, and whether it names others' texts.
+_LIST_WORDS = [
+    (word, pattern is _OTHER_TEXT_WORDS)
+    for pattern in (_FURNITURE_WORDS, _OTHER_TEXT_WORDS)
+    for word in _words(pattern)
+]
 # Either list's words anywhere: most elements have none, and one automaton pass over the names
 # rules them out twice as fast as a regex alternation of the words (and three times as fast
 # as a substring test per word).
-_ANY_WORD = tuple(
-    word.rstrip("[-_]")
-    for pattern in (_FURNITURE_WORDS, _OTHER_TEXT_WORDS)
-    for word in _words(pattern)
-)
-_ANY_WORD_IN = ahocorasick_rs.AhoCorasick(_ANY_WORD)
+_ANY_WORD_IN = ahocorasick_rs.AhoCorasick([word.rstrip("[-_]") for word, _ in _LIST_WORDS])
 # Per word of the automaton: whether it names others' texts, and what must follow it.
-_WORD_KINDS = tuple(
-    (pattern is _OTHER_TEXT_WORDS, _followers(word))
-    for pattern in (_FURNITURE_WORDS, _OTHER_TEXT_WORDS)
-    for word in _words(pattern)
-)
+_WORD_KINDS = tuple((others, _followers(word)) for word, others in _LIST_WORDS)
 _WORD_STARTS_AFTER = "-_ "
 # Class tokens that name the article's own taxonomy (WordPress "category-terror",
 # "tag-kommentar"), or a layout modifier, and say nothing about the container's role.
@@ -92,24 +88,12 @@ _NEUTRAL_TOKEN = f"^(?:{'|'.join(_NEUTRAL_WORDS)}|(?:{'|'.join(_MODIFIERS)})[-_]
 _NEUTRAL_PREFIXES = (*_NEUTRAL_WORDS, *(f"{word}{sep}" for word in _MODIFIERS for sep in "-_"))
 # The article's own meta box inside a footer (WordPress "entry-footer", Blogger "post-footer").
 _OWN_FOOTER = r"(?:entry|post|article|asset|meta)[-_]?(?:footer|meta)"
-
-
-class _NamePatterns(NamedTuple):
-    """The patterns judging lower-cased names with other than ASCII characters, ignoring case:
-    ``ı`` and ``ſ`` then match ``i`` and ``s``. ASCII names are judged by the automaton's
-    matches, and only their own footer by a pattern."""
-
-    other_text: re.Pattern[str]
-    own_footer: re.Pattern[str]
-    furniture: re.Pattern[str]
-
-
-_OTHER_NAMES = _NamePatterns(
-    *(
-        re.compile(text, re.IGNORECASE)
-        for text in (_OTHER_TEXT_WORDS, _OWN_FOOTER, _FURNITURE_WORDS)
-    )
-)
+# Names with other than ASCII characters are judged by the lists' patterns, ignoring case:
+# "ı" and "ſ" then match "i" and "s". ASCII names are judged by the automaton's matches, and
+# only their own footer by a pattern.
+_OTHER_TEXT_IGNORING_CASE = re.compile(_OTHER_TEXT_WORDS, re.IGNORECASE)
+_OWN_FOOTER_IGNORING_CASE = re.compile(_OWN_FOOTER, re.IGNORECASE)
+_FURNITURE_IGNORING_CASE = re.compile(_FURNITURE_WORDS, re.IGNORECASE)
 _NEUTRAL_OTHER = re.compile(_NEUTRAL_TOKEN, re.IGNORECASE)
 _ASCII_OWN_FOOTER = re.compile(_OWN_FOOTER)
 # Where a text is: in the article (read first), in furniture (read last), in others' (never).
@@ -230,12 +214,11 @@ def _role(classes: str, ident: str, furniture_tag: bool) -> int:
 
 def _role_ignoring_case(names: str, furniture_tag: bool) -> int:
     """``_role`` of lower-cased names with other than ASCII characters, by the patterns."""
-    patterns = _OTHER_NAMES
     names = " ".join(token for token in names.split() if not _NEUTRAL_OTHER.match(token))
-    if patterns.other_text.search(names):
+    if _OTHER_TEXT_IGNORING_CASE.search(names):
         return _OTHER_TEXT
-    if patterns.own_footer.search(names):
+    if _OWN_FOOTER_IGNORING_CASE.search(names):
         return _ARTICLE
-    if furniture_tag or patterns.furniture.search(names):
+    if furniture_tag or _FURNITURE_IGNORING_CASE.search(names):
         return _FURNITURE
     return _ARTICLE
