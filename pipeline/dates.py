@@ -46,7 +46,13 @@ DATEPARSER_LOCALES: tuple[str, ...] = ("en", "zh", "zh-Hant-HK")
 DATEPARSER_DATE_ORDER = "DMY"
 
 _ISO_HINT = re.compile(r"\d{4}-?\d{2}-?\d{2}")
-_SLASH_YMD = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+# Numeric dates, year first ("2025/11/3", "2022-5-3T23:57:00") or day first ("20.06.2019 11:43",
+# "01-11-2023", "11/01/2023 12:43:42"), read as dateparser reads them (day before month) in a
+# fiftieth of its time. A value that names no valid day is handed on to dateparser, which
+# tries the other orders ("06/13/2019" is 13 June).
+_NUMERIC_TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
+_NUMERIC_YMD = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})(?:[ T]{_NUMERIC_TIME})?")
+_NUMERIC_DMY = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}})(?:,? {_NUMERIC_TIME})?")
 _CHINESE_YMD = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]"
     r"(?:\D{0,6}?(\d{1,2})[:：時时](\d{2}))?"
@@ -148,15 +154,34 @@ def _fast_path(value: str) -> datetime | None:
         rfc = _rfc822(value)
         if rfc is not None:
             return rfc
-    match = _SLASH_YMD.fullmatch(value)
-    if match:
-        year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-        return datetime(year, month, day, hour, minute, second)
+    if value[:1].isdigit():
+        numeric = _numeric(value)
+        if numeric is not None:
+            return numeric
     if "年" in value:
         return _chinese(value)
     if _ENGLISH_HINT.search(value):
         return _english(value)
     return None
+
+
+def _numeric(value: str) -> datetime | None:
+    """A numeric date, year first or day first, with an optional time; None to hand a day-first
+    value that names no valid day on to dateparser. A year-first one raises ``ValueError``
+    then: no page writes the year, the day and the month in that order."""
+    match = _NUMERIC_YMD.fullmatch(value)
+    if match:
+        year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+        return datetime(year, month, day, hour, minute, second)
+    match = _NUMERIC_DMY.fullmatch(value)
+    if match is None:
+        return None
+    day, month, year = int(match[1]), int(match[3]), int(match[4])
+    hour, minute, second = (int(g) if g else 0 for g in match.groups()[4:])
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
 
 
 def _iso(value: str) -> datetime | None:

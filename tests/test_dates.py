@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -65,6 +66,16 @@ def hk(*args: int) -> datetime:
         ("11月3日", hk(2025, 11, 3)),
         ("11月3日 下午4:30", hk(2025, 11, 3, 16, 30)),
         ("12月30日", hk(2024, 12, 30)),
+        # Numeric, day first with a time, and year first without zero padding.
+        ("20.06.2019 11:43", hk(2019, 6, 20, 11, 43)),
+        ("01-11-2023 10:29", hk(2023, 11, 1, 10, 29)),
+        ("11/01/2023 12:43:42", hk(2023, 1, 11, 12, 43, 42)),
+        ("10.12.2022, 07:00:03", hk(2022, 12, 10, 7, 0, 3)),
+        ("2022-5-3T23:57:00", hk(2022, 5, 3, 23, 57)),
+        ("2022-05-11T4:10:00", hk(2022, 5, 11, 4, 10)),
+        ("2023-1-26", hk(2023, 1, 26)),
+        # No such day read day first: dateparser reads it month first.
+        ("06/13/2019", hk(2019, 6, 13)),
         # English spellings only dateparser reads.
         ("Nov. 3, 2025, 4:30 p.m.", hk(2025, 11, 3, 16, 30)),
     ],
@@ -186,6 +197,22 @@ def test_a_time_with_an_offset_keeps_its_calendar_day() -> None:
     assert parse_date("nonsense") is None
 
 
+def test_numeric_dates_read_day_first_as_dateparser_reads_them() -> None:
+    generator = random.Random(11)
+    for _ in range(300):
+        day, month = generator.randint(1, 28), generator.randint(1, 12)
+        year, hour, minute = generator.randint(1995, 2024), generator.randint(0, 23), 59
+        separator = generator.choice("-/.")
+        padded = generator.choice(["{:02d}", "{}"])
+        text = separator.join([padded.format(day), padded.format(month), str(year)])
+        if generator.random() < 0.5:
+            text += f"{generator.choice([' ', ', '])}{hour}:{minute}"
+            expected = hk(year, month, day, hour, minute)
+        else:
+            expected = hk(year, month, day)
+        assert parse_date(text, now=NOW) == expected, text
+
+
 def test_html_entities_left_in_a_value_are_read_as_their_characters() -> None:
     # Copied out of HTML into a script or an attribute: "+" written as an entity.
     parsed = parse_date("2023-11-02T10:14:29&#x2B;05:30")
@@ -199,7 +226,8 @@ def test_fast_paths_do_not_import_dateparser() -> None:
     code = (
         "import sys; from pipeline.dates import parse_date;"
         "values = ['2025-11-03', '2025-11-03T16:53:29.346', 'Mon, 03 Nov 2025 00:00:00 +0800',"
-        " '3 Nov 2025', 'November 3, 2025', '2025年11月3日', '2025-11-03T10:14:29&#x2B;05:30'];"
+        " '3 Nov 2025', 'November 3, 2025', '2025年11月3日', '2025-11-03T10:14:29&#x2B;05:30',"
+        " '20.06.2019 11:43', '01-11-2023', '11/01/2023 12:43:42', '2022-5-3T23:57:00'];"
         "assert all(parse_date(v) for v in values);"
         "print('dateparser' in sys.modules)"
     )
