@@ -1,12 +1,14 @@
 """Every date string a source gives → an aware datetime, or None when it is not a usable date.
 
-Fast paths (ISO 8601, RFC 822, epoch numbers, ``2025年11月3日``, a few English day-month-year
-spellings) handle nearly every real value; ``dateparser`` is imported lazily and only for the
-rest (relative dates, unusual spellings), because importing and warming it costs a tenth of a
-second and each call about half a millisecond.
+Fast paths (ISO 8601, RFC 822, epoch numbers, numeric dates day first or year first,
+``2025年11月3日``, a few English day-month-year spellings) handle nearly every real value;
+``dateparser`` is imported lazily and only for the rest (relative dates, unusual spellings, zone
+names such as ``CEST``), because importing and warming it costs a tenth of a second and each
+call a millisecond or more.
 
 Naive values are read in the source's zone (Hong Kong by default), date-only values become
-midnight there, and the offset a text gave is kept as it is: the store converts to UTC.
+midnight there, and the offset a text gave is kept as it is, also when only dateparser reads
+it: the store converts to UTC.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import email.utils
 import html
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +63,8 @@ _CHINESE_YMD = re.compile(
 _CHINESE_MD = re.compile(
     r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號](?:\D{0,6}?(\d{1,2})[:：時时](\d{2})分?)?"
 )
+# A year in a text: a date there is absolute, not "3 hours ago".
+_YEAR = re.compile(r"\d{4}")
 _CHINESE_PM = ("下午", "晚上", "PM", "pm")
 _EPOCH = re.compile(r"\d{10}(?:\d{3})?")
 _RFC822_HINT = re.compile(r"\d{1,2} [A-Za-z]{3} \d{4} \d{1,2}:\d{2}")
@@ -256,21 +261,30 @@ def _with_dateparser(value: str, zone: tzinfo, tz: str, now: datetime | None) ->
         "PREFER_DATES_FROM": "past",
         "DATE_ORDER": DATEPARSER_DATE_ORDER,
     }
-    parser_cls = _dateparser_class()
+    parser_cls, pop_zone = _dateparser()
     try:
+        # dateparser converts a time in a zone the text names ("CET", "+02:00") to TIMEZONE,
+        # which can move it to another day ("23:30 CET" is the next morning in Hong Kong): the
+        # zone is taken off first and given back to the time read, on its own day.
+        rest, stated = pop_zone(value)
+        offset = stated.utcoffset(None) if stated is not None and _YEAR.search(rest) else None
         parser = parser_cls(locales=list(DATEPARSER_LOCALES), settings=settings)
-        found = parser.get_date_data(value).date_obj
+        found = parser.get_date_data(rest if offset is not None else value).date_obj
     except Exception:  # a slip of the third-party parser on odd text means "no date"
         return None
-    return found if isinstance(found, datetime) else None
+    if not isinstance(found, datetime):
+        return None
+    return found.replace(tzinfo=timezone(offset)) if offset is not None else found
 
 
 @lru_cache(maxsize=1)
-def _dateparser_class() -> Any:
+def _dateparser() -> tuple[Any, Callable[[str], tuple[str, tzinfo | None]]]:
+    """dateparser's parser and its reader of a zone named in a text ("CEST", "UTC+02:00")."""
     # Imported here so that modules using only the fast paths never pay dateparser's start-up.
     from dateparser import DateDataParser
+    from dateparser.timezone_parser import pop_tz_offset_from_string
 
-    return DateDataParser
+    return DateDataParser, pop_tz_offset_from_string
 
 
 @lru_cache(maxsize=32)

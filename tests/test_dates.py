@@ -213,6 +213,19 @@ def test_numeric_dates_read_day_first_as_dateparser_reads_them() -> None:
         assert parse_date(text, now=NOW) == expected, text
 
 
+def test_a_zone_only_dateparser_reads_keeps_its_offset_and_calendar_day() -> None:
+    # Read into Hong Kong time, 23:28 CET would be the next morning: the page's day is kept.
+    for text, hours, day in [
+        ("Tue Jan 28 23:28:56 CET 2020", 1, date(2020, 1, 28)),
+        ("2022-1-26T23:32:06+02:00", 2, date(2022, 1, 26)),
+        ("2022-05-05T22:12:00 UTC", 0, date(2022, 5, 5)),
+    ]:
+        parsed = parse_date(text, now=NOW)
+        assert parsed is not None, text
+        assert parsed.utcoffset() == timedelta(hours=hours), text
+        assert parsed.date() == day, text
+
+
 def test_html_entities_left_in_a_value_are_read_as_their_characters() -> None:
     # Copied out of HTML into a script or an attribute: "+" written as an entity.
     parsed = parse_date("2023-11-02T10:14:29&#x2B;05:30")
