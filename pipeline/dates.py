@@ -51,8 +51,8 @@ DATEPARSER_DATE_ORDER = "DMY"
 _ISO_HINT = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 # Numeric dates, year first ("2025/11/3", "2022-5-3T23:57:00") or day first ("20.06.2019 11:43",
 # "01-11-2023", "11/01/2023 12:43:42"), read as dateparser reads them (day before month) in a
-# fiftieth of its time. A value that names no valid day is handed on to dateparser, which
-# tries the other orders ("06/13/2019" is 13 June).
+# fiftieth of its time. A day-first value that names no valid day is handed on to dateparser,
+# which reads it month first ("06/13/2019" is 13 June); a year-first one is no date.
 _NUMERIC_TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
 _NUMERIC_YMD = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})(?:[ T]{_NUMERIC_TIME})?")
 _NUMERIC_DMY = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}})(?:,? {_NUMERIC_TIME})?")

@@ -243,7 +243,7 @@ def test_no_real_page_of_the_evaluation_sets_is_refused() -> None:
 
 
 def test_formatting_tags_with_attributes_are_counted_as_by_a_plain_search() -> None:
-    # A name ends at a space or "/" before attributes; "<\\b" opens as "<b" does. Tag names
+    # A name ends at a space or "/" before attributes; "<\b" opens as "<b" does. Tag names
     # are ASCII, so text is counted as its bytes are: "ſ" (long s) is no "s" to the parser.
     plain = rb"<\\?(?:b|big|code|em|font|i|s|small|strike|strong|tt|u)[\t\n\f\r /]"
     generator = random.Random(7)
@@ -256,7 +256,7 @@ def test_formatting_tags_with_attributes_are_counted_as_by_a_plain_search() -> N
 
 
 def test_reopened_reads_every_spelling_and_counts_the_tags_after_as_their_less_than_signs() -> None:
-    # Any case; "<b/" has attributes (or a slash the parser ignores); "<\\/b>" in a script
+    # Any case; "<b/" has attributes (or a slash the parser ignores); "<\/b>" in a script
     # string closes as "</b>" does.
     assert measure("<p>" + "<B>" * 10 + "<p>x" * 100).reopened == 3 * 100
     assert measure("<p>" + "<b/>" * 10 + "<p>x" * 100).reopened == (

@@ -104,7 +104,7 @@ LEVELS = {"table": 4, "ul": 2, "ol": 2, "dl": 2, "menu": 2, "dir": 2}
 # <nobr>, of which it keeps one).
 FORMATTING = _names("b big code em font i s small strike strong tt u")
 
-# A tag name after "<" or "</", or after "<\\/" (a closing tag in a script string, which
+# A tag name after "<" or "</", or after "<\/" (a closing tag in a script string, which
 # balances the opening one there), with the ">" that ends it at once: "b>" is a tag without
 # attributes, "b" one with (or cut short).
 _TAG_BYTES = re.compile(rb"<(\\?/?[A-Za-z][^\t\n\f\r />]*>?)")
