@@ -32,7 +32,7 @@ raise a little above the real count.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, islice, product
 from operator import sub
@@ -237,33 +237,17 @@ def _nesting_levels(name: str) -> int:
     return LEVELS.get(name, 1)
 
 
-class _Tokens(dict[bytes, tuple[str, bool, bool]]):
-    """Tag token (``div>``, ``/DIV``, ``\\/div>``) → lower-case name, whether it closes,
-    whether attributes follow; each spelling worked out once, when first met."""
-
-    def __missing__(self, token: bytes) -> tuple[str, bool, bool]:
-        lowered = token.decode("latin-1").lower()
-        closing = lowered.startswith(("/", "\\/"))
-        name = lowered.lstrip("\\/").removesuffix(">")
-        kind = (name, closing, not lowered.endswith(">"))
-        # Pages share the spellings they use (div>, /div>, DIV…); one of made-up names must not
-        # grow the table for every page after it.
-        if len(self) < MAX_SPELLINGS_KEPT:
-            self[token] = kind
-        return kind
-
-
-class _Steps(dict[bytes, int]):
-    """Tag token → change in the count of open elements, by ``levels`` of the tag's name."""
-
-    def __init__(self, levels: Callable[[str], int]) -> None:
-        super().__init__()
-        self._levels = levels
+class _NestingSteps(dict[bytes, int]):
+    """Tag token (``div>``, ``/DIV``, ``\\/div>``) → change in the count of open elements:
+    ``_nesting_levels`` of its lower-case name, negative when it closes; each spelling worked
+    out once, when first met."""
 
     def __missing__(self, token: bytes) -> int:
-        name, closing, _ = _TOKENS[token]
-        levels = self._levels(name)
-        step = -levels if closing else levels
+        lowered = token.decode("latin-1").lower()
+        levels = _nesting_levels(lowered.lstrip("\\/").removesuffix(">"))
+        step = -levels if lowered.startswith(("/", "\\/")) else levels
+        # Pages share the spellings they use (div>, /div>, DIV…); one of made-up names must not
+        # grow the table for every page after it.
         if len(self) < MAX_SPELLINGS_KEPT:
             self[token] = step
         return step
@@ -271,8 +255,7 @@ class _Steps(dict[bytes, int]):
 
 # Tag spellings remembered between pages: real pages use a few hundred between them.
 MAX_SPELLINGS_KEPT = 20_000
-_TOKENS = _Tokens()
-_NESTING_STEPS = _Steps(_nesting_levels)
+_NESTING_STEPS = _NestingSteps()
 
 
 def _running_depth(steps: Iterator[int]) -> list[int]:
