@@ -7,6 +7,9 @@ import random
 import re
 import unicodedata
 from datetime import UTC, datetime
+from re import _constants as sre
+from re import _parser as sre_parse
+from typing import Any
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
@@ -15,8 +18,14 @@ from support.shared import shared_path
 from pipeline.clean import (
     _AFFILIATE_LINE,
     _BOILERPLATE_LINES,
+    _COMMENTS_HEADING,
+    _DISCLAIMER_HEADING,
+    _LONG_BOILERPLATE,
+    _RELATED_HEADING,
+    FURNITURE_HEADS,
     MAX_BOILERPLATE_CHARS,
     _is_boilerplate,
+    _may_be_furniture,
     clean_article,
     clean_text,
 )
@@ -315,11 +324,22 @@ def test_furniture_lines_are_judged_as_by_one_pattern() -> None:
     generator = random.Random(11)
     words = ["we", "may", "earn", "earns", "us", "receive", "a", "commission", "affiliate"]
     words += ["ı", "ſ", "İ", "share", "photo", "via", "©", "x", ",", "."]
+    # Starts the heads let through, and starts they leave to the patterns.
+    words += ["ſhare", "İmage", "\u212aeep", "aún", "no", "sh", "s", "nnnn", "-", "ends", "#"]
     lines = list(_AFFILIATE_TEXTS)
     lines += [" ".join(generator.choices(words, k=generator.randint(1, 12))) for _ in range(5000)]
+    lines += ["Comments (3)", "Join the conversation", "Risk warning", "Read more:", "ſhare"]
     for line in lines:
         assert _is_boilerplate(line) == bool(_ONE_PATTERN.fullmatch(line)), line
+        assert _may_be_furniture(line) or not _a_heading(line), line
     assert sum(_is_boilerplate(line) for line in lines) > 100
+    assert sum(_a_heading(line) for line in lines) >= 4
+
+
+def _a_heading(line: str) -> bool:
+    """Whether one of the heading patterns of ``clean_text`` matches ``line``."""
+    headings = (_COMMENTS_HEADING, _DISCLAIMER_HEADING, _LONG_BOILERPLATE, _RELATED_HEADING)
+    return any(heading.fullmatch(line) for heading in headings)
 
 
 @pytest.mark.shared
@@ -332,4 +352,90 @@ def test_furniture_lines_of_the_evaluation_pages_are_judged_as_by_one_pattern() 
             if len(block.text) <= MAX_BOILERPLATE_CHARS:
                 assert _is_boilerplate(block.text) == bool(_ONE_PATTERN.fullmatch(block.text))
                 judged += 1
+            assert _may_be_furniture(block.text) or not _a_heading(block.text)
     assert judged > 50_000
+
+
+# What a pattern's first two characters can be, worked out from its parsed form: ASCII letters
+# lower-cased, OTHER for a character that is no ASCII letter (a digit, a space, "©", "ú") and
+# ANY where a letter may stand too ("." or "\\w").
+_ANY, _OTHER = "\0", "\1"
+
+
+def _first_characters(items: Any, count: int) -> set[str]:
+    """The strings of up to ``count`` characters a match of the parsed ``items`` starts with
+    (shorter ones when the match can end sooner)."""
+    starts = {""}
+    for op, argument in items:
+        grown: set[str] = set()
+        for start in starts:
+            if len(start) >= count:
+                grown.add(start)
+            else:
+                grown.update(start + more for more in _item(op, argument, count - len(start)))
+        starts = grown
+    return starts
+
+
+def _character(char: str) -> str:
+    lowered = char.lower()
+    return lowered if lowered.isascii() and lowered.isalpha() else _OTHER
+
+
+def _item(op: Any, argument: Any, count: int) -> set[str]:
+    if op is sre.LITERAL:
+        return {_character(chr(argument))}
+    if op is sre.AT:
+        return {""}
+    if op is sre.SUBPATTERN:
+        return _first_characters(argument[3], count)
+    if op is sre.BRANCH:
+        return set().union(*(_first_characters(branch, count) for branch in argument[1]))
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        least, most, inner = argument
+        most = count if most is sre.MAXREPEAT else min(most, count)
+        repeats = range(min(least, count), max(most, min(least, count)) + 1)
+        return set().union(*(_first_characters(list(inner) * times, count) for times in repeats))
+    if op is sre.IN:
+        chars: set[str] = set()
+        for kind, value in argument:
+            if kind is sre.LITERAL:
+                chars.add(_character(chr(value)))
+            elif _no_letter(kind, value):
+                chars.add(_OTHER)
+            else:
+                return {_ANY}
+        return chars
+    return {_ANY}
+
+
+def _no_letter(kind: Any, value: Any) -> bool:
+    """Whether a member of a character class (a category or range) holds no ASCII letter."""
+    if kind is sre.CATEGORY:
+        return value in (sre.CATEGORY_DIGIT, sre.CATEGORY_SPACE)
+    if kind is sre.RANGE:
+        return all(_character(chr(code)) == _OTHER for code in range(value[0], value[1] + 1))
+    return False
+
+
+def test_the_first_characters_of_a_parsed_pattern() -> None:
+    parsed = _first_characters(sre_parse.parse("(?:ab|c)\\d.x", re.IGNORECASE), 2)
+    assert parsed == {"ab", "c" + _OTHER}
+    assert _first_characters(sre_parse.parse("(?:\\d+ )?Xy", re.IGNORECASE), 2) == {
+        "xy",
+        _OTHER * 2,
+    }
+
+
+def test_the_listed_heads_are_every_start_of_two_letters_the_furniture_patterns_match() -> None:
+    headings = (_COMMENTS_HEADING, _DISCLAIMER_HEADING, _LONG_BOILERPLATE, _RELATED_HEADING)
+    heads: set[str] = set()
+    for pattern in (*_BOILERPLATE_LINES, *(heading.pattern for heading in headings)):
+        for start in _first_characters(sre_parse.parse(pattern, re.IGNORECASE), 2):
+            letters = len(start) - len(start.lstrip("abcdefghijklmnopqrstuvwxyz"))
+            if letters == len(start):
+                heads.add(start)  # two letters, or fewer and then the end of the line
+            else:
+                # A letter and then any character could be a head of two letters not listed.
+                assert start[letters] != _ANY, (pattern, start)
+    assert heads == FURNITURE_HEADS
