@@ -27,6 +27,7 @@ from pipeline.extract.budget import (
     check_budget,
     measure,
 )
+from pipeline.extract.nesting import _LISTED, _LISTED_FIRST, _nesting_levels
 from pipeline.models import Article
 
 URL = "https://example.com/hostile"
@@ -158,6 +159,40 @@ def test_the_depth_estimate_is_not_hidden_by_stray_closing_tags() -> None:
     assert measure("</div>" * 500 + "<div>" * 6_000).depth == 6_000
     # A closing tag in a script string balances the opening one before it.
     assert measure("<script>x = '<div>' + '<\\/div>';</script>" * 6_000).depth == 2
+
+
+# The tag scan as a regular expression reads it, one tag at a time: a name after "<", "</", "<\\"
+# or "<\\/" that runs to a tab, line break, space, "/" or ">" (taking in any "<" before it).
+_TAG_NAME = re.compile(rb"<(\\?/?)([A-Za-z][^\t\n\f\r />]*)")
+
+
+def _depths_read_tag_by_tag(markup: bytes) -> list[int]:
+    depth, lowest, depths = 0, 0, []
+    for prefix, name in _TAG_NAME.findall(markup):
+        levels = _nesting_levels(name.decode("latin-1").lower())
+        depth += -levels if prefix.endswith(b"/") else levels
+        lowest = min(lowest, depth)
+        depths.append(depth - lowest)
+    return depths
+
+
+def test_the_tag_scan_reads_the_depth_as_a_scan_tag_by_tag_does() -> None:
+    generator = random.Random(17)
+    pieces = ["<", "</", "<\\", "<\\/", "<\\\\", "div", "DiV", "br", "td", "table", "UL"]
+    pieces += ["li", "a", "b", "lineargradient", "linearGradienT", "x", " ", ">", "/", "\t"]
+    pieces += ["=", "\x00", "é", "<!--", "-->", "'"]
+    for _ in range(5_000):
+        markup = "".join(generator.choices(pieces, k=generator.randint(0, 80)))
+        for raw in (markup.encode(), markup.encode("latin-1")):
+            depths = _depths_read_tag_by_tag(raw)
+            shape = measure(raw)
+            assert (shape.depth, shape.nesting_work) == (max(depths, default=0), sum(depths))
+
+
+def test_the_listed_tag_names_fit_the_scan() -> None:
+    # Two words of eight bytes hold each, and no two share the first.
+    assert all(len(name) <= 16 and name.isascii() for name in _LISTED)
+    assert len(set(_LISTED_FIRST.tolist())) == len(_LISTED)
 
 
 def test_nesting_work_sums_the_depth_over_the_tags() -> None:

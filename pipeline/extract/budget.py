@@ -12,7 +12,8 @@ parses can stop it, so the markup is measured first:
    names estimates the nesting: each opening tag one level deeper, its closing tag one level
    back, void elements (``<br>``) and elements the next sibling closes (``<p>``, ``<li>``,
    ``<td>``…) no level at all. Summed over the tags it also gives the work of nesting, and
-   the unclosed formatting tags at each tag how many elements the parser may re-create.
+   the unclosed formatting tags at each tag how many elements the parser may re-create. The
+   scan (``nesting.py``) is numpy's over the page's bytes, with no Python per tag.
 
 The estimates read tags where a browser does not (inside scripts and comments) and take a
 closing tag the parser would ignore as closing, so they stay near the real depth of ordinary
@@ -31,17 +32,15 @@ raise a little above the real count.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, islice, product
-from operator import sub
+from itertools import product
 from typing import NoReturn
 
 import ahocorasick_rs
 import numpy as np
 
 from pipeline.errors import PageTooComplex
+from pipeline.extract.nesting import nesting_steps, running_depth
 
 # Tags ("<" characters, a bound on them). The costliest shape per tag, a page of tiny
 # paragraphs ("<p>x" repeated), takes 0.25 s to extract at 100,000, and 600,000 tiny elements
@@ -75,39 +74,12 @@ REOPEN_SCAN_FLOOR = 700
 # these with attributes, a page of at most MAX_DEPTH tags stays under MAX_REOPENED.
 PLAIN_COPIES = 36
 
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Elements that hold no others, and elements whose next sibling (or the end of their parent)
-# closes them, so that they never make the page deeper than one level.
-VOID_ELEMENTS = _names(
-    "area base basefont bgsound br col embed frame hr image img input keygen link meta param "
-    "source track wbr"
-)
-SELF_CLOSING_SIBLINGS = _names(
-    "p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rb rt rtc rp "
-    "html head body"
-)
-# <a> and <nobr> close an open one of their kind, so never nest; SVG shapes are written
-# self-closed (<path/>), which holds only inside <svg>, where the stages never look.
-FLAT_ELEMENTS = _names(
-    "a nobr svg g path use circle rect line polyline polygon ellipse defs symbol stop "
-    "lineargradient radialgradient clippath mask pattern filter text tspan textpath marker "
-    "desc metadata"
-)
-# A table is four levels (table, tbody, tr, td) and a list two (ul, li): the children the
-# estimate does not count are there all the same.
-LEVELS = {"table": 4, "ul": 2, "ol": 2, "dl": 2, "menu": 2, "dir": 2}
 # Formatting elements the parser re-creates after a block closes around them (not <a> and
 # <nobr>, of which it keeps one).
-FORMATTING = _names("b big code em font i s small strike strong tt u")
+FORMATTING = frozenset(
+    ["b", "big", "code", "em", "font", "i", "s", "small", "strike", "strong", "tt", "u"]
+)
 
-# A tag name after "<" or "</", or after "<\/" (a closing tag in a script string, which
-# balances the opening one there), with the ">" that ends it at once: "b>" is a tag without
-# attributes, "b" one with (or cut short).
-_TAG_BYTES = re.compile(rb"<(\\?/?[A-Za-z][^\t\n\f\r />]*>?)")
 # The byte every tag starts with, counted in a numpy array of the page's bytes.
 _LESS_THAN = ord("<")
 
@@ -207,14 +179,12 @@ def _attributed_formatting(markup: bytes | str) -> int:
 def measure(markup: bytes | str, tags: int | None = None) -> PageShape:
     """The estimates ``check_budget`` compares with the limits, from one scan of the tags
     (``tags``: the count of ``<``, when the caller has it already)."""
-    # Lists of tag names and of small ints, walked by C loops (map, accumulate), not by Python
-    # code per tag: a page of 7,000 tags takes a millisecond or so.
     raw = _as_bytes(markup)
-    depths = _running_depth(map(_NESTING_STEPS.__getitem__, _TAG_BYTES.findall(raw)))
+    depths = running_depth(nesting_steps(raw))
     return PageShape(
         tags=_count_tags(markup) if tags is None else tags,
-        depth=max(depths, default=0),
-        nesting_work=sum(depths),
+        depth=int(depths.max(initial=0)),
+        nesting_work=int(depths.sum()),
         reopened=_reopened(raw, _formatting_tags(raw)),
     )
 
@@ -229,44 +199,6 @@ def _count_tags(markup: bytes | str) -> int:
 
 def _refuse(url: str, reason: str) -> NoReturn:
     raise PageTooComplex(f"{url}: page refused unread: {reason}")
-
-
-def _nesting_levels(name: str) -> int:
-    if name in VOID_ELEMENTS or name in SELF_CLOSING_SIBLINGS or name in FLAT_ELEMENTS:
-        return 0
-    return LEVELS.get(name, 1)
-
-
-class _NestingSteps(dict[bytes, int]):
-    """Tag token (``div>``, ``/DIV``, ``\\/div>``) → change in the count of open elements:
-    ``_nesting_levels`` of its lower-case name, negative when it closes; each spelling worked
-    out once, when first met."""
-
-    def __missing__(self, token: bytes) -> int:
-        lowered = token.decode("latin-1").lower()
-        levels = _nesting_levels(lowered.lstrip("\\/").removesuffix(">"))
-        step = -levels if lowered.startswith(("/", "\\/")) else levels
-        # Pages share the spellings they use (div>, /div>, DIV…); one of made-up names must not
-        # grow the table for every page after it.
-        if len(self) < MAX_SPELLINGS_KEPT:
-            self[token] = step
-        return step
-
-
-# Tag spellings remembered between pages: real pages use a few hundred between them.
-MAX_SPELLINGS_KEPT = 20_000
-_NESTING_STEPS = _NestingSteps()
-
-
-def _running_depth(steps: Iterator[int]) -> list[int]:
-    """Open elements after each tag: the running sum of ``steps``, never below zero."""
-    depths = list(accumulate(steps))
-    if depths and min(depths) < 0:
-        # A closing tag with nothing open is ignored by the parser: measure from the lowest
-        # point so far, as if each stray closing tag were not there.
-        lowest = islice(accumulate(depths, min, initial=0), 1, None)
-        depths = list(map(sub, depths, lowest))
-    return depths
 
 
 def _reopened(raw: bytes, formatting: list[tuple[int, int, int]]) -> int:

@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.paragraph_text import link_chars, measure_paragraphs
 from pipeline.extract.standfirst import standfirst
-from pipeline.extract.textblocks import HEADING_TAGS, Block, blocks
+from pipeline.extract.textblocks import DOCUMENT_ID, HEADING_TAGS, Block, blocks, tag_id
 
 # A paragraph shorter than this says too little to vote for its container.
 MIN_PARAGRAPH_CHARS = 25
@@ -83,6 +83,7 @@ _CONTENT_WORD = re.compile(
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", '"', "”", "’", ":", "：", ")")
 _FULL_STOPS = (".", "!", "?", "。", "！", "？")
 _LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
+_ROOT_IDS = frozenset((tag_id("html"), DOCUMENT_ID))
 
 
 @dataclass(slots=True)
@@ -205,12 +206,17 @@ def _register_ancestors(
     new: list[_Candidate] = []
     ancestor = node.parent
     above: _Candidate | None = None
-    while ancestor is not None and ancestor.tag not in ("html", "-document"):
-        known = candidates.get(ancestor.mem_id)
+    while ancestor is not None:
+        key = ancestor.mem_id
+        known = candidates.get(key)
         if known is not None:
             above = known  # its own ancestors were registered with it
             break
-        new.append(candidates.setdefault(ancestor.mem_id, _Candidate(ancestor)))
+        # <html> and the document above it are no candidates (by tag id: a name is a new string
+        # each time it is read).
+        if ancestor.tag_id in _ROOT_IDS:
+            break
+        new.append(candidates.setdefault(key, _Candidate(ancestor)))
         ancestor = ancestor.parent
     for candidate in reversed(new):
         candidate.parent = above

@@ -16,6 +16,8 @@ from typing import Self
 
 from selectolax.lexbor import LexborNode
 
+from pipeline.extract.textblocks import tag_id
+
 
 @dataclass(slots=True)
 class Span:
@@ -97,21 +99,23 @@ def measure_paragraphs(paragraphs: list[LexborNode], root: LexborNode) -> Paragr
 NESTED_CONTAINERS = 16
 # Cells or preformatted blocks NESTED_CONTAINERS deep, found by one walk of the tree in C.
 _DEEP_CELLS = ", ".join(" ".join([tag] * NESTED_CONTAINERS) for tag in ("td", "pre"))
+_TD_ID, _PRE_ID, _DIV_ID, _P_ID = (tag_id(name) for name in ("td", "pre", "div", "p"))
 
 
 def _containers_nest(paragraphs: list[LexborNode], root: LexborNode) -> bool:
     """Whether paragraphs that hold others (cells, ``<pre>``, ``<div>``s of text) lie in each
     other ``NESTED_CONTAINERS`` deep: a chain of cells or of ``<pre>``s, or a ``<div>`` of
     text that deep in paragraphs of any kind."""
-    tags = [node.tag for node in paragraphs]
+    # Tag ids, not names: a name is a new string each time it is read.
+    kinds = [node.tag_id for node in paragraphs]
     deep = NESTED_CONTAINERS
     # Most pages have too few cells for the walk to find a chain.
-    cells = tags.count("td") >= deep or tags.count("pre") >= deep
+    cells = kinds.count(_TD_ID) >= deep or kinds.count(_PRE_ID) >= deep
     if cells and root.css_first(_DEEP_CELLS) is not None:
         return True
-    if "div" not in tags:  # a table of thousands of cells need not be read again
+    if _DIV_ID not in kinds:  # a table of thousands of cells need not be read again
         return False
-    divs = [node for node, tag in zip(paragraphs, tags, strict=True) if tag == "div"]
+    divs = [node for node, kind in zip(paragraphs, kinds, strict=True) if kind == _DIV_ID]
     ids = {node.mem_id for node in paragraphs}
     # Per element walked: the paragraphs at or above it. A walk up stops at the first element
     # it knows, so the ancestors the <div>s share are walked once.
@@ -244,7 +248,7 @@ def commas(text: str) -> int:
 
 def paragraph_link_chars(paragraph: LexborNode) -> int:
     """Characters of link text in a paragraph (each ``<a>``'s text, stripped)."""
-    if paragraph.tag != "p":
+    if paragraph.tag_id != _P_ID:
         # A cell of text alone, the most common in large tables, holds no link: no query.
         child = paragraph.first_child
         if child is not None and child.next is None and child.is_text_node:

@@ -114,6 +114,8 @@ def _node_ids() -> tuple[int, int]:
 
 
 TEXT_ID, LAST_NODE_ID = _node_ids()
+# The document node above <html>.
+DOCUMENT_ID = int(_SAMPLE.root.parent.tag_id) if _SAMPLE.root and _SAMPLE.root.parent else -1
 _SKIP_IDS = frozenset(tag_id(name) for name in SKIP_TAGS)
 _BLOCK_NAMES = {tag_id(name): name for name in BLOCK_TAGS}
 _LINK_ID = tag_id("a")
