@@ -91,6 +91,9 @@ _AFFILIATE_WORDS = ("commission", "affiliate")
 _FOLDED_TO_ASCII = ("ı", "\u0307", "ſ")
 # One search for any of them: 40% less time than a substring test for each.
 _AFFILIATE_HINT = re.compile("|".join(_AFFILIATE_WORDS + _FOLDED_TO_ASCII))
+# The fewest characters of a line the pattern matches, which the test of cleaning reads off the
+# pattern: the cells of a table, and most labels, are shorter.
+AFFILIATE_MIN_CHARS = 16
 
 # A heading after which the rest of the text is a comments section, never article text.
 _COMMENTS_HEADING = re.compile(
@@ -227,7 +230,7 @@ def _is_boilerplate(line: str) -> bool:
     """A short line of furniture: a share or newsletter prompt, a credit, an affiliate note…"""
     if _may_be_furniture(line) and _BOILERPLATE.fullmatch(line):
         return True
-    if _AFFILIATE_HINT.search(line.lower()) is None:
+    if len(line) < AFFILIATE_MIN_CHARS or _AFFILIATE_HINT.search(line.lower()) is None:
         return False
     return _AFFILIATE_LINE.fullmatch(line) is not None
 

@@ -22,6 +22,7 @@ from pipeline.clean import (
     _DISCLAIMER_HEADING,
     _LONG_BOILERPLATE,
     _RELATED_HEADING,
+    AFFILIATE_MIN_CHARS,
     FURNITURE_HEADS,
     MAX_BOILERPLATE_CHARS,
     _is_boilerplate,
@@ -439,3 +440,8 @@ def test_the_listed_heads_are_every_start_of_two_letters_the_furniture_patterns_
                 # A letter and then any character could be a head of two letters not listed.
                 assert start[letters] != _ANY, (pattern, start)
     assert heads == FURNITURE_HEADS
+
+
+def test_no_line_shorter_than_the_stated_minimum_is_an_affiliate_disclosure() -> None:
+    least, _ = sre_parse.parse(_AFFILIATE_LINE.pattern, re.IGNORECASE).getwidth()
+    assert least == AFFILIATE_MIN_CHARS
