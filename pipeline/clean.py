@@ -10,6 +10,7 @@ import dataclasses
 import html
 import re
 import unicodedata
+from collections import Counter
 
 from pipeline.canonical import canonical_url
 from pipeline.models import Article
@@ -183,7 +184,10 @@ def clean_text(text: str) -> str:
     # splitlines() breaks at \r, \n, \v, \f, NEL and the Unicode line and paragraph separators,
     # as a regular expression would, at a tenth of the cost. The empty lines between paragraphs,
     # half of them, are dropped unread.
-    lines = [one_line(raw) for raw in text.splitlines() if raw]
+    if _collapsed_lines(text):
+        lines = [line for line in text.splitlines() if line]
+    else:
+        lines = [one_line(raw) for raw in text.splitlines() if raw]
     labels = _repeated_labels(lines)
     kept: list[str] = []
     skipping_related = False
@@ -213,6 +217,20 @@ def clean_text(text: str) -> str:
             continue
         kept.append(line)
     return "\n\n".join(kept)
+
+
+def _collapsed_lines(text: str) -> bool:
+    """Whether every line of ``text`` is already as ``one_line`` leaves it, as the paragraphs of
+    an extracted page are: a few scans of the whole text instead of one per line."""
+    # Printable but for "\n": no other whitespace, and no other line break.
+    return (
+        text.replace("\n", "").isprintable()
+        and "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
 
 
 def one_line(raw: str) -> str:
@@ -281,11 +299,12 @@ def _reads_as_prose(line: str) -> bool:
 
 
 def _repeated_labels(lines: list[str]) -> set[str]:
-    counts: dict[str, int] = {}
-    for line in lines:
-        if line and len(line) <= MAX_LABEL_CHARS:
-            counts[line] = counts.get(line, 0) + 1
-    return {line for line, count in counts.items() if count >= REPEATED_LABEL_COUNT}
+    # Counted in C, the long lines too: a test per line costs more than counting them.
+    return {
+        line
+        for line, count in Counter(lines).items()
+        if count >= REPEATED_LABEL_COUNT and line and len(line) <= MAX_LABEL_CHARS
+    }
 
 
 def clip_text(text: str, limit: int) -> str:
