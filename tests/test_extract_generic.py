@@ -16,6 +16,7 @@ from pipeline.extract.boilerplate import PRUNE_TAGS, furniture_verdict, prune
 from pipeline.extract.generic import _adjusted, _best_adjusted, _Candidate, _content_named
 from pipeline.extract.paragraph_text import (
     NESTED_CONTAINERS,
+    MeasuredNodes,
     commas,
     link_chars,
     measure_paragraphs,
@@ -503,9 +504,12 @@ def test_the_best_container_is_found_as_comparing_all_of_them_finds_it() -> None
     # Scores set so that the bounds tie, cross and hide the best behind penalised ones.
     for scores in ([5.0, 9.0, 8.0, 4.0, 4.0], [4.0, 4.0, 4.0, 5.0, 4.0], [1.0, 1.0, 1.0, 1.0, 1.0]):
         ranked = [_Candidate(node, score=score) for node, score in zip(nodes, scores, strict=True)]
-        expected = max(ranked, key=lambda c: _adjusted(c, _content_named(c.node)))
-        assert _best_adjusted(ranked) is expected
+        measured = MeasuredNodes()
+        expected = max(ranked, key=lambda c: _adjusted(c, _content_named(c.node), measured))
+        assert _best_adjusted(ranked, MeasuredNodes()) is expected
     # A tie: the first of the two wins, though the second, bounded higher, is measured first.
     stream = _Candidate(nodes[1], score=5.0)
-    plain = _Candidate(nodes[4], score=_adjusted(stream, _content_named(stream.node)))
-    assert _best_adjusted([plain, stream]) is plain
+    plain = _Candidate(
+        nodes[4], score=_adjusted(stream, _content_named(stream.node), MeasuredNodes())
+    )
+    assert _best_adjusted([plain, stream], MeasuredNodes()) is plain

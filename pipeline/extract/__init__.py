@@ -32,11 +32,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from pipeline.clean import clean_article, clean_text
 from pipeline.dates import date_from_url, parse_date
 from pipeline.errors import ExtractError
+from pipeline.extract.block_filter import filter_blocks
 from pipeline.extract.boilerplate import prune
 from pipeline.extract.budget import check_budget
 from pipeline.extract.date_offsets import in_own_offset, with_url_day
 from pipeline.extract.decode import looks_binary, parser_input
-from pipeline.extract.generic import filter_blocks, main_content
+from pipeline.extract.generic import main_content
 from pipeline.extract.language import chinese_script, detect_lang, normalise_lang
 from pipeline.extract.page_dates import settle_published
 from pipeline.extract.script_data import script_data_date

@@ -14,7 +14,8 @@ After ``boilerplate.prune`` has removed page furniture:
    slot), also above layout boxes that wrap the container and nothing else, and the standfirst
    set between the headline and the body further up (``standfirst.py``).
 4. Read their paragraphs, dropping the title heading, link lists and the headings that label
-   them ("Related", "Read more"), with the dates and section names listed under their links.
+   them ("Related", "Read more"), with the dates and section names listed under their links
+   (``block_filter.py``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipeline.extract.paragraph_text import link_chars, measure_paragraphs
+from pipeline.extract.block_filter import SENTENCE_END, filter_blocks
+from pipeline.extract.paragraph_text import (
+    LINKED_HEADLINES,
+    MeasuredNodes,
+    link_chars,
+    measure_paragraphs,
+)
 from pipeline.extract.standfirst import standfirst
-from pipeline.extract.textblocks import DOCUMENT_ID, HEADING_TAGS, Block, blocks, tag_id
+from pipeline.extract.textblocks import DOCUMENT_ID, Block, blocks, tag_id
 
 # A paragraph shorter than this says too little to vote for its container.
 MIN_PARAGRAPH_CHARS = 25
@@ -69,20 +76,10 @@ SIBLING_MAX_PARAGRAPHS = 2
 # Layout boxes wrapping the chosen container and nothing else, climbed to find its siblings;
 # three covers the flex/grid nesting of the pages measured.
 WRAPPER_LEVELS = 3
-# In the chosen container, a paragraph this link-heavy is a list of links, not prose…
-MAX_LINK_DENSITY = 0.5
-# …and so is a short one with any links at all, unless it is a heading or ends a sentence.
-SHORT_LINKED_CHARS = 60
-# A heading over a list of links, or over nothing, labels furniture ("Read more", "Related
-# topics") when it is this short; a longer one is a deck or a section's title.
-MAX_LABEL_CHARS = 80
 
 _CONTENT_WORD = re.compile(
     r"article|body|content|entry|main|post|story|text|prose|rich-?text|detail", re.IGNORECASE
 )
-_SENTENCE_END = (".", "!", "?", "。", "！", "？", '"', "”", "’", ":", "：", ")")
-_FULL_STOPS = (".", "!", "?", "。", "！", "？")
-_LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
 _ROOT_IDS = frozenset((tag_id("html"), DOCUMENT_ID))
 
 
@@ -110,59 +107,6 @@ def main_content(tree: LexborHTMLParser, title: str | None = None) -> list[Block
     for node in kept:
         found.extend(blocks(node))
     return filter_blocks(found)
-
-
-def filter_blocks(found: list[Block]) -> list[Block]:
-    """Drop the title heading, link lists and their headings, repeated lines and lines without
-    letters."""
-    kept: list[Block] = []
-    heading_at = -1  # position in ``kept`` of a heading nothing has followed yet
-    listing = False  # under such a heading over links…
-    between: list[Block] = []  # …the short lines after the last link, dropped…
-    repeated = False  # …when the links before it had lines of their own (dates, sections)
-    for block in found:
-        text, tag, linked = block  # read once: a named tuple's fields are properties
-        if tag == "h1":
-            continue  # the title, read separately
-        if kept and text == kept[-1].text:
-            continue  # the same label printed twice (a mobile and a desktop copy)
-        # Most lines start with a letter: tested first. The rest are looked at by ``map`` in C,
-        # a third faster than a generator on the cells of a timetable ("08:00 - 09:30").
-        if not (text[:1].isalpha() or any(map(str.isalpha, text))):
-            continue  # ids, counters, dates of other stories
-        # A list of links, or one short linked line that is no sentence.
-        if (linked / len(text) if text else 0.0) > MAX_LINK_DENSITY or (
-            linked
-            and len(text) < SHORT_LINKED_CHARS
-            and tag not in HEADING_TAGS
-            and not text.endswith(_SENTENCE_END)
-        ):
-            if heading_at >= 0:
-                del kept[heading_at]  # "Read more", "Related": the label of the links
-                heading_at, listing = -1, True
-            repeated = repeated or bool(between)
-            between.clear()  # the date and section of the story linked above
-            continue
-        label = len(text) < MAX_LABEL_CHARS
-        if listing and label and tag not in HEADING_TAGS and not _sentence(text):
-            between.append(block)
-            continue
-        if not repeated:
-            kept.extend(between)  # lines under one link only: text after a link, not a list
-        listing = repeated = False
-        between.clear()
-        heading_at = len(kept) if label and tag in HEADING_TAGS else -1
-        kept.append(block)
-    if not repeated:
-        kept.extend(between)
-    if heading_at >= 0:
-        del kept[heading_at]  # a heading over nothing
-    return kept
-
-
-def _sentence(text: str) -> bool:
-    """Whether ``text`` ends a sentence, within quotes or not ('In "Markets"' does not)."""
-    return text.rstrip("\"”’'»").endswith(_FULL_STOPS)
 
 
 def _score(body: LexborNode) -> dict[int, _Candidate]:
@@ -274,7 +218,8 @@ def _choose(candidates: dict[int, _Candidate], scope: LexborNode | None = None) 
         # Of several articles on the page, the one headed by the page's title is the article.
         titled = _inside(ranked, scope)
         ranked = titled or ranked
-    best = _best_adjusted(ranked[:TOP_CANDIDATES])
+    measured = MeasuredNodes()
+    best = _best_adjusted(ranked[:TOP_CANDIDATES], measured)
     # The body is often split into sibling sections (text, ad slot, text, each its own <div>):
     # when an ancestor holds much more prose than the best container, read the ancestor.
     node = best.node
@@ -290,7 +235,7 @@ def _choose(candidates: dict[int, _Candidate], scope: LexborNode | None = None) 
         wider = candidates.get(ancestor.mem_id)
         if wider is None:
             break
-        if wider.mass >= best.mass * SPLIT_BODY_GAIN and _adds_prose(node, ancestor):
+        if wider.mass >= best.mass * SPLIT_BODY_GAIN and _adds_prose(node, ancestor, measured):
             node, best, levels = ancestor, wider, 0
         elif wider.mass > best.mass:
             levels += 1  # wrappers holding nothing more are free; mixed ones use up the search
@@ -300,17 +245,17 @@ def _choose(candidates: dict[int, _Candidate], scope: LexborNode | None = None) 
     return node
 
 
-def _adds_prose(inner: LexborNode, outer: LexborNode) -> bool:
+def _adds_prose(inner: LexborNode, outer: LexborNode, measured: MeasuredNodes) -> bool:
     """Whether the text ``outer`` holds beyond ``inner`` has the link share of prose."""
-    extra_chars = len(outer.text(deep=True)) - len(inner.text(deep=True))
+    extra_chars = len(measured.text(outer)) - len(measured.text(inner))
     if extra_chars <= 0:
         return True
-    extra_links = link_chars(outer) - link_chars(inner)
+    extra_links = measured.links(outer) - measured.links(inner)
     if extra_links > extra_chars * MAX_WIDEN_LINK_DENSITY:
         return False
     # Teasers are a linked headline over an excerpt: the excerpts are prose, the headlines give
     # the list away.
-    headlines = len(outer.css(_LINKED_HEADLINES)) - len(inner.css(_LINKED_HEADLINES))
+    headlines = measured.headlines(outer) - measured.headlines(inner)
     return headlines < TEASER_HEADLINES
 
 
@@ -351,7 +296,7 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
         text_length = len(node.text(deep=True).strip()) or 1
         return (
             link_chars(node) <= text_length * SIBLING_MAX_LINK_DENSITY
-            and len(node.css(_LINKED_HEADLINES)) < TEASER_HEADLINES
+            and len(node.css(LINKED_HEADLINES)) < TEASER_HEADLINES
         )
     if candidate is None and node.tag != "p":
         return False
@@ -365,10 +310,10 @@ def _continues_body(node: LexborNode, candidates: dict[int, _Candidate], best: f
         return True
     # A lead set in its own box is a paragraph or two of prose; a box of many short ones is a
     # gallery's captions or a dialog.
-    return text.endswith(_SENTENCE_END) and len(blocks(node)) <= SIBLING_MAX_PARAGRAPHS
+    return text.endswith(SENTENCE_END) and len(blocks(node)) <= SIBLING_MAX_PARAGRAPHS
 
 
-def _best_adjusted(ranked: list[_Candidate]) -> _Candidate:
+def _best_adjusted(ranked: list[_Candidate], measured: MeasuredNodes) -> _Candidate:
     """``max(ranked, key=_adjusted)``, measuring only the candidates that can still win."""
     # Link density and a list of stories only lower a score: with its class bonus alone, a
     # candidate's score bounds its adjusted one. Most pages measure one or two of five.
@@ -381,7 +326,7 @@ def _best_adjusted(ranked: list[_Candidate]) -> _Candidate:
     for index in sorted(range(len(ranked)), key=lambda i: (-bounds[i], i)):
         if bounds[index] < best_score:
             break  # nor can any after it
-        score = _adjusted(ranked[index], named[index])
+        score = _adjusted(ranked[index], named[index], measured)
         if score > best_score or (score == best_score and index < best):
             best, best_score = index, score
     return ranked[best]
@@ -391,13 +336,13 @@ def _content_named(node: LexborNode) -> bool:
     return bool(_CONTENT_WORD.search(f"{node.attrs.get('class') or ''} {node.id or ''}"))
 
 
-def _adjusted(candidate: _Candidate, named: bool) -> float:
+def _adjusted(candidate: _Candidate, named: bool, measured: MeasuredNodes) -> float:
     node = candidate.node
-    text_length = len(node.text(deep=True).strip()) or 1
-    linked = link_chars(node)
+    text_length = len(measured.text(node).strip()) or 1
+    linked = measured.links(node)
     score = candidate.score * (1 - min(linked / text_length, 1.0))
     if named:
         score *= 1 + CONTENT_CLASS_BONUS
-    if len(node.css(_LINKED_HEADLINES)) >= TEASER_HEADLINES:
+    if measured.headlines(node) >= TEASER_HEADLINES:
         score *= STORY_LIST_WEIGHT
     return score

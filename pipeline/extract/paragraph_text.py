@@ -263,3 +263,39 @@ def paragraph_link_chars(paragraph: LexborNode) -> int:
 def link_chars(node: LexborNode) -> int:
     """Characters of link text in ``node`` and below (``node`` itself when it is an ``<a>``)."""
     return sum(len(a.text(deep=True).strip()) for a in node.css("a"))
+
+
+# Links in subheadings: a list of other stories links every headline, a body now and then.
+LINKED_HEADLINES = ":is(h2, h3, h4, h5) a[href]"
+
+
+class MeasuredNodes:
+    """The text, link characters and linked headlines of whole elements (the containers the
+    generic finder weighs), each read once however often it is asked for: widening the chosen
+    container weighs each ancestor against the one below it, which was weighed a step before."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, str] = {}
+        self._links: dict[int, int] = {}
+        self._headlines: dict[int, int] = {}
+
+    def text(self, node: LexborNode) -> str:
+        """``node.text(deep=True)``."""
+        found = self._texts.get(node.mem_id)
+        if found is None:
+            found = self._texts[node.mem_id] = node.text(deep=True)
+        return found
+
+    def links(self, node: LexborNode) -> int:
+        """``link_chars(node)``."""
+        found = self._links.get(node.mem_id)
+        if found is None:
+            found = self._links[node.mem_id] = link_chars(node)
+        return found
+
+    def headlines(self, node: LexborNode) -> int:
+        """How many subheadings in ``node`` are links (``LINKED_HEADLINES``)."""
+        found = self._headlines.get(node.mem_id)
+        if found is None:
+            found = self._headlines[node.mem_id] = len(node.css(LINKED_HEADLINES))
+        return found

@@ -156,16 +156,6 @@ def blocks(root: LexborNode) -> list[Block]:
     parts: list[str] = []
     link_chars = 0
     block_tag = root.tag or "div"
-
-    def flush() -> None:
-        # Called only with text pending: with none, ``link_chars`` is zero already.
-        nonlocal link_chars
-        text = " ".join((parts[0] if len(parts) == 1 else "".join(parts)).split())
-        if text:
-            out.append(_new_block(Block, (text, block_tag, min(link_chars, len(text)))))
-        parts.clear()
-        link_chars = 0
-
     stack: list[tuple[LexborNode, bool, str]] = []
     tag_stack: list[str] = [block_tag]
     in_link = root.tag == "a"
@@ -175,7 +165,7 @@ def blocks(root: LexborNode) -> list[Block]:
         if node is None:
             if closing:
                 if parts:
-                    flush()
+                    link_chars = _flush(parts, block_tag, link_chars, out)
                 tag_stack.pop()
                 block_tag = tag_stack[-1] if tag_stack else "div"
             if not stack:
@@ -196,15 +186,13 @@ def blocks(root: LexborNode) -> list[Block]:
             tag = _BLOCK_NAMES.get(kind)
             if tag is not None:
                 if parts:
-                    flush()
+                    link_chars = _flush(parts, block_tag, link_chars, out)
                 if kind not in _LINE_BREAK_IDS:
                     child = node.first_child
-                    # A block of one text node (a table's cell, a list item, a plain paragraph)
-                    # is its own paragraph, read without a visit: a quarter of the walk on a
-                    # page of tables.
+                    # A block of one text node (a table's cell, a list item) is read without a
+                    # visit: a quarter of the walk on a page of tables.
                     if child is not None and child.tag_id == TEXT_ID and child.next is None:
-                        text = child.text_content or ""
-                        if words := text.split():
+                        if words := (text := child.text_content or "").split():
                             line = " ".join(words)
                             linked = min(len(text.strip()), len(line)) if in_link else 0
                             out.append(_new_block(Block, (line, tag, linked)))
@@ -221,5 +209,15 @@ def blocks(root: LexborNode) -> list[Block]:
                 continue
         node = node.next
     if parts:
-        flush()
+        _flush(parts, block_tag, link_chars, out)
     return out
+
+
+def _flush(parts: list[str], tag: str, link_chars: int, out: list[Block]) -> int:
+    """Add the paragraph of ``parts`` (text pending), ``link_chars`` of it in links, to ``out``
+    unless blank, and empty ``parts``; returns the link characters the next one starts with."""
+    text = " ".join((parts[0] if len(parts) == 1 else "".join(parts)).split())
+    if text:
+        out.append(_new_block(Block, (text, tag, min(link_chars, len(text)))))
+    parts.clear()
+    return 0
