@@ -24,18 +24,15 @@ all of the set's pages and prints, per set, newswatch and the peer side by side:
 - speed per set: pages/s per CPU-second of this process (``time.process_time``, extraction only,
   HTML already in memory, one core) for pages under 50 KB, 50-200 KB and over 200 KB and in all,
   for each tool, and their ratio; pages/s per wall-clock second for reference; the slowest
-  newswatch page in ms and how many pages take over 50 ms. The tools take turns page by page,
-  each page read by one tool and at once by the next, so that all meet the machine in the same
-  state: a shared machine's speed drifts over minutes (taking turns pass by pass, trafilatura's
-  own speed on the same 99 pages of 50-200 KB was 27.9 and 37.0 pages/s in two runs an hour
-  apart). ``--repeat`` passes each, the pass with the least CPU time counting, its pages' times
-  the ones shown; garbage collected before each pass and not during it, as ``timeit`` does, so
-  that neither pays for the other's garbage. htmldate keeps parsing results between calls, so
-  only its first pass is timed and scored, after an untimed pass over every page (its lazy
-  loading of dateparser's locales alone more than halves the speed of a first pass in a fresh
-  process) and with its caches of results emptied, as they are before every set (trafilatura
-  calls htmldate). newswatch's verdicts on class and id names are emptied before each pass, so
-  that no pass finds the names of the pages as the pass before left them.
+  newswatch page in ms and how many pages take over 50 ms. The tools take turns pass by pass
+  (``--repeat`` passes each, the pass with the least CPU time counting, its pages' times the
+  ones shown), garbage collected before each pass and not during it, as ``timeit`` does, so that
+  neither pays for the other's garbage. htmldate keeps parsing results between calls, so only
+  its first pass is timed and scored, after an untimed pass over every page (its lazy loading of
+  dateparser's locales alone more than halves the speed of a first pass in a fresh process) and
+  with its caches of results emptied, as they are before every set (trafilatura calls htmldate).
+  newswatch's verdicts on class and id names are emptied before each of its passes, so that no
+  pass finds the names of the pages as the pass before left them.
 
 trafilatura runs with its defaults: ``bare_extraction(html, url=url, with_metadata=True)``,
 whose ``text`` is the main text (comments are kept apart in ``comments``, and not scored).
@@ -104,24 +101,19 @@ def reset_peer_caches() -> None:
         reset_htmldate()
 
 
-def one_pass(tools: dict[str, Callable[[PageT], OutT]], pages: list[PageT]) -> list[Run[OutT]]:
-    """Every tool over every page, taking turns page by page; each page's CPU time taken on its
-    own."""
-    outputs: dict[str, list[OutT]] = {name: [] for name in tools}
-    cpu: dict[str, list[float]] = {name: [] for name in tools}
-    wall = dict.fromkeys(tools, 0.0)
+def one_pass(name: str, tool: Callable[[PageT], OutT], pages: list[PageT]) -> Run[OutT]:
+    """One tool over every page, each page's CPU time taken on its own."""
+    outputs, cpu = [], []
+    wall = time.perf_counter()
     for page in pages:
-        for name, tool in tools.items():
-            started = time.perf_counter()
-            start = time.process_time()
-            outputs[name].append(tool(page))
-            cpu[name].append(time.process_time() - start)
-            wall[name] += time.perf_counter() - started
-    return [Run(name, outputs[name], cpu[name], wall[name]) for name in tools]
+        start = time.process_time()
+        outputs.append(tool(page))
+        cpu.append(time.process_time() - start)
+    return Run(name, outputs, cpu, time.perf_counter() - wall)
 
 
 def timed(evalset: EvalSet[PageT, OutT], repeat: int) -> list[Run[OutT]]:
-    """Each tool over the set ``repeat`` times, the tools taking turns page by page so that both
+    """Each tool over the set ``repeat`` times, the tools taking turns pass by pass so that both
     meet the same load on a shared machine; each tool's pass with the least CPU time counts."""
     for name, tool in evalset.tools.items():
         # Imports and lazy set-up are paid outside the timing. A tool timed once goes over every
@@ -132,23 +124,20 @@ def timed(evalset: EvalSet[PageT, OutT], repeat: int) -> list[Run[OutT]]:
     reset_peer_caches()  # the results kept from the warm-up, not the loaded set-up
     best: dict[str, Run[OutT]] = {}
     for attempt in range(repeat):
-        tools = {
-            name: tool
-            for name, tool in evalset.tools.items()
-            if not (attempt and name in evalset.first_pass_only)
-        }
-        # As timeit does: collect before a pass and not during it, so that neither tool pays
-        # for the garbage the other left behind.
-        sets.date_set.reset_newswatch_caches()
-        gc.collect()
-        gc.disable()
-        try:
-            runs = one_pass(tools, evalset.pages)
-        finally:
-            gc.enable()
-        for run in runs:
-            if run.name not in best or sum(run.cpu) < sum(best[run.name].cpu):
-                best[run.name] = run
+        for name, tool in evalset.tools.items():
+            if attempt and name in evalset.first_pass_only:
+                continue
+            # As timeit does: collect before a pass and not during it, so that neither tool
+            # pays for the garbage the other left behind.
+            sets.date_set.reset_newswatch_caches()
+            gc.collect()
+            gc.disable()
+            try:
+                run = one_pass(name, tool, evalset.pages)
+            finally:
+                gc.enable()
+            if name not in best or sum(run.cpu) < sum(best[name].cpu):
+                best[name] = run
     return [best[name] for name in evalset.tools]
 
 
