@@ -197,7 +197,8 @@ def clean_text(text: str) -> str:
         if "--" in line or "%" in line:
             line = _TICKER.sub(r"\1", line)
         short = len(line) <= MAX_BOILERPLATE_CHARS
-        if _may_be_furniture(line):
+        headed = _may_be_furniture(line)
+        if headed:
             if short and (_COMMENTS_HEADING.fullmatch(line) or _DISCLAIMER_HEADING.fullmatch(line)):
                 if kept:
                     break
@@ -211,7 +212,7 @@ def clean_text(text: str) -> str:
             if len(line) <= MAX_LINK_TITLE_CHARS and not _reads_as_prose(line):
                 continue
             skipping_related = False
-        if short and _is_boilerplate(line):
+        if short and _is_boilerplate(line, headed):
             continue
         if len(line) <= MAX_META_LINE_CHARS and _is_meta_line(line):
             continue
@@ -244,9 +245,10 @@ def one_line(raw: str) -> str:
     return " ".join(raw.split())
 
 
-def _is_boilerplate(line: str) -> bool:
-    """A short line of furniture: a share or newsletter prompt, a credit, an affiliate note…"""
-    if _may_be_furniture(line) and _BOILERPLATE.fullmatch(line):
+def _is_boilerplate(line: str, headed: bool) -> bool:
+    """A short line of furniture: a share or newsletter prompt, a credit, an affiliate note…
+    (``headed``: ``_may_be_furniture(line)``, which the caller has already asked)."""
+    if headed and _BOILERPLATE.fullmatch(line):
         return True
     if len(line) < AFFILIATE_MIN_CHARS or _AFFILIATE_HINT.search(line.lower()) is None:
         return False

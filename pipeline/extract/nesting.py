@@ -76,15 +76,23 @@ _WORD = 8
 _WINDOW = 3 * _WORD
 
 
-def _words(name: bytes) -> tuple[int, int]:
+def _name_words(name: bytes) -> tuple[int, int]:
     padded = name.ljust(2 * _WORD, b"\0")
     return int.from_bytes(padded[:_WORD], "little"), int.from_bytes(padded[_WORD:], "little")
+
+
+def _words_at_each_byte(buffer: bytes | np.ndarray) -> np.ndarray:
+    """The little-endian word of eight bytes that starts at each byte of ``buffer`` (a view,
+    not a copy: one read per word asked for)."""
+    return np.ndarray((len(buffer) - _WORD + 1,), "<u8", buffer, strides=(1,))
 
 
 def _listed_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The listed names by their first word, sorted: first words, second words, lengths and
     levels."""
-    rows = sorted((*_words(name.encode()), len(name), _nesting_levels(name)) for name in _LISTED)
+    rows = sorted(
+        (*_name_words(name.encode()), len(name), _nesting_levels(name)) for name in _LISTED
+    )
     first, second, length, levels = zip(*rows, strict=True)
     return (
         np.array(first, np.uint64),
@@ -126,12 +134,7 @@ def nesting_steps(raw: bytes) -> np.ndarray:
     name_ends = _name_ends(lowered.translate(_NAME_END_MARKS), name_starts)
     kept = _not_inside_names(starts, name_ends)
     if kept is not None:
-        starts, closing, name_starts, name_ends = (
-            starts[kept],
-            closing[kept],
-            name_starts[kept],
-            name_ends[kept],
-        )
+        closing, name_starts, name_ends = closing[kept], name_starts[kept], name_ends[kept]
     levels = _levels(page, name_starts, name_ends - name_starts)
     return np.where(closing, -levels, levels)
 
@@ -139,7 +142,7 @@ def nesting_steps(raw: bytes) -> np.ndarray:
 def _name_ends(marks: bytes, name_starts: np.ndarray) -> np.ndarray:
     """Where each name ends: the first byte marked in ``marks`` at or after its start, found in
     the ``_WINDOW`` bytes after it (three words of eight), else by a search."""
-    words = np.ndarray((len(marks) - _WORD + 1,), "<u8", marks, strides=(1,))
+    words = _words_at_each_byte(marks)
     # Later words first, so that the first word with a mark has the last say.
     ends = np.full(len(name_starts), -1, np.int64)
     for offset in range(_WINDOW - _WORD, -1, -_WORD):
@@ -185,10 +188,12 @@ def _not_inside_names(starts: np.ndarray, name_ends: np.ndarray) -> np.ndarray |
     for group in np.flatnonzero(~kept[firsts]).tolist():
         first = int(firsts[group])
         if groups_read.get(group - 1, True):  # the other groups have their first tag read
-            # Taken in; the tag after it lies past the name that took it in.
-            if first + 1 < after_group[group]:
+            # Taken in; the tag after it, when the group has one, lies past the name that took
+            # it in and is read.
+            has_next = first + 1 < after_group[group]
+            if has_next:
                 kept[first + 1] = True
-            groups_read[group] = first + 1 < after_group[group]
+            groups_read[group] = has_next
         else:
             kept[first] = True
             groups_read[group] = True
@@ -197,7 +202,7 @@ def _not_inside_names(starts: np.ndarray, name_ends: np.ndarray) -> np.ndarray |
 
 def _levels(page: np.ndarray, name_starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The levels each tag's name opens: its listed levels, else one."""
-    words = np.ndarray((len(page) - _WORD + 1,), "<u8", page, strides=(1,))
+    words = _words_at_each_byte(page)
     first = words[name_starts] & _KEEP[np.minimum(lengths, _WORD)]
     second = words[name_starts + _WORD] & _KEEP[np.clip(lengths - _WORD, 0, _WORD)]
     row = np.minimum(np.searchsorted(_LISTED_FIRST, first), len(_LISTED_FIRST) - 1)

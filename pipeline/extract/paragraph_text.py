@@ -11,12 +11,15 @@ instead, each element read once. Both ways give the same measures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Self
+from typing import Self, TypeVar
 
 from selectolax.lexbor import LexborNode
 
 from pipeline.extract.textblocks import tag_id
+
+_Measure = TypeVar("_Measure")
 
 
 @dataclass(slots=True)
@@ -281,21 +284,22 @@ class MeasuredNodes:
 
     def text(self, node: LexborNode) -> str:
         """``node.text(deep=True)``."""
-        found = self._texts.get(node.mem_id)
-        if found is None:
-            found = self._texts[node.mem_id] = node.text(deep=True)
-        return found
+        return _once(self._texts, node, lambda found: found.text(deep=True))
 
     def links(self, node: LexborNode) -> int:
         """``link_chars(node)``."""
-        found = self._links.get(node.mem_id)
-        if found is None:
-            found = self._links[node.mem_id] = link_chars(node)
-        return found
+        return _once(self._links, node, link_chars)
 
     def headlines(self, node: LexborNode) -> int:
         """How many subheadings in ``node`` are links (``LINKED_HEADLINES``)."""
-        found = self._headlines.get(node.mem_id)
-        if found is None:
-            found = self._headlines[node.mem_id] = len(node.css(LINKED_HEADLINES))
-        return found
+        return _once(self._headlines, node, lambda found: len(found.css(LINKED_HEADLINES)))
+
+
+def _once(
+    measured: dict[int, _Measure], node: LexborNode, measure: Callable[[LexborNode], _Measure]
+) -> _Measure:
+    """``measure(node)``, kept in ``measured`` by the node's identity."""
+    found = measured.get(node.mem_id)
+    if found is None:
+        found = measured[node.mem_id] = measure(node)
+    return found

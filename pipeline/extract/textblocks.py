@@ -102,7 +102,9 @@ def tag_id(name: str) -> int:
     return int(_SAMPLE.create_node(name).tag_id)
 
 
-def _node_ids() -> tuple[int, int]:
+def _node_ids() -> tuple[int, int, int]:
+    """The ids of a text node, of the last kind of node that is no element, and of the
+    document node above <html>."""
     paragraph = _SAMPLE.css_first("p")
     document = _SAMPLE.root.parent if _SAMPLE.root is not None else None
     assert paragraph is not None and paragraph.first_child is not None
@@ -110,12 +112,10 @@ def _node_ids() -> tuple[int, int]:
     doctype = document.first_child
     assert doctype is not None
     others = (paragraph.last_child.tag_id, doctype.tag_id, document.tag_id)
-    return int(paragraph.first_child.tag_id), int(max(others))
+    return int(paragraph.first_child.tag_id), int(max(others)), int(document.tag_id)
 
 
-TEXT_ID, LAST_NODE_ID = _node_ids()
-# The document node above <html>.
-DOCUMENT_ID = int(_SAMPLE.root.parent.tag_id) if _SAMPLE.root and _SAMPLE.root.parent else -1
+TEXT_ID, LAST_NODE_ID, DOCUMENT_ID = _node_ids()
 _SKIP_IDS = frozenset(tag_id(name) for name in SKIP_TAGS)
 _BLOCK_NAMES = {tag_id(name): name for name in BLOCK_TAGS}
 _LINK_ID = tag_id("a")
