@@ -27,10 +27,11 @@ all of the set's pages and prints, per set, newswatch and the peer side by side:
   newswatch page in ms and how many pages take over 50 ms. The tools take turns pass by pass
   (``--repeat`` passes each, the pass with the least CPU time counting, its pages' times the
   ones shown), garbage collected before each pass and not during it, as ``timeit`` does, so that
-  neither pays for the other's garbage. htmldate keeps parsing results between calls, so only
-  its first pass is timed and scored, after an untimed pass over every page (its lazy loading of
-  dateparser's locales alone more than halves the speed of a first pass in a fresh process) and
-  with its caches of results emptied, as they are before every set (trafilatura calls htmldate).
+  neither pays for the other's garbage. htmldate keeps results between calls and loads
+  dateparser's data for each language on first sight, so each of its passes meets the pages
+  unread in warm processes, as ``bench/dates.py`` times it (``unseen_pass``: each half of the
+  pages in a process forked for it after an untimed pass over the other half); the peers'
+  caches of results are emptied before every set (trafilatura calls htmldate).
   newswatch's verdicts on class and id names are emptied before each of its passes, so that no
   pass finds the names of the pages as the pass before left them.
 
@@ -112,30 +113,37 @@ def one_pass(name: str, tool: Callable[[PageT], OutT], pages: list[PageT]) -> Ru
     return Run(name, outputs, cpu, time.perf_counter() - wall)
 
 
+def unseen_run(name: str, tool: Callable[[PageT], OutT], pages: list[PageT]) -> Run[OutT]:
+    """One pass of a tool that keeps results between calls (htmldate), each page met unread by
+    a warm process: ``bench/dates.py``'s ``unseen_pass``."""
+    unseen = sets.date_set.unseen_pass(tool, pages)
+    return Run(name, unseen.found, unseen.cpu, unseen.wall_seconds)
+
+
 def timed(evalset: EvalSet[PageT, OutT], repeat: int) -> list[Run[OutT]]:
     """Each tool over the set ``repeat`` times, the tools taking turns pass by pass so that both
     meet the same load on a shared machine; each tool's pass with the least CPU time counts."""
     for name, tool in evalset.tools.items():
-        # Imports and lazy set-up are paid outside the timing. A tool timed once goes over every
-        # page first: what it loads on first sight of a language or format (dateparser's locales,
-        # for htmldate) more than halves the speed of a first pass in a fresh process.
-        for page in evalset.pages if name in evalset.first_pass_only else evalset.pages[:1]:
-            tool(page)
+        # Imports and lazy set-up are paid outside the timing; a tool timed on pages it has not
+        # read runs only in the processes forked for it, which must not inherit its results.
+        if name not in evalset.unseen:
+            tool(evalset.pages[0])
     reset_peer_caches()  # the results kept from the warm-up, not the loaded set-up
     best: dict[str, Run[OutT]] = {}
-    for attempt in range(repeat):
+    for _ in range(repeat):
         for name, tool in evalset.tools.items():
-            if attempt and name in evalset.first_pass_only:
-                continue
-            # As timeit does: collect before a pass and not during it, so that neither tool
-            # pays for the garbage the other left behind.
-            sets.date_set.reset_newswatch_caches()
-            gc.collect()
-            gc.disable()
-            try:
-                run = one_pass(name, tool, evalset.pages)
-            finally:
-                gc.enable()
+            if name in evalset.unseen:
+                run = unseen_run(name, tool, evalset.pages)
+            else:
+                # As timeit does: collect before a pass and not during it, so that neither
+                # tool pays for the garbage the other left behind.
+                sets.date_set.reset_newswatch_caches()
+                gc.collect()
+                gc.disable()
+                try:
+                    run = one_pass(name, tool, evalset.pages)
+                finally:
+                    gc.enable()
             if name not in best or sum(run.cpu) < sum(best[name].cpu):
                 best[name] = run
     return [best[name] for name in evalset.tools]
@@ -240,8 +248,7 @@ def build(name: str, limit: int | None, only_newswatch: bool) -> EvalSet[Any, An
             worst=sets.worst_dates,
             label=lambda p: p.file,
             html=lambda p: p.html,
-            # htmldate keeps parsing results between calls: later passes would reuse them.
-            first_pass_only=frozenset({"htmldate"}),
+            unseen=sets.date_set.UNSEEN,
         )
     raise ValueError(f"unknown evaluation set: {name}")
 

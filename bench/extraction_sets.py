@@ -77,8 +77,8 @@ class EvalSet(Generic[PageT, OutT]):
     worst: Callable[[list[PageT], list[Run[OutT]], int], None]
     label: Callable[[PageT], str]
     html: Callable[[PageT], bytes]
-    # Tools that keep results between calls: a second pass would reuse the first's work.
-    first_pass_only: frozenset[str] = field(default_factory=frozenset)
+    # Tools that keep results between calls, timed on pages they have not read (``unseen_run``).
+    unseen: frozenset[str] = field(default_factory=frozenset)
 
 
 # --- pages: body text, title and date ----------------------------------------------------------
