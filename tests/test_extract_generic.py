@@ -6,6 +6,8 @@ states no date."""
 
 from __future__ import annotations
 
+import random
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -452,11 +454,33 @@ def test_furniture_tags_are_removed_in_the_head_the_body_and_inside_each_other(t
         ("read more", "weak"),
         ("readmore-link", "weak"),
         ("content main", ""),
+        ("MainContent", ""),
+        ("SiteFooter", "weak"),
         ("", ""),
     ],
 )
 def test_class_names_are_judged_word_by_word(value: str, verdict: str) -> None:
     assert furniture_verdict(value) == verdict
+
+
+def test_a_name_not_in_lower_case_is_judged_as_its_words_in_lower_case() -> None:
+    """Names with capitals are ruled out by a search for the listed words before their split:
+    nothing it rules out would be furniture once split at the humps and lower-cased."""
+    pieces = [
+        *("Share", "share", "Related", "Articles", "most", "Read", "Ad", "ad", "Slot", "Nav"),
+        *("Bar", "Cookie", "Consent", "has", "No", "Teaser", "Text", "Widget", "Blog", "sr"),
+        *("Only", "Main", "Content", "İ", "K", "x", "X", "12", "-", "_", ":", " "),
+    ]
+    humps = re.compile(r"(?<=[a-z])(?=[A-Z])")
+    rng = random.Random(17)
+    judged = 0
+    for _ in range(20_000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        if value.islower():
+            continue
+        judged += 1
+        assert furniture_verdict(value) == furniture_verdict(humps.sub(" ", value).lower()), value
+    assert judged > 10_000
 
 
 def _nested_page(depth: int) -> str:

@@ -15,6 +15,7 @@ import itertools
 import re
 from functools import lru_cache
 
+import ahocorasick_rs
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.textblocks import tag_id
@@ -129,6 +130,11 @@ _PAIR_HEADS = frozenset(w.split("-")[0] for w in STRONG_WORDS | WEAK_WORDS if "-
 # A value holds furniture only if one of its words is a listed word or a first half.
 _FIRST_WORDS = _ALL_WORDS | _PAIR_HEADS
 _BODY_NAME_HEADS = frozenset(name.split("-")[0] for name in BODY_NAMES)
+# Every word of a value is a stretch of it lower-cased, so a value in which no listed word or
+# first half occurs anywhere holds none. Before the camelCase split (a regex of two
+# microseconds), one automaton pass rules out half the values not in lower case; on values in
+# lower case it costs more than the split into words that it would spare.
+_ANY_FIRST_WORD = ahocorasick_rs.AhoCorasick(sorted(_FIRST_WORDS))
 
 
 def prune(tree: LexborHTMLParser) -> None:
@@ -227,6 +233,8 @@ def furniture_verdict(value: str) -> str:
     ("share-bar__item" → strong, "has-sidebar" → "")."""
     # Most names are lower case: no humps to split, nothing to lower.
     if not value.islower():
+        if not _ANY_FIRST_WORD.find_matches_as_indexes(value.lower()):
+            return ""
         value = _CAMEL_HUMP.sub(" ", value).lower()
     # replace() calls are three times faster than translate() on class strings.
     words = value.replace("_", " ").replace("-", " ").replace(":", " ").split()
