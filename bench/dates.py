@@ -53,6 +53,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -68,6 +69,9 @@ DATES_SET = SHARED / "eval" / "dates-htmldate"
 READING = "reading"
 # Tools timed on pages they have not read, in forked processes (``unseen_pass``).
 UNSEEN = frozenset({"htmldate"})
+
+PageT = TypeVar("PageT")
+OutT = TypeVar("OutT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,14 +207,22 @@ def _warmed_pass(
     reset_caches()
     gc.collect()
     gc.disable()
-    days: list[date | None] = []
+    return each_page_timed(tool, [_FORK_PAGES[index] for index in timed])
+
+
+def each_page_timed(
+    tool: Callable[[PageT], OutT], pages: list[PageT]
+) -> tuple[list[OutT], list[float], float]:
+    """``tool`` over ``pages``: its outputs, each page's CPU time (s) taken on its own, and the
+    pass's wall-clock time."""
+    outputs: list[OutT] = []
     seconds: list[float] = []
     wall = time.perf_counter()
-    for index in timed:
+    for page in pages:
         start = time.process_time()
-        days.append(tool(_FORK_PAGES[index]))
+        outputs.append(tool(page))
         seconds.append(time.process_time() - start)
-    return days, seconds, time.perf_counter() - wall
+    return outputs, seconds, time.perf_counter() - wall
 
 
 def timed(

@@ -59,7 +59,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 import argparse
 import gc
 import logging
-import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar
@@ -104,13 +103,7 @@ def reset_peer_caches() -> None:
 
 def one_pass(name: str, tool: Callable[[PageT], OutT], pages: list[PageT]) -> Run[OutT]:
     """One tool over every page, each page's CPU time taken on its own."""
-    outputs, cpu = [], []
-    wall = time.perf_counter()
-    for page in pages:
-        start = time.process_time()
-        outputs.append(tool(page))
-        cpu.append(time.process_time() - start)
-    return Run(name, outputs, cpu, time.perf_counter() - wall)
+    return Run(name, *sets.date_set.each_page_timed(tool, pages))
 
 
 def unseen_run(name: str, tool: Callable[[PageT], OutT], pages: list[PageT]) -> Run[OutT]:
