@@ -13,9 +13,11 @@ Stages, in the order they are consulted for each field (the first that finds a v
 
 The body comes from the selectors when they match, else from the generic finder, or from the
 JSON-LD ``articleBody`` when that is much longer than what the page shows (script-rendered or
-paywalled pages); when none finds any text the page raises ``ExtractError``. A metadata title
-loses the site or section suffix after the page's own heading ("Headline | Markets | Site"),
-and the language a page does not declare is detected from its text (``language.detect_lang``).
+paywalled pages). When none finds any text, a second reading of the page keeps its layout
+elements and reads its templates (``second_reading.py``); when that finds no prose either, the
+page raises ``ExtractError``. A metadata title loses the site or section suffix after the
+page's own heading ("Headline | Markets | Site"), and the language a page does not declare is
+detected from its text (``language.detect_lang``).
 Before any of it, markup past the extraction budget (``budget.py``: too many tags, nesting too
 deep) is refused unread with ``PageTooComplex``.
 """
@@ -41,6 +43,7 @@ from pipeline.extract.generic import main_content
 from pipeline.extract.language import chinese_script, detect_lang, normalise_lang
 from pipeline.extract.page_dates import settle_published
 from pipeline.extract.script_data import script_data_date
+from pipeline.extract.second_reading import second_reading
 from pipeline.extract.selectors import apply_selectors, remove_matches
 from pipeline.extract.structured import (
     Found,
@@ -107,8 +110,12 @@ def extract_article(
         title = _without_suffix(title, tree)
     published, modified = _dates(tree, url, canonical, stages, fetched_at)
     text = _body_text(tree, chosen_body, title, structured.body)
+    if not text.strip() and not chosen_body:
+        text = _read_again(html, url, title, selectors)
     if not text.strip():
-        raise ExtractError(f"{url}: no article text found (no selector, generic or JSON-LD body)")
+        raise ExtractError(
+            f"{url}: no article text found (no selector, generic, JSON-LD or second-reading body)"
+        )
 
     lang = _language(declared_lang, meta.lang, structured.lang, text)
     article = Article(
@@ -191,6 +198,16 @@ def _body_text(
     prune(tree)
     text = "\n\n".join(block.text for block in main_content(tree, title))
     return _prefer_article_body(text, article_body)
+
+
+def _read_again(html: bytes | str, url: str, title: str | None, selectors: Selectors | None) -> str:
+    """The body a second reading finds (``second_reading.py``) in a fresh tree, less what the
+    source's selectors remove: the first reading's pruning removed the article itself, or it is
+    a template a script renders."""
+    tree = _parse(html, url)
+    if selectors is not None and selectors.remove:
+        remove_matches(tree, selectors.remove, url)
+    return second_reading(tree, title)
 
 
 def extract_html_fragment(html: str, url: str) -> str:

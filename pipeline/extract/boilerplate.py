@@ -20,24 +20,27 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.extract.textblocks import tag_id
 
-# Elements never part of an article body.
-PRUNE_TAGS = (
+# Elements that never hold article text: code, styles, embeds and form controls.
+TEXTLESS_TAGS = (
     "script",
     "style",
     "noscript",
     "template",
     "svg",
     "iframe",
-    "nav",
-    "aside",
-    "footer",
     "button",
     "select",
     "textarea",
     "input",
     "dialog",
 )
+# Layout elements around the article (menus, sidebars, page footers): furniture on all but a
+# few pages, which set the article itself in one (``second_reading.py`` keeps them).
+LAYOUT_TAGS = ("nav", "aside", "footer")
+# Elements never part of an article body, as the first reading of a page takes them.
+PRUNE_TAGS = TEXTLESS_TAGS + LAYOUT_TAGS
 _PRUNE_TAG_IDS = frozenset(tag_id(name) for name in PRUNE_TAGS)
+_TEXTLESS_TAG_IDS = frozenset(tag_id(name) for name in TEXTLESS_TAGS)
 # ARIA roles of furniture, matched exactly as a CSS [role=…] test would; role=search only on a
 # <form>, and any element with aria-modal=true. One walk finds the elements with either
 # attribute and Python compares the values: 40% faster than a selector per value.
@@ -137,14 +140,16 @@ _BODY_NAME_HEADS = frozenset(name.split("-")[0] for name in BODY_NAMES)
 _ANY_FIRST_WORD = ahocorasick_rs.AhoCorasick(sorted(_FIRST_WORDS))
 
 
-def prune(tree: LexborHTMLParser) -> None:
-    """Remove elements that are never article text from the whole tree."""
+def prune(tree: LexborHTMLParser, *, layout: bool = True) -> None:
+    """Remove elements that are never article text from the whole tree; ``layout=False``
+    keeps ``<nav>``, ``<aside>`` and ``<footer>``."""
     # One walk for all the tags, by lexbor's tag ids: 40% less time than a selector list, which
     # the engine tests tag by tag on every element. Collected first, as the walk must not see
     # the tree change; an element inside another removed before it is already out of the
     # tree: removing it again changes nothing.
     top = tree.root
-    found = [node for node in top.traverse() if node.tag_id in _PRUNE_TAG_IDS] if top else []
+    tag_ids = _PRUNE_TAG_IDS if layout else _TEXTLESS_TAG_IDS
+    found = [node for node in top.traverse() if node.tag_id in tag_ids] if top else []
     for node in found:
         node.decompose()
     for node in tree.css(_ROLE_CSS):
