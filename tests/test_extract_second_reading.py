@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from pipeline.errors import ExtractError
+from pipeline.errors import ExtractError, PageTooComplex
 from pipeline.extract import extract_article
 from pipeline.extract.boilerplate import LAYOUT_TAGS, prune
+from pipeline.extract.budget import MAX_DEPTH
 from pipeline.extract.second_reading import TEMPLATE_TYPES, second_reading
 from pipeline.models import Selectors
 
@@ -111,3 +112,14 @@ def test_a_page_the_first_reading_serves_keeps_its_layout_pruned() -> None:
     html = _page(f"<main><article><p>{BODY[0]}</p></article>{aside}</main>")
 
     assert extract_article(html, URL).text == BODY[0]
+
+
+def test_a_template_nested_past_the_budget_is_refused_before_any_reading() -> None:
+    # The page's budget reads the tags inside scripts too, so a template cannot smuggle in
+    # markup that the first reading's check let through.
+    depth = MAX_DEPTH + 1_000
+    template = "<div>" * depth + _paragraphs() + "</div>" * depth
+    html = _page(f"<div><script type='text/template'>{template}</script></div>")
+
+    with pytest.raises(PageTooComplex, match="nesting deeper"):
+        extract_article(html, URL)
