@@ -70,9 +70,16 @@ def test_what_never_holds_text_is_removed_from_a_template_too() -> None:
     assert "Share" not in text and "color" not in text
 
 
-def test_code_in_a_script_is_never_read_as_markup() -> None:
-    code = "".join(f"document.write('<p>{line}</p>');" for line in BODY)
-    html = _page(f"<div><script type='text/javascript'>{code}</script></div>")
+@pytest.mark.parametrize(
+    ("kind", "content"),
+    [
+        ("text/javascript", "".join(f"document.write('<p>{line}</p>');" for line in BODY)),
+        # An interface template: a widget's markup and placeholders, never the article.
+        ("text/x-handlebars-template", "<div class='{{css}}'>" + _paragraphs() + "</div>"),
+    ],
+)
+def test_scripts_of_other_types_are_never_read_as_markup(kind: str, content: str) -> None:
+    html = _page(f"<div><script type='{kind}'>{content}</script></div>")
 
     with pytest.raises(ExtractError, match="no article text found"):
         extract_article(html, URL)

@@ -23,9 +23,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from pipeline.extract.boilerplate import PROSE_PARAGRAPH_CHARS, prune
 from pipeline.extract.generic import main_content
 
-# <script> types whose content is markup put on the page by a script, not code: Blogger's
-# "text/template", and "text/html" as Knockout and older template libraries write it.
-TEMPLATE_TYPES = frozenset({"text/template", "text/html", "text/x-template"})
+# <script> types whose content is markup a script puts on the page, not code: Blogger's
+# "text/template" holds the post. Interface templates ("text/x-handlebars-template", Vue's
+# "text/x-template") hold placeholders and widgets, not articles, and are left unread.
+TEMPLATE_TYPES = frozenset({"text/template"})
 
 
 def second_reading(tree: LexborHTMLParser, title: str | None) -> str:
