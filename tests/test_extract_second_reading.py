@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
+from support import prose
 
 from pipeline.errors import ExtractError, PageTooComplex
 from pipeline.extract import extract_article
@@ -15,12 +16,7 @@ from pipeline.extract.second_reading import TEMPLATE_TYPES, second_reading
 from pipeline.models import Selectors
 
 URL = "https://news.example.com/2025/11/03/stablecoin-licences"
-BODY = [
-    "The Hong Kong Monetary Authority granted the first stablecoin issuer licences on Monday, "
-    "after a review that took most of the year and drew applications from 36 firms.",
-    "Two banks and a technology company received licences, and the authority said more could "
-    "follow once applicants showed they could meet its reserve and redemption requirements.",
-]
+BODY = prose.paragraphs("second reading", 2)
 MENU = "<nav><ul><li><a href='/'>Home</a></li><li><a href='/markets'>Markets</a></li></ul></nav>"
 
 
